@@ -1,0 +1,147 @@
+//! The command line: `serve` (the default) and `create-user`.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::db;
+use crate::domain::Failure;
+use crate::domain::people::{DeveloperPermission, UserLevel};
+use crate::domain::users::{self, UserRequest};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "devcenter",
+    version,
+    about = "Dev Center: API credential management for Greenhouse Recruiting",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web app (the default).
+    Serve(ServeArgs),
+    /// Add a user; the password is read from standard input.
+    CreateUser(CreateUserArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// The SQLite database file (created, with its folder, when missing).
+    #[arg(
+        long = "database",
+        env = "DATABASE_URL",
+        default_value = "data/devcenter.db",
+        value_name = "PATH"
+    )]
+    pub database: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The address to listen on (port 0 picks a free port and prints it).
+    #[arg(
+        long,
+        env = "DEVCENTER_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub bind: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Level {
+    Basic,
+    JobAdmin,
+    SiteAdmin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Permission {
+    ManageJobBoardCredentials,
+    ManageAllCredentials,
+    ManageWebhooks,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateUserArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The user's e-mail address, used to sign in.
+    #[arg(long, env = "DEVCENTER_USER_EMAIL")]
+    pub email: String,
+    /// The user's name as shown in Dev Center.
+    #[arg(long, env = "DEVCENTER_USER_NAME")]
+    pub name: String,
+    /// The user's level.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "basic",
+        env = "DEVCENTER_USER_LEVEL"
+    )]
+    pub level: Level,
+    /// A developer permission to grant; repeat for several.
+    #[arg(
+        long = "permission",
+        value_enum,
+        value_delimiter = ',',
+        env = "DEVCENTER_USER_PERMISSIONS"
+    )]
+    pub permissions: Vec<Permission>,
+    /// Read the password from standard input (required: passwords never go on the command line).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+impl CreateUserArgs {
+    pub fn run(&self) -> anyhow::Result<()> {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_to_string(&mut password)
+            .context("cannot read the password from standard input")?;
+        let password = password.trim_end_matches(['\r', '\n']).to_owned();
+        let request = UserRequest {
+            email: self.email.clone(),
+            name: self.name.clone(),
+            level: match self.level {
+                Level::Basic => UserLevel::Basic,
+                Level::JobAdmin => UserLevel::JobAdmin,
+                Level::SiteAdmin => UserLevel::SiteAdmin,
+            },
+            permissions: self
+                .permissions
+                .iter()
+                .map(|p| match p {
+                    Permission::ManageJobBoardCredentials => {
+                        DeveloperPermission::ManageJobBoardCredentials
+                    }
+                    Permission::ManageAllCredentials => DeveloperPermission::ManageAllCredentials,
+                    Permission::ManageWebhooks => DeveloperPermission::ManageWebhooks,
+                })
+                .collect::<BTreeSet<_>>(),
+            password,
+        };
+        let pool = db::open(&db::database_path(&self.database.database))?;
+        let mut conn = pool.get()?;
+        match users::create(&mut conn, &request) {
+            Ok(id) => {
+                println!("created user {id}: {}", request.email.trim().to_lowercase());
+                Ok(())
+            }
+            Err(Failure::Invalid(errors)) => bail!("{errors}"),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

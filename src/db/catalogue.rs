@@ -1,0 +1,31 @@
+//! The Harvest endpoint catalogue, seeded by a migration from the Harvest documentation.
+
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::endpoints;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = endpoints, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct Endpoint {
+    pub id: i32,
+    pub resource: String,
+    pub method: String,
+    pub name: String,
+    pub path: String,
+}
+
+impl Endpoint {
+    /// The endpoint's stable identifier, `METHOD path`, as forms submit it.
+    pub fn identifier(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// Every endpoint, in catalogue order.
+    pub fn all(conn: &mut Conn) -> QueryResult<Vec<Endpoint>> {
+        endpoints::table
+            .order(endpoints::id)
+            .select(Endpoint::as_select())
+            .load(conn)
+    }
+}

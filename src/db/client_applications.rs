@@ -1,0 +1,93 @@
+//! Client applications: the partner integrations a key can be made for, with the Harvest
+//! endpoints each one needs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::{client_application_endpoints, client_applications};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = client_applications, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct ClientApplication {
+    pub id: i32,
+    pub name: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl ClientApplication {
+    pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<ClientApplication>> {
+        client_applications::table
+            .find(id)
+            .select(ClientApplication::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_name(conn: &mut Conn, name: &str) -> QueryResult<Option<ClientApplication>> {
+        client_applications::table
+            .filter(client_applications::name.eq(name))
+            .select(ClientApplication::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Every client application, by name.
+    pub fn all(conn: &mut Conn) -> QueryResult<Vec<ClientApplication>> {
+        client_applications::table
+            .order(client_applications::name)
+            .select(ClientApplication::as_select())
+            .load(conn)
+    }
+
+    pub fn insert(
+        conn: &mut Conn,
+        name: &str,
+        created_by: i32,
+        at: NaiveDateTime,
+    ) -> QueryResult<i32> {
+        diesel::insert_into(client_applications::table)
+            .values((
+                client_applications::name.eq(name),
+                client_applications::created_by.eq(created_by),
+                client_applications::created_at.eq(at),
+            ))
+            .returning(client_applications::id)
+            .get_result(conn)
+    }
+
+    pub fn preset_endpoint_ids(conn: &mut Conn, id: i32) -> QueryResult<Vec<i32>> {
+        client_application_endpoints::table
+            .filter(client_application_endpoints::client_application_id.eq(id))
+            .order(client_application_endpoints::endpoint_id)
+            .select(client_application_endpoints::endpoint_id)
+            .load(conn)
+    }
+
+    /// (client application id, endpoint id) for every preset, for listing.
+    pub fn all_presets(conn: &mut Conn) -> QueryResult<Vec<(i32, i32)>> {
+        client_application_endpoints::table
+            .order((
+                client_application_endpoints::client_application_id,
+                client_application_endpoints::endpoint_id,
+            ))
+            .load(conn)
+    }
+
+    pub fn set_presets(conn: &mut Conn, id: i32, endpoint_ids: &[i32]) -> QueryResult<()> {
+        let rows: Vec<_> = endpoint_ids
+            .iter()
+            .map(|e| {
+                (
+                    client_application_endpoints::client_application_id.eq(id),
+                    client_application_endpoints::endpoint_id.eq(e),
+                )
+            })
+            .collect();
+        diesel::insert_into(client_application_endpoints::table)
+            .values(&rows)
+            .execute(conn)
+            .map(drop)
+    }
+}

@@ -1,0 +1,106 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    client_application_endpoints (client_application_id, endpoint_id) {
+        client_application_id -> Integer,
+        endpoint_id -> Integer,
+    }
+}
+
+diesel::table! {
+    client_applications (id) {
+        id -> Integer,
+        name -> Text,
+        active -> Bool,
+        created_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credential_endpoints (credential_id, endpoint_id) {
+        credential_id -> Integer,
+        endpoint_id -> Integer,
+    }
+}
+
+diesel::table! {
+    credentials (id) {
+        id -> Integer,
+        description -> Text,
+        api_type -> Text,
+        client_application_id -> Nullable<Integer>,
+        key_hash -> Binary,
+        key_prefix -> Text,
+        key_last4 -> Text,
+        created_by -> Integer,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Integer>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    endpoints (id) {
+        id -> Integer,
+        resource -> Text,
+        method -> Text,
+        name -> Text,
+        path -> Text,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Binary,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Binary,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_permissions (user_id, permission) {
+        user_id -> Integer,
+        permission -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        level -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(client_application_endpoints -> client_applications (client_application_id));
+diesel::joinable!(client_application_endpoints -> endpoints (endpoint_id));
+diesel::joinable!(client_applications -> users (created_by));
+diesel::joinable!(credential_endpoints -> credentials (credential_id));
+diesel::joinable!(credential_endpoints -> endpoints (endpoint_id));
+diesel::joinable!(credentials -> client_applications (client_application_id));
+diesel::joinable!(user_permissions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    client_application_endpoints,
+    client_applications,
+    credential_endpoints,
+    credentials,
+    endpoints,
+    server_secrets,
+    sessions,
+    user_permissions,
+    users,
+);

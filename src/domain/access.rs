@@ -1,0 +1,197 @@
+//! Who may do what. Every access decision in Dev Center is answered here, from a `Viewer`
+//! loaded from the database on each request; handlers ask, they never decide.
+
+use std::collections::BTreeSet;
+
+use super::people::{ApiType, DeveloperPermission, UserLevel};
+
+/// The signed-in person as the database describes them right now.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub level: UserLevel,
+    pub permissions: BTreeSet<DeveloperPermission>,
+}
+
+/// Something a person may ask to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Open Dev Center and API Credential Management, and see the keys they manage.
+    OpenDevCenter,
+    /// Create a key of this type.
+    CreateCredential(ApiType),
+    /// See, or revoke, one key of this type.
+    ManageCredential(ApiType),
+    /// Read and change a Harvest key's endpoint grants.
+    ManageEndpointGrants,
+    /// List and add client applications (partner integrations).
+    ManageClientApplications,
+    /// Configure → Users.
+    ManageUsers,
+    /// Read the audit log.
+    ReadAuditLog,
+}
+
+/// A refusal: the person is signed in but may not do this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("you do not have permission to do that")]
+pub struct Denied;
+
+impl Viewer {
+    pub fn has(&self, permission: DeveloperPermission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        let all = self.has(DeveloperPermission::ManageAllCredentials);
+        let job_board = self.has(DeveloperPermission::ManageJobBoardCredentials);
+        match action {
+            Action::OpenDevCenter => all || job_board,
+            Action::CreateCredential(api_type) | Action::ManageCredential(api_type) => {
+                all || (job_board && api_type == ApiType::JobBoard)
+            }
+            Action::ManageEndpointGrants | Action::ManageClientApplications => all,
+            Action::ManageUsers => self.level == UserLevel::SiteAdmin,
+            Action::ReadAuditLog => all || self.level == UserLevel::SiteAdmin,
+        }
+    }
+
+    pub fn require(&self, action: Action) -> Result<(), Denied> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            Err(Denied)
+        }
+    }
+
+    /// The key types this person may create and see, in the dialog's order.
+    pub fn manageable_api_types(&self) -> Vec<ApiType> {
+        [ApiType::Harvest, ApiType::JobBoard, ApiType::Partner]
+            .into_iter()
+            .filter(|t| self.may(Action::ManageCredential(*t)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DeveloperPermission::*;
+
+    fn viewer(level: UserLevel, permissions: &[DeveloperPermission]) -> Viewer {
+        Viewer {
+            id: 1,
+            name: "Test".into(),
+            email: "test@example.com".into(),
+            level,
+            permissions: permissions.iter().copied().collect(),
+        }
+    }
+
+    /// Roles × actions, as the product describes them: developer permissions decide
+    /// credentials whatever the level; the level decides users.
+    #[test]
+    fn roles_by_actions() {
+        use Action::*;
+        let actions = [
+            OpenDevCenter,
+            CreateCredential(ApiType::Harvest),
+            CreateCredential(ApiType::JobBoard),
+            CreateCredential(ApiType::Partner),
+            ManageCredential(ApiType::Harvest),
+            ManageCredential(ApiType::JobBoard),
+            ManageCredential(ApiType::Partner),
+            ManageEndpointGrants,
+            ManageClientApplications,
+            ManageUsers,
+            ReadAuditLog,
+        ];
+        // One row per role: the expected answer for each action above, in order.
+        let table: [(&str, Viewer, [bool; 11]); 7] = [
+            (
+                "basic user",
+                viewer(UserLevel::Basic, &[]),
+                [
+                    false, false, false, false, false, false, false, false, false, false, false,
+                ],
+            ),
+            (
+                "job admin",
+                viewer(UserLevel::JobAdmin, &[]),
+                [
+                    false, false, false, false, false, false, false, false, false, false, false,
+                ],
+            ),
+            (
+                "site admin without developer permissions",
+                viewer(UserLevel::SiteAdmin, &[]),
+                [
+                    false, false, false, false, false, false, false, false, false, true, true,
+                ],
+            ),
+            (
+                "web hook manager",
+                viewer(UserLevel::SiteAdmin, &[ManageWebhooks]),
+                [
+                    false, false, false, false, false, false, false, false, false, true, true,
+                ],
+            ),
+            (
+                "job board manager",
+                viewer(UserLevel::Basic, &[ManageJobBoardCredentials]),
+                [
+                    true, false, true, false, false, true, false, false, false, false, false,
+                ],
+            ),
+            (
+                "manager of all credentials",
+                viewer(UserLevel::Basic, &[ManageAllCredentials]),
+                [
+                    true, true, true, true, true, true, true, true, true, false, true,
+                ],
+            ),
+            (
+                "site admin with every permission",
+                viewer(
+                    UserLevel::SiteAdmin,
+                    &[
+                        ManageJobBoardCredentials,
+                        ManageAllCredentials,
+                        ManageWebhooks,
+                    ],
+                ),
+                [
+                    true, true, true, true, true, true, true, true, true, true, true,
+                ],
+            ),
+        ];
+        for (role, viewer, expected) in &table {
+            for (action, want) in actions.iter().zip(expected) {
+                assert_eq!(viewer.may(*action), *want, "{role} / {action:?}");
+                assert_eq!(
+                    viewer.require(*action).is_ok(),
+                    *want,
+                    "{role} / {action:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_job_board_manager_manages_job_board_keys_only() {
+        let manager = viewer(UserLevel::SiteAdmin, &[ManageJobBoardCredentials]);
+        assert_eq!(manager.manageable_api_types(), vec![ApiType::JobBoard]);
+        let all = viewer(UserLevel::Basic, &[ManageAllCredentials]);
+        assert_eq!(
+            all.manageable_api_types(),
+            vec![ApiType::Harvest, ApiType::JobBoard, ApiType::Partner]
+        );
+        assert!(
+            viewer(UserLevel::SiteAdmin, &[])
+                .manageable_api_types()
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! The Harvest endpoint catalogue as the permission pages and the forms use it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::db::Conn;
+use crate::db::catalogue::Endpoint;
+
+use super::{Failure, FieldError};
+
+/// The endpoints of one resource, in catalogue order.
+#[derive(Debug, Clone)]
+pub struct ResourceGroup {
+    pub resource: String,
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// Groups endpoints by resource in the order resources first appear in the catalogue.
+pub fn group_by_resource(endpoints: Vec<Endpoint>) -> Vec<ResourceGroup> {
+    let mut groups: Vec<ResourceGroup> = Vec::new();
+    for endpoint in endpoints {
+        match groups.iter_mut().find(|g| g.resource == endpoint.resource) {
+            Some(group) => group.endpoints.push(endpoint),
+            None => groups.push(ResourceGroup {
+                resource: endpoint.resource.clone(),
+                endpoints: vec![endpoint],
+            }),
+        }
+    }
+    groups
+}
+
+/// Turns submitted `METHOD path` identifiers into endpoint ids, refusing the whole
+/// submission if any identifier is not in the catalogue.
+pub fn resolve(conn: &mut Conn, identifiers: &[String]) -> Result<Vec<i32>, Failure> {
+    let by_identifier: HashMap<String, i32> = Endpoint::all(conn)?
+        .into_iter()
+        .map(|e| (e.identifier(), e.id))
+        .collect();
+    let mut ids = BTreeSet::new();
+    for identifier in identifiers {
+        match by_identifier.get(identifier.trim()) {
+            Some(id) => {
+                ids.insert(*id);
+            }
+            None => {
+                let shown: String = identifier
+                    .chars()
+                    .take(80)
+                    .filter(|c| !c.is_control())
+                    .collect();
+                return Err(FieldError::new(
+                    "endpoints",
+                    format!("“{shown}” is not a Harvest endpoint. Choose endpoints from the list."),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(ids.into_iter().collect())
+}

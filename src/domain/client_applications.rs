@@ -1,0 +1,92 @@
+//! Client applications (partner integrations) and the Harvest endpoints each one needs.
+
+use std::collections::BTreeMap;
+
+use crate::db::catalogue::Endpoint;
+use crate::db::client_applications::ClientApplication;
+use crate::db::{self, Conn};
+
+use super::access::{Action, Viewer};
+use super::catalogue::{self, ResourceGroup};
+use super::{Failure, FieldError, FieldErrors, parse_label};
+
+/// A client application with its preset endpoints.
+pub struct Listed {
+    pub application: ClientApplication,
+    pub presets: Vec<Endpoint>,
+}
+
+/// Every client application, and the catalogue for the picker.
+pub fn list(
+    conn: &mut Conn,
+    viewer: &Viewer,
+) -> Result<(Vec<Listed>, Vec<ResourceGroup>), Failure> {
+    viewer.require(Action::ManageClientApplications)?;
+    let endpoints = Endpoint::all(conn)?;
+    let by_id: BTreeMap<i32, &Endpoint> = endpoints.iter().map(|e| (e.id, e)).collect();
+    let mut presets: BTreeMap<i32, Vec<Endpoint>> = BTreeMap::new();
+    for (app, endpoint) in ClientApplication::all_presets(conn)? {
+        if let Some(endpoint) = by_id.get(&endpoint) {
+            presets.entry(app).or_default().push((*endpoint).clone());
+        }
+    }
+    let listed = ClientApplication::all(conn)?
+        .into_iter()
+        .map(|application| Listed {
+            presets: presets.remove(&application.id).unwrap_or_default(),
+            application,
+        })
+        .collect();
+    Ok((listed, catalogue::group_by_resource(endpoints)))
+}
+
+/// The active client applications a key can be made for.
+pub fn choices(conn: &mut Conn) -> Result<Vec<ClientApplication>, Failure> {
+    Ok(ClientApplication::all(conn)?
+        .into_iter()
+        .filter(|a| a.active)
+        .collect())
+}
+
+/// Adds a client application with its preset endpoints.
+pub fn create(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    name: &str,
+    identifiers: &[String],
+) -> Result<i32, Failure> {
+    viewer.require(Action::ManageClientApplications)?;
+    conn.immediate_transaction(|conn| {
+        let mut errors = FieldErrors::default();
+        let name = match parse_label("name", "name", name) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                errors.add(e.field, e.message);
+                None
+            }
+        };
+        if let Some(name) = &name
+            && ClientApplication::find_by_name(conn, name)?.is_some()
+        {
+            errors.add(
+                "name",
+                "A client application with this name already exists.",
+            );
+        }
+        let endpoint_ids = match catalogue::resolve(conn, identifiers) {
+            Ok(ids) => ids,
+            Err(Failure::Invalid(refused)) => {
+                if let Some(message) = refused.get("endpoints") {
+                    errors.add("endpoints", message.to_owned());
+                }
+                Vec::new()
+            }
+            Err(other) => return Err(other),
+        };
+        errors.into_result()?;
+        let name = name.ok_or_else(|| FieldError::new("name", "Enter a name."))?;
+        let id = ClientApplication::insert(conn, &name, viewer.id, db::now())?;
+        ClientApplication::set_presets(conn, id, &endpoint_ids)?;
+        Ok(id)
+    })
+}

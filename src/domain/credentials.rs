@@ -1,0 +1,227 @@
+//! Credentials: creating keys (shown once), listing them, granting Harvest endpoints and
+//! revoking. Each use case checks access first and writes in one immediate transaction.
+
+use std::collections::BTreeSet;
+
+use crate::db::catalogue::Endpoint;
+use crate::db::client_applications::ClientApplication;
+use crate::db::credentials::{Credential, CredentialListing, NewCredential};
+use crate::db::{self, Conn};
+
+use super::access::{Action, Viewer};
+use super::catalogue::{self, ResourceGroup};
+use super::keys::ApiKey;
+use super::people::{ApiType, ProductWord};
+use super::{Failure, FieldErrors, Paged, parse_label};
+
+/// The Create New Credential form as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialRequest {
+    pub api_type: String,
+    pub client_application_id: String,
+    pub description: String,
+}
+
+/// A key just made: the only moment its plain text exists.
+#[derive(Debug)]
+pub struct CreatedCredential {
+    pub id: i32,
+    pub api_type: ApiType,
+    pub key: ApiKey,
+}
+
+/// Creates a key of the requested type for the viewer, with a listed partner's preset
+/// endpoints granted to a Harvest key in the same transaction.
+pub fn create(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    request: &CredentialRequest,
+) -> Result<CreatedCredential, Failure> {
+    let mut errors = FieldErrors::default();
+    let Some(api_type) = ApiType::parse(request.api_type.trim()) else {
+        errors.add(
+            "api_type",
+            "Choose an API type: Harvest, Job Board or Partner.",
+        );
+        if let Err(e) = parse_label("description", "description", &request.description) {
+            errors.add(e.field, e.message);
+        }
+        return Err(errors.into());
+    };
+    viewer.require(Action::CreateCredential(api_type))?;
+    let description = match parse_label("description", "description", &request.description) {
+        Ok(description) => Some(description),
+        Err(e) => {
+            errors.add(e.field, e.message);
+            None
+        }
+    };
+    let client_application = match api_type {
+        ApiType::JobBoard => None,
+        ApiType::Harvest | ApiType::Partner => {
+            match chosen_client_application(conn, &request.client_application_id)? {
+                Ok(None) if api_type == ApiType::Partner => {
+                    errors.add(
+                        "client_application_id",
+                        "A Partner key needs a client application: choose one.",
+                    );
+                    None
+                }
+                Ok(chosen) => chosen,
+                Err(message) => {
+                    errors.add("client_application_id", message);
+                    None
+                }
+            }
+        }
+    };
+    errors.into_result()?;
+    let description = description.unwrap_or_default();
+
+    let key = ApiKey::generate(api_type);
+    let id = conn.immediate_transaction(|conn| -> Result<i32, Failure> {
+        let id = Credential::insert(
+            conn,
+            &NewCredential {
+                description: &description,
+                api_type: api_type.as_str(),
+                client_application_id: client_application.as_ref().map(|c| c.id),
+                key_hash: &key.hash().0,
+                key_prefix: key.prefix(),
+                key_last4: key.last4(),
+                created_by: viewer.id,
+                created_at: db::now(),
+            },
+        )?;
+        if let (ApiType::Harvest, Some(partner)) = (api_type, &client_application) {
+            let presets = ClientApplication::preset_endpoint_ids(conn, partner.id)?;
+            Credential::replace_grants(conn, id, &presets)?;
+        }
+        Ok(id)
+    })?;
+    Ok(CreatedCredential { id, api_type, key })
+}
+
+/// The client application a form chose: `Ok(None)` when none was chosen, `Err` with a
+/// message when the choice is not an active client application.
+fn chosen_client_application(
+    conn: &mut Conn,
+    raw: &str,
+) -> Result<Result<Option<ClientApplication>, &'static str>, Failure> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(Ok(None));
+    }
+    let refused = "Choose a client application from the list.";
+    let Ok(id) = raw.parse::<i32>() else {
+        return Ok(Err(refused));
+    };
+    Ok(match ClientApplication::find(conn, id)? {
+        Some(app) if app.active => Ok(Some(app)),
+        _ => Err(refused),
+    })
+}
+
+/// The viewer's page of API Credential Management: the keys of the types they manage.
+pub fn list(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    page: i64,
+) -> Result<Paged<CredentialListing>, Failure> {
+    viewer.require(Action::OpenDevCenter)?;
+    let types: Vec<&str> = viewer
+        .manageable_api_types()
+        .into_iter()
+        .map(ApiType::as_str)
+        .collect();
+    let total = Credential::count_of_types(conn, &types)?;
+    let (page, pages) = Paged::<CredentialListing>::clamp(page, total);
+    let items = Credential::list_of_types(
+        conn,
+        &types,
+        Paged::<CredentialListing>::PER_PAGE,
+        (page - 1) * Paged::<CredentialListing>::PER_PAGE,
+    )?;
+    Ok(Paged {
+        items,
+        page,
+        pages,
+        total,
+    })
+}
+
+/// A key the viewer may manage, by id.
+pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<(Credential, ApiType), Failure> {
+    viewer.require(Action::OpenDevCenter)?;
+    let credential = Credential::find(conn, id)?.ok_or(Failure::NotFound("API key"))?;
+    let api_type = stored_api_type(&credential)?;
+    viewer.require(Action::ManageCredential(api_type))?;
+    Ok((credential, api_type))
+}
+
+fn stored_api_type(credential: &Credential) -> Result<ApiType, Failure> {
+    ApiType::parse(&credential.api_type).ok_or(Failure::NotFound("API key"))
+}
+
+/// What Manage API Key Permissions shows: the key, the catalogue by resource, its grants.
+pub struct Grants {
+    pub credential: Credential,
+    pub client_application: Option<ClientApplication>,
+    pub groups: Vec<ResourceGroup>,
+    pub granted: BTreeSet<i32>,
+}
+
+pub fn grants(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Grants, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    let credential = harvest_key(conn, id)?;
+    let client_application = match credential.client_application_id {
+        Some(app) => ClientApplication::find(conn, app)?,
+        None => None,
+    };
+    Ok(Grants {
+        granted: Credential::granted_endpoint_ids(conn, id)?
+            .into_iter()
+            .collect(),
+        groups: catalogue::group_by_resource(Endpoint::all(conn)?),
+        client_application,
+        credential,
+    })
+}
+
+fn harvest_key(conn: &mut Conn, id: i32) -> Result<Credential, Failure> {
+    Credential::find(conn, id)?
+        .filter(|c| c.api_type == ApiType::Harvest.as_str())
+        .ok_or(Failure::NotFound("Harvest API key"))
+}
+
+/// Makes exactly `identifiers` the Harvest key's grants; returns how many are granted.
+pub fn replace_grants(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    id: i32,
+    identifiers: &[String],
+) -> Result<usize, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    conn.immediate_transaction(|conn| {
+        let credential = harvest_key(conn, id)?;
+        if credential.revoked_at.is_some() {
+            return Err(super::FieldError::new(
+                "endpoints",
+                "This key is revoked; its permissions can no longer change.",
+            )
+            .into());
+        }
+        let endpoint_ids = catalogue::resolve(conn, identifiers)?;
+        Credential::replace_grants(conn, id, &endpoint_ids)?;
+        Ok(endpoint_ids.len())
+    })
+}
+
+/// Revokes a key; it stops working at once. Revoking a revoked key changes nothing.
+pub fn revoke(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Credential, Failure> {
+    conn.immediate_transaction(|conn| {
+        let (credential, _) = find(conn, viewer, id)?;
+        Credential::revoke(conn, id, viewer.id, db::now())?;
+        Ok(credential)
+    })
+}

@@ -1,0 +1,8 @@
+//! devcenter: Greenhouse Recruiting's Dev Center — API credential management for site
+//! admins and developers.
+
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod startup;
+pub mod web;

@@ -1,0 +1,84 @@
+//! Builds and runs the server: the same code path for `cargo run` and for the tests.
+
+use actix_htmx::HtmxMiddleware;
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_web::cookie::{Key, SameSite, time::Duration};
+use actix_web::middleware::{Logger, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use rand::RngExt;
+
+use crate::cli::ServeArgs;
+use crate::db;
+use crate::domain::users;
+use crate::web::context::AppState;
+use crate::web::error::AppError;
+use crate::web::forms::MAX_FORM_BYTES;
+use crate::web::session_store::SqliteSessionStore;
+use crate::web::{self as pages, csrf, static_files};
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let path = db::database_path(&args.database.database);
+    let pool = db::open(&path)?;
+    let mut conn = pool.get()?;
+    if let Some(password) = users::ensure_first_user(&mut conn)? {
+        println!(
+            "Created the first user, a Site Admin with every developer permission.\n  \
+             e-mail:   {}\n  password: {password}\nSign in and keep the password somewhere safe: it is not shown again.",
+            users::FIRST_USER_EMAIL
+        );
+    }
+    let cookie_key = db::secrets::get_or_create(&mut conn, "session_cookie_key", || {
+        let mut bytes = vec![0u8; 64];
+        rand::rng().fill(&mut bytes[..]);
+        bytes
+    })?;
+    drop(conn);
+    let cookie_key =
+        Key::try_from(cookie_key.as_slice()).context("the stored session key is too short")?;
+
+    let state = web::Data::new(AppState { pool: pool.clone() });
+    let store = SqliteSessionStore::new(pool);
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
+            .cookie_name("devcenter_session".into())
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .cookie_secure(false)
+            .cookie_content_security(CookieContentSecurity::Private)
+            .session_lifecycle(BrowserSession::default().state_ttl(Duration::hours(12)))
+            .build();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
+            .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                AppError::BadRequest(
+                    "The page's address has a value Dev Center does not understand.".into(),
+                )
+                .into()
+            }))
+            .app_data(
+                web::PathConfig::default().error_handler(|_, _| AppError::NotFound("Page").into()),
+            )
+            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            .route("/healthz", web::get().to(pages::healthz))
+            .route("/static/{name}", web::get().to(static_files::serve))
+            .service(
+                web::scope("")
+                    .wrap(from_fn(csrf::protect))
+                    .wrap(HtmxMiddleware)
+                    .wrap(sessions)
+                    .configure(pages::routes)
+                    .default_service(web::to(pages::not_found)),
+            )
+    })
+    .bind(&args.bind)
+    .with_context(|| format!("cannot listen on {}", args.bind))?;
+    for address in server.addrs() {
+        println!("devcenter listening on http://{address}");
+    }
+    tracing::info!(database = %path.display(), "serving");
+    server.run().await?;
+    Ok(())
+}

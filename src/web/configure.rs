@@ -1,0 +1,36 @@
+//! Configure and its Dev Center page.
+
+use actix_web::HttpResponse;
+use askama::Template;
+
+use crate::domain::access::Action;
+
+use super::context::{PageContext, Section};
+use super::error::AppError;
+
+#[derive(Template)]
+#[template(path = "configure.html")]
+struct ConfigurePage {
+    show_users: bool,
+}
+
+pub async fn configure(ctx: PageContext) -> Result<HttpResponse, AppError> {
+    let page = ConfigurePage {
+        show_users: ctx.viewer.may(Action::ManageUsers),
+    };
+    ctx.render("Configure", Section::Configure, &page)
+}
+
+#[derive(Template)]
+#[template(path = "dev_center.html")]
+struct DevCenterPage {
+    show_client_applications: bool,
+}
+
+pub async fn dev_center(ctx: PageContext) -> Result<HttpResponse, AppError> {
+    ctx.require(Action::OpenDevCenter)?;
+    let page = DevCenterPage {
+        show_client_applications: ctx.viewer.may(Action::ManageClientApplications),
+    };
+    ctx.render("Dev Center", Section::DevCenter, &page)
+}

@@ -1,0 +1,122 @@
+//! The one error type of the web layer: every refusal becomes a friendly page in the app's
+//! look (or, for sign-in, a redirect), never a raw message.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::domain::Failure;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("Sign in to continue.")]
+    SignInRequired { next: String, htmx: bool },
+    #[error("You do not have permission to see this page.")]
+    Forbidden,
+    #[error(
+        "This form has expired or did not come from Dev Center. Reload the page and try again."
+    )]
+    CsrfRejected,
+    #[error("{0} not found.")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("That request is larger than Dev Center accepts (64 KiB).")]
+    PayloadTooLarge,
+    #[error("Something went wrong on our side. Try again in a moment.")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<Failure> for AppError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Invalid(errors) => Self::BadRequest(errors.to_string()),
+            Failure::Denied(_) => Self::Forbidden,
+            Failure::NotFound(what) => Self::NotFound(what),
+            Failure::Storage(e) => Self::Internal(e.into()),
+            Failure::Internal(e) => Self::Internal(e),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    heading: &'a str,
+    message: String,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::SignInRequired { next, htmx } = self {
+            let location = sign_in_location(next);
+            return if *htmx {
+                HttpResponse::Ok()
+                    .insert_header(("HX-Redirect", location))
+                    .finish()
+            } else {
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, location))
+                    .finish()
+            };
+        }
+        if let Self::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+        let status = self.status_code();
+        let heading = match self {
+            Self::Forbidden => "You don't have access to this page",
+            Self::CsrfRejected => "This form could not be accepted",
+            Self::NotFound(_) => "Page not found",
+            Self::BadRequest(_) => "That request could not be understood",
+            Self::PayloadTooLarge => "That request is too large",
+            _ => "Something went wrong",
+        };
+        let message = match self {
+            Self::Forbidden => "Managing API credentials needs a developer permission: \
+                “Can manage ALL organization's API Credentials”, or for Job Board keys \
+                “Can manage Job Board related API Credentials”. Ask a Site Admin to grant it."
+                .to_owned(),
+            other => other.to_string(),
+        };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            heading,
+            message,
+        };
+        let body = page
+            .render()
+            .unwrap_or_else(|_| format!("{heading}. {}", self));
+        HttpResponse::build(status)
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ))
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .body(body)
+    }
+}
+
+/// `/login?next=...` for a page a person was sent away from.
+pub fn sign_in_location(next: &str) -> String {
+    if next.is_empty() || next == "/configure" {
+        return "/login".to_owned();
+    }
+    match serde_html_form::to_string([("next", next)]) {
+        Ok(query) => format!("/login?{query}"),
+        Err(_) => "/login".to_owned(),
+    }
+}

@@ -1,0 +1,72 @@
+//! The endpoint checkbox picker shared by Manage API Key Permissions and Client Applications.
+
+use askama::Template;
+
+use crate::db::catalogue::Endpoint;
+use crate::domain::catalogue::ResourceGroup;
+
+#[derive(Template)]
+#[template(path = "endpoint_picker.html")]
+pub struct EndpointPicker {
+    pub groups: Vec<PickerGroup>,
+}
+
+pub struct PickerGroup {
+    pub resource: String,
+    pub slug: String,
+    pub endpoints: Vec<PickerEndpoint>,
+}
+
+pub struct PickerEndpoint {
+    pub identifier: String,
+    pub method: String,
+    pub method_class: String,
+    pub name: String,
+    pub path: String,
+    pub checked: bool,
+    pub search: String,
+}
+
+impl EndpointPicker {
+    pub fn new(groups: &[ResourceGroup], checked: impl Fn(&Endpoint) -> bool) -> Self {
+        let groups = groups
+            .iter()
+            .map(|group| PickerGroup {
+                slug: group
+                    .resource
+                    .to_lowercase()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect(),
+                resource: group.resource.clone(),
+                endpoints: group
+                    .endpoints
+                    .iter()
+                    .map(|e| PickerEndpoint {
+                        identifier: e.identifier(),
+                        method_class: e.method.to_lowercase(),
+                        search: format!("{} {} {} {}", e.resource, e.method, e.name, e.path)
+                            .to_lowercase(),
+                        checked: checked(e),
+                        method: e.method.clone(),
+                        name: e.name.clone(),
+                        path: e.path.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self { groups }
+    }
+
+    pub fn total(&self) -> usize {
+        self.groups.iter().map(|g| g.endpoints.len()).sum()
+    }
+
+    pub fn checked(&self) -> usize {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.endpoints)
+            .filter(|e| e.checked)
+            .count()
+    }
+}

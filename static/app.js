@@ -1,0 +1,160 @@
+// Dev Center's few behaviours on top of server-rendered pages. Every page works without
+// this file; it adds the dialog, Copy, and the endpoint picker's Select All and filter.
+(function () {
+  "use strict";
+
+  // htmx requests carry the page's CSRF token as a header.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRF-Token"] = meta.content;
+  });
+
+  // The dialog: opened when htmx fills it, focus moved inside, and returned on close.
+  var opener = null;
+  function dialog() { return document.getElementById("app-dialog"); }
+  function dialogBody() { return document.getElementById("app-dialog-body"); }
+
+  function focusInside(d) {
+    var target = d.querySelector("[data-initial-focus]") ||
+      d.querySelector("input:not([type=hidden]):not([disabled]), select, textarea") ||
+      d.querySelector("button, a[href]");
+    if (target) target.focus();
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.target && event.detail.target.id === "app-dialog-body") {
+      opener = event.detail.elt;
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var d = dialog();
+    if (!d || !dialogBody().firstElementChild) return;
+    if (!d.open) d.showModal();
+    if (!d.contains(document.activeElement) || document.activeElement === d) focusInside(d);
+    enhance(d);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var d = dialog();
+    if (d) {
+      // A key on screen is never shown again: leaving it takes "I have stored the API key".
+      d.addEventListener("cancel", function (event) {
+        if (d.querySelector(".key-view")) event.preventDefault();
+      });
+      d.addEventListener("close", function () {
+        dialogBody().replaceChildren();
+        if (opener && document.contains(opener)) opener.focus();
+        opener = null;
+      });
+    }
+    enhance(document);
+  });
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-close-dialog]");
+    var d = dialog();
+    if (close && d && d.open && d.contains(close)) {
+      event.preventDefault();
+      d.close();
+    }
+    var copy = event.target.closest("[data-copy-target]");
+    if (copy) copyKey(copy);
+  });
+
+  function copyKey(button) {
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    var status = button.closest(".key-view") && button.closest(".key-view").querySelector("[data-copy-status]");
+    if (!source || !navigator.clipboard) {
+      if (status) status.textContent = "Copying is not available here: select the key and copy it.";
+      return;
+    }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+      if (status) status.textContent = "The key is on your clipboard.";
+    }, function () {
+      if (status) status.textContent = "Copying was refused: select the key and copy it.";
+    });
+  }
+
+  function enhance(root) {
+    root.querySelectorAll("[data-api-type]").forEach(enhanceTypeChoice);
+    root.querySelectorAll("[data-endpoint-form]").forEach(enhancePicker);
+  }
+
+  // The dialog's submit button reads "Manage Permissions" for Harvest, "Create" otherwise.
+  function enhanceTypeChoice(select) {
+    if (select.dataset.enhanced) return;
+    select.dataset.enhanced = "1";
+    var form = select.form;
+    function update() {
+      var submit = form.querySelector("[data-submit-label]");
+      if (submit) submit.textContent = select.value === "harvest" ? "Manage Permissions" : "Create";
+      var partner = form.querySelector("[data-partner-field]");
+      if (partner) partner.hidden = select.value === "job_board";
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
+  function enhancePicker(form) {
+    if (form.dataset.enhanced) return;
+    form.dataset.enhanced = "1";
+    var selectAll = form.querySelector("[data-select-all]");
+    var filter = form.querySelector("[data-endpoint-filter]");
+    var count = form.querySelector("[data-checked-count]");
+    var boxes = function (scope) { return Array.prototype.slice.call(scope.querySelectorAll('input[name="endpoints"]')); };
+    var shown = function (box) { return !box.closest("[data-endpoint]").hidden; };
+
+    function refresh() {
+      form.querySelectorAll("[data-resource-group]").forEach(function (group) {
+        var own = boxes(group).filter(shown);
+        var on = own.filter(function (b) { return b.checked; }).length;
+        var toggle = group.querySelector("[data-select-resource]");
+        toggle.checked = own.length > 0 && on === own.length;
+        toggle.indeterminate = on > 0 && on < own.length;
+      });
+      var all = boxes(form).filter(shown);
+      var on = all.filter(function (b) { return b.checked; }).length;
+      if (selectAll) {
+        selectAll.checked = all.length > 0 && on === all.length;
+        selectAll.indeterminate = on > 0 && on < all.length;
+      }
+      if (count) count.textContent = boxes(form).filter(function (b) { return b.checked; }).length;
+    }
+
+    if (selectAll) {
+      selectAll.addEventListener("change", function () {
+        boxes(form).filter(shown).forEach(function (b) { b.checked = selectAll.checked; });
+        refresh();
+      });
+    }
+    form.querySelectorAll("[data-select-resource]").forEach(function (toggle) {
+      toggle.addEventListener("change", function () {
+        boxes(toggle.closest("[data-resource-group]")).filter(shown).forEach(function (b) { b.checked = toggle.checked; });
+        refresh();
+      });
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "endpoints") refresh();
+    });
+    if (filter) {
+      filter.addEventListener("input", function () {
+        var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+        form.querySelectorAll("[data-endpoint]").forEach(function (item) {
+          var text = item.getAttribute("data-search");
+          item.hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
+        });
+        form.querySelectorAll("[data-resource-group]").forEach(function (group) {
+          group.hidden = boxes(group).filter(shown).length === 0;
+        });
+        refresh();
+      });
+      // Enter in the filter box narrows the list; it must not submit the grants.
+      filter.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") event.preventDefault();
+      });
+    }
+    refresh();
+  }
+})();
