@@ -60,6 +60,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
 pub enum Level {
     Basic,
     JobAdmin,

@@ -1,0 +1,506 @@
+//! The test harness: each test starts the real `devcenter` binary on a free port with a
+//! fresh SQLite file, adds users through the real CLI, and drives the app over HTTP as a
+//! browser without JavaScript would.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::redirect::Policy;
+use reqwest::{Response, StatusCode};
+use scraper::{Html, Selector};
+use tempfile::TempDir;
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_devcenter");
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const LIST: &str = "/configure/dev_center/credentials";
+
+/// A running server and the folder holding its database and logs.
+pub struct TestApp {
+    pub address: String,
+    pub dir: TempDir,
+    pub admin_email: String,
+    pub admin_password: String,
+    server: Server,
+    runs: usize,
+}
+
+/// The server process, killed and reaped when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (server, address, stdout) = start(&dir, 0);
+        let admin_password = stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("password: "))
+            .expect("the first start prints the first user's password")
+            .to_owned();
+        let admin_email = stdout
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("e-mail: "))
+            .expect("the first start prints the first user's e-mail")
+            .trim()
+            .to_owned();
+        TestApp {
+            address,
+            dir,
+            admin_email,
+            admin_password,
+            server,
+            runs: 1,
+        }
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("devcenter.db")
+    }
+
+    /// Stops the server (as a crash would) and starts it again on the same database.
+    pub async fn restart(&mut self) {
+        self.server.0.kill().expect("kill the server");
+        self.server.0.wait().expect("reap the server");
+        let (server, address, _) = start(&self.dir, self.runs);
+        self.server = server;
+        self.address = address;
+        self.runs += 1;
+    }
+
+    /// Everything the server has written to stdout and stderr so far.
+    pub fn logs(&self) -> String {
+        let mut all = String::new();
+        for run in 0..self.runs {
+            for stream in ["stdout", "stderr"] {
+                all.push_str(
+                    &std::fs::read_to_string(self.dir.path().join(format!("{stream}-{run}.log")))
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        all
+    }
+
+    /// Adds a user through `devcenter create-user`, the way an operator would.
+    pub fn create_user(
+        &self,
+        email: &str,
+        level: &str,
+        permissions: &[&str],
+    ) -> std::process::Output {
+        self.create_user_with_password(email, level, permissions, PASSWORD)
+    }
+
+    pub fn create_user_with_password(
+        &self,
+        email: &str,
+        level: &str,
+        permissions: &[&str],
+        password: &str,
+    ) -> std::process::Output {
+        let mut command = Command::new(BINARY);
+        command
+            .args([
+                "create-user",
+                "--email",
+                email,
+                "--name",
+                &name_of(email),
+                "--level",
+                level,
+            ])
+            .arg("--database")
+            .arg(self.database())
+            .arg("--password-stdin")
+            .env_remove("DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for permission in permissions {
+            command.args(["--permission", permission]);
+        }
+        let mut child = command.spawn().expect("run create-user");
+        use std::io::Write;
+        // A refused command line exits before reading: a closed pipe is its answer.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes());
+        child.wait_with_output().expect("create-user finishes")
+    }
+
+    /// A new user with these permissions, signed in.
+    pub async fn user(&self, email: &str, level: &str, permissions: &[&str]) -> Person {
+        let output = self.create_user(email, level, permissions);
+        assert!(
+            output.status.success(),
+            "create-user failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let person = self.visitor();
+        person.sign_in(email, PASSWORD).await;
+        person
+    }
+
+    /// The first Site Admin (every developer permission), signed in.
+    pub async fn admin(&self) -> Person {
+        let person = self.visitor();
+        person
+            .sign_in(&self.admin_email, &self.admin_password)
+            .await;
+        person
+    }
+
+    /// Someone with a browser who has not signed in.
+    pub fn visitor(&self) -> Person {
+        let jar = Arc::new(Jar::default());
+        Person {
+            base: format!("http://{}", self.address),
+            client: client(jar.clone()),
+            jar,
+        }
+    }
+
+    /// One number from the database, by SQL, for checking what was (not) written.
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Number {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let path = self.database();
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
+            .expect("open the database");
+        diesel::sql_query(format!("SELECT ({sql}) AS n"))
+            .get_result::<Number>(&mut conn)
+            .expect("a number")
+            .n
+    }
+}
+
+fn name_of(email: &str) -> String {
+    email
+        .split('@')
+        .next()
+        .unwrap_or(email)
+        .replace(['.', '-'], " ")
+}
+
+fn client(jar: Arc<Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(Policy::none())
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Starts the server and waits for the address it prints.
+fn start(dir: &TempDir, run: usize) -> (Server, String, String) {
+    let stdout_path = dir.path().join(format!("stdout-{run}.log"));
+    let stderr_path = dir.path().join(format!("stderr-{run}.log"));
+    let server = Server(
+        Command::new(BINARY)
+            .args(["serve", "--bind", "127.0.0.1:0", "--database"])
+            .arg(dir.path().join("devcenter.db"))
+            .env_remove("DATABASE_URL")
+            .env_remove("DEVCENTER_BIND")
+            .env("RUST_LOG", "info")
+            .stdout(std::fs::File::create(&stdout_path).expect("stdout log"))
+            .stderr(std::fs::File::create(&stderr_path).expect("stderr log"))
+            .spawn()
+            .expect("start devcenter"),
+    );
+    let started = Instant::now();
+    loop {
+        let stdout = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+        if let Some(address) = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("devcenter listening on http://"))
+        {
+            return (server, address.trim().to_owned(), stdout);
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            panic!(
+                "devcenter did not start: {}",
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What came back, parsed for assertions on what a person would see.
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    async fn from(response: Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Page {
+            status,
+            location,
+            headers,
+            body: response.text().await.expect("a body"),
+        }
+    }
+
+    fn select(&self, css: &str) -> Vec<String> {
+        let html = Html::parse_document(&self.body);
+        let selector = Selector::parse(css).expect("a selector");
+        html.select(&selector)
+            .map(|e| e.text().collect::<String>().trim().to_owned())
+            .collect()
+    }
+
+    /// The text of every element matching `css`.
+    pub fn texts(&self, css: &str) -> Vec<String> {
+        self.select(css)
+    }
+
+    /// The text of the one element matching `css`.
+    pub fn text(&self, css: &str) -> String {
+        let found = self.select(css);
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one {css}, found {}: {}",
+            found.len(),
+            self.body
+        );
+        found.into_iter().next().unwrap_or_default()
+    }
+
+    pub fn has(&self, css: &str) -> bool {
+        !self.select(css).is_empty()
+    }
+
+    /// The `name` attribute of every element matching `css`.
+    pub fn attrs(&self, css: &str, name: &str) -> Vec<String> {
+        let html = Html::parse_document(&self.body);
+        let selector = Selector::parse(css).expect("a selector");
+        html.select(&selector)
+            .filter_map(|e| e.value().attr(name).map(str::to_owned))
+            .collect()
+    }
+
+    /// The message shown beside a form field.
+    pub fn field_error(&self, field: &str) -> String {
+        self.text(&format!("#{field}-error"))
+    }
+
+    /// The endpoints ticked on a permissions page.
+    pub fn checked_endpoints(&self) -> Vec<String> {
+        self.attrs(r#"input[name="endpoints"][checked]"#, "value")
+    }
+
+    /// The one-time key view's key and credential id.
+    pub fn api_key(&self) -> (String, i32) {
+        let key = self.text(r#"[data-testid="api-key-value"]"#);
+        let id = self.attrs(r#"[data-testid="api-key-value"]"#, "data-credential-id")[0]
+            .parse()
+            .expect("a credential id");
+        (key, id)
+    }
+
+    pub fn csrf_token(&self) -> Option<String> {
+        self.attrs(r#"meta[name="csrf-token"]"#, "content")
+            .into_iter()
+            .next()
+    }
+}
+
+/// Someone using Dev Center with their own cookie jar.
+pub struct Person {
+    pub base: String,
+    pub client: reqwest::Client,
+    jar: Arc<Jar>,
+}
+
+impl Person {
+    /// The same person (same cookies) talking to `app`'s current address.
+    pub fn at(self, app: &TestApp) -> Person {
+        Person {
+            base: format!("http://{}", app.address),
+            ..self
+        }
+    }
+
+    /// The `Cookie` header this person's browser would send.
+    pub fn cookie_header(&self) -> Option<String> {
+        let url = self.base.parse().expect("a URL");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+    }
+
+    /// A request from a fresh browser that carries a copied `Cookie` header.
+    pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Page {
+        Page::from(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Page::from(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    pub async fn get_htmx(&self, path: &str) -> Page {
+        Page::from(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .header("HX-Request", "true")
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    /// The CSRF token the app put on its pages for this session.
+    pub async fn csrf_token(&self) -> String {
+        let page = self.get("/login").await;
+        if let Some(token) = page.csrf_token() {
+            return token;
+        }
+        self.get("/configure")
+            .await
+            .csrf_token()
+            .expect("a page carries the CSRF token")
+    }
+
+    /// Submits a form as the page would, with the session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_raw(path, &all).await
+    }
+
+    /// Submits exactly `fields`, with no token added.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Page::from(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(fields)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        let page = self
+            .post("/login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "sign-in failed: {}",
+            page.body
+        );
+        page
+    }
+
+    pub async fn sign_out(&self) -> Page {
+        self.post("/logout", &[]).await
+    }
+
+    /// Create New Credential, as submitted from the dialog.
+    pub async fn create_credential(
+        &self,
+        api_type: &str,
+        client_application_id: &str,
+        description: &str,
+    ) -> Page {
+        self.post(
+            LIST,
+            &[
+                ("api_type", api_type),
+                ("client_application_id", client_application_id),
+                ("description", description),
+            ],
+        )
+        .await
+    }
+
+    /// Creates a key and returns (key, credential id).
+    pub async fn new_key(&self, api_type: &str, description: &str) -> (String, i32) {
+        let page = self.create_credential(api_type, "", description).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        page.api_key()
+    }
+
+    pub async fn credentials(&self) -> Page {
+        self.get(LIST).await
+    }
+
+    pub async fn permissions(&self, id: i32) -> Page {
+        self.get(&format!("{LIST}/{id}/permissions")).await
+    }
+
+    pub async fn update_permissions(&self, id: i32, endpoints: &[&str]) -> Page {
+        let fields: Vec<(&str, &str)> = endpoints.iter().map(|e| ("endpoints", *e)).collect();
+        self.post(&format!("{LIST}/{id}/permissions"), &fields)
+            .await
+    }
+
+    pub async fn revoke(&self, id: i32) -> Page {
+        self.post(&format!("{LIST}/{id}/revoke"), &[]).await
+    }
+
+    pub async fn add_client_application(&self, name: &str, endpoints: &[&str]) -> Page {
+        let mut fields: Vec<(&str, &str)> = endpoints.iter().map(|e| ("endpoints", *e)).collect();
+        fields.push(("name", name));
+        self.post("/configure/dev_center/client_applications", &fields)
+            .await
+    }
+
+    /// Adds a client application and returns its id.
+    pub async fn client_application(&self, name: &str, endpoints: &[&str]) -> i32 {
+        let added = self.add_client_application(name, endpoints).await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let page = self.get("/configure/dev_center/client_applications").await;
+        let html = Html::parse_document(&page.body);
+        let row = Selector::parse(r#"[data-testid="client-application-row"]"#).expect("selector");
+        html.select(&row)
+            .find(|r| r.text().any(|t| t.trim() == name))
+            .and_then(|r| r.value().attr("data-client-application-id"))
+            .expect("the new client application is listed")
+            .parse()
+            .expect("an id")
+    }
+}

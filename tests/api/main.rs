@@ -1,0 +1,8 @@
+//! Integration tests: the real server on a random port, a fresh SQLite file per test.
+
+mod access;
+mod cli;
+mod credentials;
+mod helpers;
+mod permissions;
+mod sessions;
