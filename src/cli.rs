@@ -10,6 +10,7 @@ use crate::db;
 use crate::domain::Failure;
 use crate::domain::people::{DeveloperPermission, UserLevel};
 use crate::domain::users::{self, UserRequest};
+use crate::gate::limits::LimitSetting;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +58,26 @@ pub struct ServeArgs {
         value_name = "ADDR"
     )]
     pub bind: String,
+    /// Requests each API key may make through the gate, as N/Ws (or N/Wm), or `off`.
+    #[arg(
+        long,
+        env = "DEVCENTER_RATE_LIMIT",
+        default_value = "50/10s",
+        value_name = "N/Ws"
+    )]
+    pub rate_limit: LimitSetting,
+    /// Failed gate authentications allowed per client address before it is refused, or `off`.
+    #[arg(
+        long,
+        env = "DEVCENTER_FAILED_AUTH_LIMIT",
+        default_value = "20/60s",
+        value_name = "N/Ws"
+    )]
+    pub failed_auth_limit: LimitSetting,
+    /// Where authorized gate requests are forwarded (http://host:port); without it the gate
+    /// answers 200 with the matched endpoint and credential (authorization-only mode).
+    #[arg(long, env = "DEVCENTER_UPSTREAM", value_name = "URL")]
+    pub upstream: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

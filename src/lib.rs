@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod db;
 pub mod domain;
+pub mod gate;
 pub mod startup;
 pub mod web;

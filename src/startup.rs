@@ -1,5 +1,8 @@
 //! Builds and runs the server: the same code path for `cargo run` and for the tests.
 
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
 use actix_htmx::HtmxMiddleware;
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity};
@@ -11,14 +14,24 @@ use rand::RngExt;
 
 use crate::cli::ServeArgs;
 use crate::db;
+use crate::db::catalogue::Endpoint;
+use crate::domain::live_keys::LiveKeys;
 use crate::domain::users;
+use crate::gate::{self, Gate, router::EndpointRouter};
 use crate::web::context::AppState;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
 use crate::web::session_store::SqliteSessionStore;
 use crate::web::{self as pages, csrf, static_files};
 
+const USAGE_FLUSH_INTERVAL: StdDuration = StdDuration::from_secs(5);
+
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(upstream) = &args.upstream
+        && !upstream.starts_with("http://")
+    {
+        anyhow::bail!("--upstream must be an http:// URL, not {upstream}");
+    }
     let path = db::database_path(&args.database.database);
     let pool = db::open(&path)?;
     let mut conn = pool.get()?;
@@ -34,12 +47,38 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rand::rng().fill(&mut bytes[..]);
         bytes
     })?;
-    drop(conn);
     let cookie_key =
         Key::try_from(cookie_key.as_slice()).context("the stored session key is too short")?;
+    let router = EndpointRouter::new(Endpoint::all(&mut conn)?)?;
+    let keys = Arc::new(LiveKeys::load(&mut conn, router.max_id())?);
+    drop(conn);
+    let gate = web::Data::new(Gate::new(
+        keys.clone(),
+        router,
+        args.rate_limit.0,
+        args.failed_auth_limit.0,
+        args.upstream.clone(),
+    )?);
+    tracing::info!(live_keys = keys.len(), rate_limit = %args.rate_limit, "gate ready");
 
-    let state = web::Data::new(AppState { pool: pool.clone() });
-    let store = SqliteSessionStore::new(pool);
+    // Usage is counted in memory and written in batches, never once per request.
+    {
+        let (pool, keys) = (pool.clone(), keys.clone());
+        std::thread::Builder::new()
+            .name("usage-flusher".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(USAGE_FLUSH_INTERVAL);
+                    gate::flush_usage(&pool, &keys);
+                }
+            })?;
+    }
+
+    let state = web::Data::new(AppState {
+        pool: pool.clone(),
+        keys: keys.clone(),
+    });
+    let store = SqliteSessionStore::new(pool.clone());
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
             .cookie_name("devcenter_session".into())
@@ -51,6 +90,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .build();
         App::new()
             .app_data(state.clone())
+            .app_data(gate.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest(
@@ -63,6 +103,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             )
             .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
             .route("/healthz", web::get().to(pages::healthz))
+            .service(web::scope("/harvest").default_service(web::to(gate::harvest)))
+            .service(web::scope("/boards-api").default_service(web::to(gate::job_board)))
+            .service(web::scope("/partner").default_service(web::to(gate::partner)))
             .route("/static/{name}", web::get().to(static_files::serve))
             .service(
                 web::scope("")
@@ -80,5 +123,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(database = %path.display(), "serving");
     server.run().await?;
+    // Stopped (SIGTERM, Ctrl-C): requests in flight have finished; keep their usage.
+    gate::flush_usage(&pool, &keys);
+    tracing::info!("stopped");
     Ok(())
 }

@@ -144,3 +144,59 @@ impl Credential {
             .map(drop)
     }
 }
+
+/// What the gate needs of a key to check it.
+#[derive(Debug, Clone, Queryable)]
+pub struct KeyRecord {
+    pub id: i32,
+    pub api_type: String,
+    pub key_hash: Vec<u8>,
+    pub client_application_id: Option<i32>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+type KeyRecordColumns = (
+    credentials::id,
+    credentials::api_type,
+    credentials::key_hash,
+    credentials::client_application_id,
+    credentials::revoked_at,
+);
+
+const KEY_RECORD: KeyRecordColumns = (
+    credentials::id,
+    credentials::api_type,
+    credentials::key_hash,
+    credentials::client_application_id,
+    credentials::revoked_at,
+);
+
+impl KeyRecord {
+    pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<KeyRecord>> {
+        credentials::table
+            .find(id)
+            .select(KEY_RECORD)
+            .first(conn)
+            .optional()
+    }
+
+    /// Every key that has not been revoked.
+    pub fn all_live(conn: &mut Conn) -> QueryResult<Vec<KeyRecord>> {
+        credentials::table
+            .filter(credentials::revoked_at.is_null())
+            .select(KEY_RECORD)
+            .load(conn)
+    }
+
+    /// (credential id, endpoint id) for every grant of a live key.
+    pub fn all_live_grants(conn: &mut Conn) -> QueryResult<Vec<(i32, i32)>> {
+        credential_endpoints::table
+            .inner_join(credentials::table)
+            .filter(credentials::revoked_at.is_null())
+            .select((
+                credential_endpoints::credential_id,
+                credential_endpoints::endpoint_id,
+            ))
+            .load(conn)
+    }
+}

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
+pub mod usage;
 pub mod users;
 
 use std::path::{Path, PathBuf};

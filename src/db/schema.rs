@@ -25,6 +25,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    credential_usage (rowid) {
+        rowid -> Integer,
+        credential_id -> Integer,
+        day -> Text,
+        endpoint_id -> Nullable<Integer>,
+        requests -> BigInt,
+    }
+}
+
+diesel::table! {
     credentials (id) {
         id -> Integer,
         description -> Text,
@@ -90,6 +100,7 @@ diesel::joinable!(client_application_endpoints -> endpoints (endpoint_id));
 diesel::joinable!(client_applications -> users (created_by));
 diesel::joinable!(credential_endpoints -> credentials (credential_id));
 diesel::joinable!(credential_endpoints -> endpoints (endpoint_id));
+diesel::joinable!(credential_usage -> credentials (credential_id));
 diesel::joinable!(credentials -> client_applications (client_application_id));
 diesel::joinable!(user_permissions -> users (user_id));
 
@@ -97,6 +108,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_application_endpoints,
     client_applications,
     credential_endpoints,
+    credential_usage,
     credentials,
     endpoints,
     server_secrets,

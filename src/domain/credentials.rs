@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{Credential, CredentialListing, NewCredential};
-use crate::db::{self, Conn};
+use crate::db::{self, Conn, usage};
 
 use super::access::{Action, Viewer};
 use super::catalogue::{self, ResourceGroup};
 use super::keys::ApiKey;
+use super::live_keys::LiveKeys;
 use super::people::{ApiType, ProductWord};
 use super::{Failure, FieldErrors, Paged, parse_label};
 
@@ -34,6 +35,7 @@ pub struct CreatedCredential {
 /// endpoints granted to a Harvest key in the same transaction.
 pub fn create(
     conn: &mut Conn,
+    keys: &LiveKeys,
     viewer: &Viewer,
     request: &CredentialRequest,
 ) -> Result<CreatedCredential, Failure> {
@@ -99,6 +101,7 @@ pub fn create(
         }
         Ok(id)
     })?;
+    keys.reload(conn, id)?;
     Ok(CreatedCredential { id, api_type, key })
 }
 
@@ -169,6 +172,8 @@ pub struct Grants {
     pub client_application: Option<ClientApplication>,
     pub groups: Vec<ResourceGroup>,
     pub granted: BTreeSet<i32>,
+    /// Requests per endpoint in the last 30 days.
+    pub usage: std::collections::HashMap<i32, i64>,
 }
 
 pub fn grants(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Grants, Failure> {
@@ -178,7 +183,9 @@ pub fn grants(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Grants, Failu
         Some(app) => ClientApplication::find(conn, app)?,
         None => None,
     };
+    let since = chrono::Utc::now().date_naive() - chrono::Days::new(29);
     Ok(Grants {
+        usage: usage::per_endpoint_since(conn, id, since)?,
         granted: Credential::granted_endpoint_ids(conn, id)?
             .into_iter()
             .collect(),
@@ -197,6 +204,7 @@ fn harvest_key(conn: &mut Conn, id: i32) -> Result<Credential, Failure> {
 /// Makes exactly `identifiers` the Harvest key's grants; returns how many are granted.
 pub fn replace_grants(
     conn: &mut Conn,
+    keys: &LiveKeys,
     viewer: &Viewer,
     id: i32,
     identifiers: &[String],
@@ -215,13 +223,24 @@ pub fn replace_grants(
         Credential::replace_grants(conn, id, &endpoint_ids)?;
         Ok(endpoint_ids.len())
     })
+    .and_then(|granted| {
+        keys.reload(conn, id)?;
+        Ok(granted)
+    })
 }
 
 /// Revokes a key; it stops working at once. Revoking a revoked key changes nothing.
-pub fn revoke(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Credential, Failure> {
-    conn.immediate_transaction(|conn| {
+pub fn revoke(
+    conn: &mut Conn,
+    keys: &LiveKeys,
+    viewer: &Viewer,
+    id: i32,
+) -> Result<Credential, Failure> {
+    let credential = conn.immediate_transaction(|conn| {
         let (credential, _) = find(conn, viewer, id)?;
         Credential::revoke(conn, id, viewer.id, db::now())?;
-        Ok(credential)
-    })
+        Ok::<_, Failure>(credential)
+    })?;
+    keys.reload(conn, id)?;
+    Ok(credential)
 }

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod client_applications;
 pub mod credentials;
 pub mod keys;
+pub mod live_keys;
 pub mod people;
 pub mod users;
 

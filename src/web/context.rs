@@ -10,9 +10,12 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
+use std::sync::Arc;
+
 use crate::db::{Conn, Pool};
 use crate::domain::Failure;
 use crate::domain::access::{Action, Viewer};
+use crate::domain::live_keys::LiveKeys;
 use crate::domain::users;
 
 use super::csrf;
@@ -22,6 +25,7 @@ use super::error::AppError;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    pub keys: Arc<LiveKeys>,
 }
 
 impl AppState {

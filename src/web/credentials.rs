@@ -201,10 +201,10 @@ pub async fn create(
         client_application_id: form.client_application_id,
         description: form.description,
     };
-    let viewer = ctx.viewer.clone();
+    let (viewer, keys) = (ctx.viewer.clone(), ctx.state.keys.clone());
     let submitted = request.clone();
     match ctx
-        .db(move |conn| use_cases::create(conn, &viewer, &submitted))
+        .db(move |conn| use_cases::create(conn, &keys, &viewer, &submitted))
         .await
     {
         Ok(created) => {
@@ -271,9 +271,9 @@ pub async fn revoke_confirm(
 }
 
 pub async fn revoke(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let (viewer, id) = (ctx.viewer.clone(), id.into_inner());
+    let (viewer, keys, id) = (ctx.viewer.clone(), ctx.state.keys.clone(), id.into_inner());
     let credential: Credential = ctx
-        .db(move |conn| use_cases::revoke(conn, &viewer, id))
+        .db(move |conn| use_cases::revoke(conn, &keys, &viewer, id))
         .await?;
     tracing::info!(credential_id = id, "API key revoked");
     ctx.flash(format!(
@@ -314,7 +314,14 @@ async fn permissions_page(
             Some(error),
         ),
         None => (
-            EndpointPicker::new(&grants.groups, |e| grants.granted.contains(&e.id)),
+            EndpointPicker::new(&grants.groups, |e| grants.granted.contains(&e.id)).with_usage(
+                |e| {
+                    grants
+                        .granted
+                        .contains(&e.id)
+                        .then(|| grants.usage.get(&e.id).copied().unwrap_or(0))
+                },
+            ),
             None,
         ),
     };
@@ -348,10 +355,10 @@ pub async fn update_permissions(
     id: web::Path<i32>,
     HtmlForm(form): HtmlForm<PermissionsForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, id) = (ctx.viewer.clone(), id.into_inner());
+    let (viewer, keys, id) = (ctx.viewer.clone(), ctx.state.keys.clone(), id.into_inner());
     let endpoints = form.endpoints.clone();
     match ctx
-        .db(move |conn| use_cases::replace_grants(conn, &viewer, id, &endpoints))
+        .db(move |conn| use_cases::replace_grants(conn, &keys, &viewer, id, &endpoints))
         .await
     {
         Ok(granted) => {

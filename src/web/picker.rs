@@ -25,6 +25,9 @@ pub struct PickerEndpoint {
     pub path: String,
     pub checked: bool,
     pub search: String,
+    pub id: i32,
+    /// Requests in the last 30 days, shown beside a granted endpoint.
+    pub usage: Option<i64>,
 }
 
 impl EndpointPicker {
@@ -48,6 +51,8 @@ impl EndpointPicker {
                         search: format!("{} {} {} {}", e.resource, e.method, e.name, e.path)
                             .to_lowercase(),
                         checked: checked(e),
+                        id: e.id,
+                        usage: None,
                         method: e.method.clone(),
                         name: e.name.clone(),
                         path: e.path.clone(),
@@ -56,6 +61,14 @@ impl EndpointPicker {
             })
             .collect();
         Self { groups }
+    }
+
+    /// Shows `usage(endpoint)` beside each endpoint for which it is `Some`.
+    pub fn with_usage(mut self, usage: impl Fn(&PickerEndpoint) -> Option<i64>) -> Self {
+        for endpoint in self.groups.iter_mut().flat_map(|g| g.endpoints.iter_mut()) {
+            endpoint.usage = usage(endpoint);
+        }
+        self
     }
 
     pub fn total(&self) -> usize {

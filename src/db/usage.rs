@@ -1,0 +1,94 @@
+//! What the gate let through: per key, per day, per endpoint; written in batches.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::Conn;
+use super::schema::{credential_usage, credentials};
+
+/// Counted requests of one key since the last batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageBatch {
+    pub credential_id: i32,
+    pub last_used_at: Option<NaiveDateTime>,
+    /// (endpoint id, or `None` for keys without catalogue endpoints; requests)
+    pub requests: Vec<(Option<i32>, i64)>,
+}
+
+/// Adds a batch to the day's counts and moves last-used times forward, in one transaction.
+pub fn record(conn: &mut Conn, day: NaiveDate, batches: &[UsageBatch]) -> QueryResult<()> {
+    let day = day.format("%Y-%m-%d").to_string();
+    conn.immediate_transaction(|conn| {
+        for batch in batches {
+            if let Some(at) = batch.last_used_at {
+                diesel::update(
+                    credentials::table.filter(
+                        credentials::id.eq(batch.credential_id).and(
+                            credentials::last_used_at
+                                .is_null()
+                                .or(credentials::last_used_at.lt(at)),
+                        ),
+                    ),
+                )
+                .set(credentials::last_used_at.eq(at))
+                .execute(conn)?;
+            }
+            for (endpoint_id, requests) in &batch.requests {
+                let same_row = credential_usage::credential_id
+                    .eq(batch.credential_id)
+                    .and(credential_usage::day.eq(&day));
+                let updated = match endpoint_id {
+                    Some(endpoint) => diesel::update(
+                        credential_usage::table
+                            .filter(same_row.and(credential_usage::endpoint_id.eq(endpoint))),
+                    )
+                    .set(credential_usage::requests.eq(credential_usage::requests + requests))
+                    .execute(conn)?,
+                    None => diesel::update(
+                        credential_usage::table
+                            .filter(same_row.and(credential_usage::endpoint_id.is_null())),
+                    )
+                    .set(credential_usage::requests.eq(credential_usage::requests + requests))
+                    .execute(conn)?,
+                };
+                if updated == 0 {
+                    diesel::insert_into(credential_usage::table)
+                        .values((
+                            credential_usage::credential_id.eq(batch.credential_id),
+                            credential_usage::day.eq(&day),
+                            credential_usage::endpoint_id.eq(endpoint_id),
+                            credential_usage::requests.eq(requests),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Requests per endpoint of one key since `since` (inclusive).
+pub fn per_endpoint_since(
+    conn: &mut Conn,
+    credential_id: i32,
+    since: NaiveDate,
+) -> QueryResult<HashMap<i32, i64>> {
+    let rows: Vec<(Option<i32>, i64)> = credential_usage::table
+        .filter(
+            credential_usage::credential_id
+                .eq(credential_id)
+                .and(credential_usage::day.ge(since.format("%Y-%m-%d").to_string()))
+                .and(credential_usage::endpoint_id.is_not_null()),
+        )
+        .select((credential_usage::endpoint_id, credential_usage::requests))
+        .load(conn)?;
+    let mut totals = HashMap::new();
+    for (endpoint, requests) in rows {
+        if let Some(endpoint) = endpoint {
+            *totals.entry(endpoint).or_insert(0) += requests;
+        }
+    }
+    Ok(totals)
+}

@@ -1,0 +1,109 @@
+//! Matching a request's method and path to a catalogue endpoint, with the catalogue's path
+//! templates compiled once into one router per method.
+
+use std::collections::HashMap;
+
+use actix_web::http::Method;
+use matchit::Router;
+
+use crate::db::catalogue::Endpoint;
+
+pub struct EndpointRouter {
+    by_method: HashMap<Method, Router<usize>>,
+    endpoints: Vec<Endpoint>,
+}
+
+impl EndpointRouter {
+    pub fn new(endpoints: Vec<Endpoint>) -> anyhow::Result<Self> {
+        let mut by_method: HashMap<Method, Router<usize>> = HashMap::new();
+        for (index, endpoint) in endpoints.iter().enumerate() {
+            let method = Method::from_bytes(endpoint.method.as_bytes())?;
+            by_method
+                .entry(method)
+                .or_default()
+                .insert(template(&endpoint.path), index)
+                .map_err(|e| anyhow::anyhow!("cannot route {}: {e}", endpoint.identifier()))?;
+        }
+        Ok(Self {
+            by_method,
+            endpoints,
+        })
+    }
+
+    /// The endpoint for this method and path (no query; a trailing slash is ignored).
+    pub fn find(&self, method: &Method, path: &str) -> Option<&Endpoint> {
+        let path = trim_trailing_slash(path);
+        let matched = self.by_method.get(method)?.at(path).ok()?;
+        self.endpoints.get(*matched.value)
+    }
+
+    /// The highest endpoint id.
+    pub fn max_id(&self) -> usize {
+        self.endpoints
+            .iter()
+            .map(|e| usize::try_from(e.id).unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+fn trim_trailing_slash(path: &str) -> &str {
+    if path.len() > 1 {
+        path.strip_suffix('/').unwrap_or(path)
+    } else {
+        path
+    }
+}
+
+/// `/v1/users/{user_id}/x` → `/v1/users/{p1}/x`: placeholders named by position, so
+/// templates that name the same segment differently do not conflict.
+fn template(path: &str) -> String {
+    trim_trailing_slash(path)
+        .split('/')
+        .enumerate()
+        .map(|(i, segment)| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                format!("{{p{i}}}")
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(id: i32, method: &str, path: &str) -> Endpoint {
+        Endpoint {
+            id,
+            resource: "Test".into(),
+            method: method.into(),
+            name: format!("{method} {path}"),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn matches_templates_by_method_and_path() {
+        let router = EndpointRouter::new(vec![
+            endpoint(1, "GET", "/v1/users/{id}"),
+            endpoint(2, "GET", "/v1/users/{user_id}/pending_approvals"),
+            endpoint(3, "PATCH", "/v2/users/"),
+            endpoint(4, "GET", "/v1/users"),
+        ])
+        .expect("a router");
+        let id = |m: &Method, p: &str| router.find(m, p).map(|e| e.id);
+        assert_eq!(id(&Method::GET, "/v1/users/42"), Some(1));
+        assert_eq!(id(&Method::GET, "/v1/users/42/"), Some(1));
+        assert_eq!(id(&Method::GET, "/v1/users/42/pending_approvals"), Some(2));
+        assert_eq!(id(&Method::PATCH, "/v2/users"), Some(3));
+        assert_eq!(id(&Method::PATCH, "/v2/users/"), Some(3));
+        assert_eq!(id(&Method::GET, "/v1/users"), Some(4));
+        assert_eq!(id(&Method::DELETE, "/v1/users/42"), None);
+        assert_eq!(id(&Method::GET, "/v1/users/42/unknown"), None);
+        assert_eq!(router.max_id(), 4);
+    }
+}
