@@ -25,6 +25,7 @@ pub struct TestApp {
     pub admin_password: String,
     server: Server,
     runs: usize,
+    flags: Vec<String>,
 }
 
 /// The server process, killed and reaped when dropped.
@@ -39,8 +40,14 @@ impl Drop for Server {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A server started with extra `serve` flags (kept across restarts).
+    pub async fn spawn_with(flags: &[&str]) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let (server, address, stdout) = start(&dir, 0);
+        let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+        let (server, address, stdout) = start(&dir, 0, &flags);
         let admin_password = stdout
             .lines()
             .find_map(|l| l.trim().strip_prefix("password: "))
@@ -59,6 +66,7 @@ impl TestApp {
             admin_password,
             server,
             runs: 1,
+            flags,
         }
     }
 
@@ -70,7 +78,23 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.server.0.kill().expect("kill the server");
         self.server.0.wait().expect("reap the server");
-        let (server, address, _) = start(&self.dir, self.runs);
+        self.start_again();
+    }
+
+    /// Stops the server as an operator would (SIGTERM), then starts it again.
+    pub async fn restart_gracefully(&mut self) {
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.server.0.id().to_string()])
+            .status()
+            .expect("send SIGTERM");
+        assert!(stopped.success());
+        let status = self.server.0.wait().expect("the server exits");
+        assert!(status.success(), "a graceful stop exits cleanly: {status}");
+        self.start_again();
+    }
+
+    fn start_again(&mut self) {
+        let (server, address, _) = start(&self.dir, self.runs, &self.flags);
         self.server = server;
         self.address = address;
         self.runs += 1;
@@ -206,15 +230,19 @@ fn client(jar: Arc<Jar>) -> reqwest::Client {
 }
 
 /// Starts the server and waits for the address it prints.
-fn start(dir: &TempDir, run: usize) -> (Server, String, String) {
+fn start(dir: &TempDir, run: usize, flags: &[String]) -> (Server, String, String) {
     let stdout_path = dir.path().join(format!("stdout-{run}.log"));
     let stderr_path = dir.path().join(format!("stderr-{run}.log"));
     let server = Server(
         Command::new(BINARY)
             .args(["serve", "--bind", "127.0.0.1:0", "--database"])
             .arg(dir.path().join("devcenter.db"))
+            .args(flags)
             .env_remove("DATABASE_URL")
             .env_remove("DEVCENTER_BIND")
+            .env_remove("DEVCENTER_RATE_LIMIT")
+            .env_remove("DEVCENTER_FAILED_AUTH_LIMIT")
+            .env_remove("DEVCENTER_UPSTREAM")
             .env("RUST_LOG", "info")
             .stdout(std::fs::File::create(&stdout_path).expect("stdout log"))
             .stderr(std::fs::File::create(&stderr_path).expect("stderr log"))

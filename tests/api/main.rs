@@ -3,6 +3,7 @@
 mod access;
 mod cli;
 mod credentials;
+mod gate;
 mod helpers;
 mod permissions;
 mod sessions;
