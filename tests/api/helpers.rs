@@ -195,6 +195,26 @@ impl TestApp {
         }
     }
 
+    /// SQLite's own verdict on the database file.
+    pub fn integrity_check(&self) -> String {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Verdict {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let path = self.database();
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
+            .expect("open the database");
+        diesel::sql_query("PRAGMA integrity_check")
+            .load::<Verdict>(&mut conn)
+            .expect("an integrity check")
+            .into_iter()
+            .map(|v| v.integrity_check)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// One number from the database, by SQL, for checking what was (not) written.
     pub fn count(&self, sql: &str) -> i64 {
         use diesel::prelude::*;
@@ -435,6 +455,31 @@ impl Person {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf_token", &token));
         self.post_raw(path, &all).await
+    }
+
+    /// Create New Credential, or `None` when the server did not answer (it crashed).
+    pub async fn try_create_credential(&self, api_type: &str, description: &str) -> Option<Page> {
+        let page = self
+            .client
+            .get(format!("{}/configure", self.base))
+            .send()
+            .await
+            .ok()?;
+        let token = Page::from(page).await.csrf_token()?;
+        let fields = [
+            ("api_type", api_type),
+            ("client_application_id", ""),
+            ("description", description),
+            ("csrf_token", &token),
+        ];
+        let response = self
+            .client
+            .post(format!("{}{LIST}", self.base))
+            .form(&fields)
+            .send()
+            .await
+            .ok()?;
+        Some(Page::from(response).await)
     }
 
     /// Submits exactly `fields`, with no token added.

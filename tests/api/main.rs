@@ -4,6 +4,7 @@ mod access;
 mod cli;
 mod credentials;
 mod gate;
+mod hardening;
 mod helpers;
 mod permissions;
 mod sessions;

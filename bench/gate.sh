@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Gate benchmark: the release build with 1,000 Harvest keys, loaded with wrk.
+# Alternates an authorized Harvest request (B) with the bare /healthz baseline (A),
+# A/B/A/B, and prints both throughputs, their ratio, p50/p99 and the server's peak RSS.
+#
+#   bench/gate.sh            # defaults: 32 connections, 10 s per run, 2 rounds
+#   CONNECTIONS=64 DURATION=20s ROUNDS=3 bench/gate.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNECTIONS=${CONNECTIONS:-32}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-2}
+KEYS=${KEYS:-1000}
+THREADS=${THREADS:-2}
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+RUST_LOG=warn ./target/release/devcenter serve --bind 127.0.0.1:0 --database "$work/bench.db" \
+    --rate-limit off --failed-auth-limit off >"$work/stdout" 2>"$work/stderr" &
+server_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done
+base=$(sed -n 's/^devcenter listening on //p' "$work/stdout")
+password=$(sed -n 's/^ *password: //p' "$work/stdout")
+[ -n "$base" ] || { cat "$work/stderr" >&2; exit 1; }
+
+jar="$work/cookies"
+token() { sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p' | head -1; }
+curl -sf -c "$jar" -b "$jar" "$base/login" -o "$work/login.html"
+login_token=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' "$work/login.html" | head -1)
+curl -sf -c "$jar" -b "$jar" -o /dev/null -X POST "$base/login" \
+    --data-urlencode "email=admin@devcenter.local" --data-urlencode "password=$password" \
+    --data-urlencode "csrf_token=$login_token"
+csrf=$(curl -sf -b "$jar" "$base/configure" | token)
+
+echo "creating $KEYS Harvest keys…" >&2
+started=$(date +%s.%N)
+for n in $(seq "$KEYS"); do
+    page=$(curl -sf -b "$jar" -X POST "$base/configure/dev_center/credentials" \
+        --data-urlencode "api_type=harvest" --data-urlencode "description=Bench key $n" \
+        --data-urlencode "csrf_token=$csrf")
+done
+created=$(date +%s.%N)
+key=$(printf '%s' "$page" | sed -n 's/.*data-testid="api-key-value" data-credential-id="\([0-9]*\)">\([^<]*\)<.*/\1 \2/p')
+credential=${key%% *}; key=${key#* }
+curl -sf -b "$jar" -o /dev/null -X POST "$base/configure/dev_center/credentials/$credential/permissions" \
+    --data-urlencode "endpoints=GET /v1/candidates/{id}" --data-urlencode "csrf_token=$csrf"
+auth="Authorization: Basic $(printf '%s:' "$key" | base64 -w0)"
+gate_url="$base/harvest/v1/candidates/4242?per_page=100"
+check=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" "$gate_url")
+[ "$check" = 200 ] || { echo "the gate answered $check" >&2; exit 1; }
+
+run() { # name url [header]
+    local out
+    if [ $# -eq 3 ]; then out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$2")
+    else out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2"); fi
+    local rps p50 p99 non2xx
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+    p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    printf '%-8s %12s req/s   p50 %9s   p99 %9s   non-2xx %s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+    echo "$1 $rps" >>"$work/results"
+}
+
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$base/healthz" >/dev/null # warm up
+echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run; $KEYS live keys"
+for round in $(seq "$ROUNDS"); do
+    run "healthz" "$base/healthz"
+    run "gate" "$gate_url" "$auth"
+done
+
+awk '{sum[$1]+=$2; n[$1]++} END {
+    h = sum["healthz"]/n["healthz"]; g = sum["gate"]/n["gate"];
+    printf "mean     healthz %.0f req/s, gate %.0f req/s, gate/healthz = %.3f\n", h, g, g/h }' "$work/results"
+awk -v n="$KEYS" -v a="$started" -v b="$created" 'BEGIN { printf "keys     %s created in %.1f s through the web UI\n", n, b - a }'
+echo "peak RSS $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$server_pid/status")"

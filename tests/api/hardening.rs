@@ -1,0 +1,472 @@
+//! What every response promises a security team.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{LIST, TestApp};
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let visitor = app.visitor();
+    let pages = [
+        admin.credentials().await,
+        admin.get(&format!("{LIST}/new")).await,
+        visitor.get("/login").await,
+        visitor.get("/no/such/page").await,
+        visitor.get("/static/app.js").await,
+        visitor.get("/harvest/v1/candidates").await,
+        visitor.get("/healthz").await,
+    ];
+    for page in &pages {
+        let header = |name: &str| {
+            page.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let csp = header("content-security-policy");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{csp}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert!(!header("referrer-policy").is_empty());
+        assert!(!header("permissions-policy").is_empty());
+    }
+    assert_eq!(pages[3].status, StatusCode::NOT_FOUND);
+    // No page carries inline script for the policy to allow.
+    for page in &pages[..3] {
+        assert!(!page.body.contains("<script>"), "inline script");
+        assert!(!page.body.contains(" style=\""), "inline style");
+    }
+}
+
+mod forms {
+    //! Property tests: any input to any form gets an answer below 500, and either the
+    //! whole change or none of it.
+
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use reqwest::StatusCode;
+
+    use crate::helpers::{LIST, Person, TestApp};
+
+    const CASES: u32 = 128;
+
+    /// Text as people and attackers type it: any Unicode, control characters, markup,
+    /// SQL, very long runs.
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            ".{0,40}",
+            "\\PC{0,300}",
+            "[\\x00-\\x1f\\x7f]{1,8}",
+            Just("<script>alert(1)</script>".to_owned()),
+            Just("'; DROP TABLE credentials; --".to_owned()),
+            "[a-zé…]{250,260}",
+            Just("x".repeat(70_000)),
+        ]
+    }
+
+    fn any_api_type() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("harvest".to_owned()),
+            Just("job_board".to_owned()),
+            Just("partner".to_owned()),
+            any_text(),
+        ]
+    }
+
+    fn any_endpoints() -> impl Strategy<Value = Vec<String>> {
+        let endpoint = prop_oneof![
+            Just("GET /v1/candidates".to_owned()),
+            Just("POST /v1/candidates".to_owned()),
+            Just("PATCH /v2/users/".to_owned()),
+            Just("GET /v1/payroll".to_owned()),
+            any_text(),
+        ];
+        proptest::collection::vec(endpoint, 0..12)
+    }
+
+    /// Runs `property` on CASES inputs against one server, on this test's runtime.
+    fn check<S: Strategy>(strategy: S, property: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+        let mut runner = TestRunner::new(Config {
+            cases: CASES,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        if let Err(e) = runner.run(&strategy, property) {
+            panic!("{e}");
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    }
+
+    fn no_server_error(status: StatusCode) -> Result<(), TestCaseError> {
+        prop_assert!(status.as_u16() < 500, "server error {status}");
+        Ok(())
+    }
+
+    #[test]
+    fn create_credential_accepts_or_refuses_whole() {
+        let rt = runtime();
+        let (app, admin, partner) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            let partner = admin.client_application("Acme", &["GET /v1/jobs"]).await;
+            (app, admin, partner)
+        });
+        let partner = partner.to_string();
+        let client_application = prop_oneof![Just(String::new()), Just(partner), any_text()];
+        check(
+            (any_api_type(), client_application, any_text()),
+            |(api_type, app_id, description)| {
+                let before = app.count("SELECT count(*) FROM credentials");
+                let grants_before = app.count("SELECT count(*) FROM credential_endpoints");
+                let page = rt.block_on(admin.create_credential(&api_type, &app_id, &description));
+                no_server_error(page.status)?;
+                let after = app.count("SELECT count(*) FROM credentials");
+                if page.status == StatusCode::OK {
+                    prop_assert_eq!(after, before + 1);
+                    prop_assert!(page.has(r#"[data-testid="api-key-value"]"#));
+                } else {
+                    prop_assert!(
+                        [
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            StatusCode::BAD_REQUEST
+                        ]
+                        .contains(&page.status),
+                        "{}",
+                        page.status
+                    );
+                    prop_assert_eq!(after, before);
+                    prop_assert_eq!(
+                        app.count("SELECT count(*) FROM credential_endpoints"),
+                        grants_before
+                    );
+                }
+                Ok(())
+            },
+        );
+    }
+
+    #[test]
+    fn update_permissions_replaces_all_or_nothing() {
+        let rt = runtime();
+        let (app, admin, id) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            let (_, id) = admin.new_key("harvest", "Property").await;
+            (app, admin, id)
+        });
+        let catalogue = [
+            "GET /v1/candidates",
+            "POST /v1/candidates",
+            "PATCH /v2/users/",
+        ];
+        check(any_endpoints(), |endpoints| {
+            let before = rt.block_on(admin.permissions(id)).checked_endpoints();
+            let submitted: Vec<&str> = endpoints.iter().map(String::as_str).collect();
+            let page = rt.block_on(admin.update_permissions(id, &submitted));
+            no_server_error(page.status)?;
+            let mut after = rt.block_on(admin.permissions(id)).checked_endpoints();
+            after.sort();
+            if page.status == StatusCode::SEE_OTHER {
+                let mut expected: Vec<String> =
+                    endpoints.iter().map(|e| e.trim().to_owned()).collect();
+                expected.sort();
+                expected.dedup();
+                prop_assert!(expected.iter().all(|e| catalogue.contains(&e.as_str())));
+                prop_assert_eq!(after, expected);
+            } else {
+                let mut before = before;
+                before.sort();
+                prop_assert_eq!(after, before);
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn add_client_application_accepts_or_refuses_whole() {
+        let rt = runtime();
+        let (app, admin) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            (app, admin)
+        });
+        check((any_text(), any_endpoints()), |(name, endpoints)| {
+            let apps = app.count("SELECT count(*) FROM client_applications");
+            let presets = app.count("SELECT count(*) FROM client_application_endpoints");
+            let submitted: Vec<&str> = endpoints.iter().map(String::as_str).collect();
+            let page = rt.block_on(admin.add_client_application(&name, &submitted));
+            no_server_error(page.status)?;
+            let grew = app.count("SELECT count(*) FROM client_applications") - apps;
+            if page.status == StatusCode::SEE_OTHER {
+                prop_assert_eq!(grew, 1);
+            } else {
+                prop_assert_eq!(grew, 0);
+                prop_assert_eq!(
+                    app.count("SELECT count(*) FROM client_application_endpoints"),
+                    presets
+                );
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn sign_in_never_errs_and_never_lets_a_wrong_password_in() {
+        let rt = runtime();
+        let app = rt.block_on(TestApp::spawn());
+        let visitor: Person = app.visitor();
+        check(
+            (any_text(), any_text(), any_text()),
+            |(email, password, next)| {
+                let page = rt.block_on(visitor.post(
+                    "/login",
+                    &[("email", &email), ("password", &password), ("next", &next)],
+                ));
+                no_server_error(page.status)?;
+                prop_assert_ne!(
+                    page.status,
+                    StatusCode::SEE_OTHER,
+                    "signed in with a made-up password"
+                );
+                Ok(())
+            },
+        );
+    }
+
+    #[test]
+    fn any_bytes_as_a_form_body_get_a_clear_answer() {
+        let rt = runtime();
+        let (app, admin) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            (app, admin)
+        });
+        let token = rt.block_on(admin.csrf_token());
+        let bodies = proptest::collection::vec(any::<u8>(), 0..2048);
+        check(bodies, |mut body| {
+            body.extend_from_slice(format!("&csrf_token={token}").as_bytes());
+            let response = rt.block_on(
+                admin
+                    .client
+                    .post(format!("{}{LIST}", admin.base))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send(),
+            );
+            let status = response.expect("an answer").status();
+            no_server_error(status)?;
+            Ok(())
+        });
+        assert!(app.count("SELECT count(*) FROM credentials") <= i64::from(CASES));
+    }
+}
+
+#[tokio::test]
+async fn a_form_over_64_kib_is_refused_with_413_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let page = admin
+        .create_credential("job_board", "", &"x".repeat(70 * 1024))
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.body.contains("64 KiB"));
+    assert_eq!(app.count("SELECT count(*) FROM credentials"), 0);
+}
+
+#[tokio::test]
+async fn a_malformed_form_is_a_400_page() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let token = admin.csrf_token().await;
+    let response = admin
+        .client
+        .post(format!("{}{LIST}", admin.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf_token={token}&description=one&description=two&api_type=job_board"
+        ))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Back to Configure")
+    );
+    assert_eq!(app.count("SELECT count(*) FROM credentials"), 0);
+}
+
+/// Creates `count` Job Board keys as `person`; returns those answered with a key.
+async fn create_many(
+    person: crate::helpers::Person,
+    writer: usize,
+    count: usize,
+) -> (Vec<(String, i32)>, usize) {
+    let mut created = Vec::new();
+    let mut failed = 0;
+    for n in 0..count {
+        let description = format!("Writer {writer} key {n}");
+        let Some(page) = person
+            .try_create_credential("job_board", &description)
+            .await
+        else {
+            break; // the server went away: what was answered is what counts
+        };
+        if page.status == StatusCode::OK {
+            created.push(page.api_key());
+        } else {
+            failed += 1;
+        }
+    }
+    (created, failed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_writers_create_200_keys_while_the_gate_is_under_load() {
+    let app = TestApp::spawn_with(&["--rate-limit", "off"]).await;
+    let admin = app.admin().await;
+    let (gate_key, _) = admin.new_key("harvest", "Load").await;
+    let address = app.address.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for _ in 0..4 {
+        let (address, key, stop) = (address.clone(), gate_key.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut answered = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let status = client
+                    .get(format!("http://{address}/harvest/v1/jobs"))
+                    .basic_auth(&key, Some(""))
+                    .send()
+                    .await
+                    .map(|r| r.status());
+                assert_eq!(
+                    status.ok(),
+                    Some(StatusCode::FORBIDDEN),
+                    "the gate stays correct under load"
+                );
+                answered += 1;
+            }
+            answered
+        }));
+    }
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let person = app.admin().await;
+        writers.push(tokio::spawn(create_many(person, writer, 25)));
+    }
+    let mut keys = Vec::new();
+    for writer in writers {
+        let (created, failed) = writer.await.expect("a writer");
+        assert_eq!(failed, 0, "every creation succeeds");
+        keys.extend(created);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut gate_requests = 0;
+    for task in load {
+        gate_requests += task.await.expect("a load task");
+    }
+    assert!(gate_requests > 0);
+    assert_eq!(keys.len(), 200);
+    assert_eq!(
+        app.count("SELECT count(*) FROM credentials WHERE api_type = 'job_board'"),
+        200
+    );
+    // Every key is present and works at once.
+    let client = reqwest::Client::new();
+    for (key, _) in &keys {
+        let status = client
+            .post(format!(
+                "http://{}/boards-api/v1/boards/acme/jobs/1",
+                app.address
+            ))
+            .basic_auth(key, Some(""))
+            .send()
+            .await
+            .expect("the gate answers")
+            .status();
+        assert_eq!(status, StatusCode::OK);
+    }
+    println!(
+        "8 writers × 25 keys: 200 created and verified; {gate_requests} gate requests meanwhile"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_crash_mid_write_loses_no_answered_creation() {
+    let mut app = TestApp::spawn().await;
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let person = app.admin().await;
+        writers.push(tokio::spawn(create_many(person, writer, 40)));
+    }
+    let started = std::time::Instant::now();
+    while app.count("SELECT count(*) FROM credentials") < 40 {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the writers never got going"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    app.restart().await; // SIGKILL in the middle of the writes, then start again
+    let mut answered = Vec::new();
+    for writer in writers {
+        answered.extend(writer.await.expect("a writer").0);
+    }
+    assert!(
+        !answered.is_empty(),
+        "some creations were answered before the crash"
+    );
+    assert!(
+        answered.len() < 320,
+        "the crash came in the middle of the writes"
+    );
+    assert_eq!(app.integrity_check(), "ok");
+    for (key, id) in &answered {
+        let hash = blake3::hash(key.as_bytes()).to_hex();
+        assert_eq!(
+            app.count(&format!(
+                "SELECT count(*) FROM credentials WHERE id = {id} AND key_hash = x'{hash}'"
+            )),
+            1,
+            "an answered creation was lost"
+        );
+        let status = reqwest::Client::new()
+            .post(format!(
+                "http://{}/boards-api/v1/boards/acme/jobs/1",
+                app.address
+            ))
+            .basic_auth(key, Some(""))
+            .send()
+            .await
+            .expect("the gate answers")
+            .status();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "a key answered before the crash works after it"
+        );
+    }
+    println!(
+        "crash test: {} creations answered before SIGKILL, all present after restart",
+        answered.len()
+    );
+}
