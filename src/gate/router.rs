@@ -11,6 +11,8 @@ use crate::db::catalogue::Endpoint;
 pub struct EndpointRouter {
     by_method: HashMap<Method, Router<usize>>,
     endpoints: Vec<Endpoint>,
+    /// Each endpoint as the gate describes it in JSON, made once.
+    described: Vec<String>,
 }
 
 impl EndpointRouter {
@@ -24,17 +26,26 @@ impl EndpointRouter {
                 .insert(template(&endpoint.path), index)
                 .map_err(|e| anyhow::anyhow!("cannot route {}: {e}", endpoint.identifier()))?;
         }
+        let described = endpoints
+            .iter()
+            .map(|e| {
+                serde_json::json!({ "method": e.method, "path": e.path, "name": e.name, "resource": e.resource })
+                    .to_string()
+            })
+            .collect();
         Ok(Self {
             by_method,
             endpoints,
+            described,
         })
     }
 
-    /// The endpoint for this method and path (no query; a trailing slash is ignored).
-    pub fn find(&self, method: &Method, path: &str) -> Option<&Endpoint> {
+    /// The endpoint for this method and path (no query; a trailing slash is ignored),
+    /// with its JSON description.
+    pub fn find(&self, method: &Method, path: &str) -> Option<(&Endpoint, &str)> {
         let path = trim_trailing_slash(path);
-        let matched = self.by_method.get(method)?.at(path).ok()?;
-        self.endpoints.get(*matched.value)
+        let index = *self.by_method.get(method)?.at(path).ok()?.value;
+        Some((self.endpoints.get(index)?, self.described.get(index)?))
     }
 
     /// The highest endpoint id.
@@ -95,7 +106,7 @@ mod tests {
             endpoint(4, "GET", "/v1/users"),
         ])
         .expect("a router");
-        let id = |m: &Method, p: &str| router.find(m, p).map(|e| e.id);
+        let id = |m: &Method, p: &str| router.find(m, p).map(|(e, _)| e.id);
         assert_eq!(id(&Method::GET, "/v1/users/42"), Some(1));
         assert_eq!(id(&Method::GET, "/v1/users/42/"), Some(1));
         assert_eq!(id(&Method::GET, "/v1/users/42/pending_approvals"), Some(2));
@@ -105,5 +116,9 @@ mod tests {
         assert_eq!(id(&Method::DELETE, "/v1/users/42"), None);
         assert_eq!(id(&Method::GET, "/v1/users/42/unknown"), None);
         assert_eq!(router.max_id(), 4);
+        let (_, described) = router.find(&Method::GET, "/v1/users/7").expect("a match");
+        let described: serde_json::Value = serde_json::from_str(described).expect("JSON");
+        assert_eq!(described["path"], "/v1/users/{id}");
+        assert_eq!(described["method"], "GET");
     }
 }

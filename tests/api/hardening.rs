@@ -181,7 +181,11 @@ mod forms {
             let mut after = rt.block_on(admin.permissions(id)).checked_endpoints();
             after.sort();
             let stored = app.count("SELECT count(*) FROM credential_endpoints");
-            prop_assert_eq!(usize::try_from(stored).ok(), Some(after.len()), "the page shows what is stored");
+            prop_assert_eq!(
+                usize::try_from(stored).ok(),
+                Some(after.len()),
+                "the page shows what is stored"
+            );
             if page.status == StatusCode::SEE_OTHER {
                 let mut expected: Vec<String> =
                     endpoints.iter().map(|e| e.trim().to_owned()).collect();
