@@ -78,6 +78,24 @@ pub struct ServeArgs {
     /// answers 200 with the matched endpoint and credential (authorization-only mode).
     #[arg(long, env = "DEVCENTER_UPSTREAM", value_name = "URL")]
     pub upstream: Option<String>,
+    /// Failed sign-ins allowed per account and per client address, as N/Wm, or `off`.
+    #[arg(
+        long,
+        env = "DEVCENTER_SIGN_IN_LIMIT",
+        default_value = "10/15m",
+        value_name = "N/Wm"
+    )]
+    pub sign_in_limit: LimitSetting,
+    /// How long a session may sit idle before it must sign in again (e.g. 30m).
+    #[arg(long, env = "DEVCENTER_SESSION_IDLE", default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub session_idle: std::time::Duration,
+    /// How long a session lasts at most, however active (e.g. 12h).
+    #[arg(long, env = "DEVCENTER_SESSION_LIFETIME", default_value = "12h", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub session_lifetime: std::time::Duration,
+    /// The address people use to reach devcenter; an https:// URL makes the session
+    /// cookie Secure.
+    #[arg(long, env = "DEVCENTER_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -5,7 +5,7 @@ use std::time::Duration as StdDuration;
 
 use actix_htmx::HtmxMiddleware;
 use actix_session::SessionMiddleware;
-use actix_session::config::{BrowserSession, CookieContentSecurity};
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -21,6 +21,7 @@ use crate::gate::{self, Gate, router::EndpointRouter};
 use crate::web::context::AppState;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
+use crate::web::login::{SessionPolicy, SignInThrottle};
 use crate::web::session_store::SqliteSessionStore;
 use crate::web::{self as pages, csrf, static_files};
 
@@ -98,18 +99,33 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         keys: keys.clone(),
     });
     let store = SqliteSessionStore::new(pool.clone());
+    let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0.map(Into::into)));
+    let policy = web::Data::new(SessionPolicy {
+        lifetime: args.session_lifetime,
+    });
+    let secure_cookie = args
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
+    let idle = Duration::try_from(args.session_idle).context("--session-idle is too long")?;
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
             .cookie_name("devcenter_session".into())
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
-            .cookie_secure(false)
+            .cookie_secure(secure_cookie)
             .cookie_content_security(CookieContentSecurity::Private)
-            .session_lifecycle(BrowserSession::default().state_ttl(Duration::hours(12)))
+            .session_lifecycle(
+                BrowserSession::default()
+                    .state_ttl(idle)
+                    .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+            )
             .build();
         App::new()
             .app_data(state.clone())
             .app_data(gate.clone())
+            .app_data(throttle.clone())
+            .app_data(policy.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest(

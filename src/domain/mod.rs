@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod keys;
 pub mod live_keys;
 pub mod people;
+pub mod throttle;
 pub mod users;
 
 use std::fmt;

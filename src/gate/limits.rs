@@ -1,18 +1,23 @@
-//! Rate limits: requests per key, and failed authentications per client address.
+//! Limits as written on the command line: `N/Ws`, `N/Wm` or `off`.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
 use std::str::FromStr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `N/Ws` (or `N/Wm`): at most N requests per window of W seconds (minutes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
     pub requests: u32,
     pub period: Duration,
+}
+
+impl From<RateLimit> for crate::domain::throttle::Limit {
+    fn from(limit: RateLimit) -> Self {
+        Self {
+            failures: limit.requests,
+            period: limit.period,
+        }
+    }
 }
 
 /// A limit, or `off`.
@@ -57,47 +62,6 @@ impl fmt::Display for LimitSetting {
     }
 }
 
-/// Failed authentications per client address: past the limit, every request from that
-/// address is refused until its window ends, so guessing keys is slow.
-pub struct FailedAuthentications {
-    limit: Option<RateLimit>,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-    /// How many addresses have failures on record; 0 keeps the lock off the hot path.
-    recorded: AtomicUsize,
-}
-
-impl FailedAuthentications {
-    pub fn new(limit: Option<RateLimit>) -> Self {
-        Self {
-            limit,
-            windows: Mutex::new(HashMap::new()),
-            recorded: AtomicUsize::new(0),
-        }
-    }
-
-    /// Seconds until `address` may try again, when it is over the limit.
-    pub fn blocked(&self, address: IpAddr, now: Instant) -> Option<u64> {
-        let limit = self.limit?;
-        if self.recorded.load(Ordering::Relaxed) == 0 {
-            return None;
-        }
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let (started, failures) = windows.get(&address)?;
-        let elapsed = now.duration_since(*started);
-        (elapsed < limit.period && *failures >= limit.requests)
-            .then(|| (limit.period - elapsed).as_secs_f64().ceil().max(1.0) as u64)
-    }
-
-    pub fn record(&self, address: IpAddr, now: Instant) {
-        let Some(limit) = self.limit else { return };
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        windows.retain(|_, (started, _)| now.duration_since(*started) < limit.period);
-        let window = windows.entry(address).or_insert((now, 0));
-        window.1 = window.1.saturating_add(1);
-        self.recorded.store(windows.len(), Ordering::Relaxed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,22 +83,5 @@ mod tests {
             assert!(bad.parse::<LimitSetting>().is_err(), "{bad:?}");
         }
         assert_eq!(limit(50, 10).to_string(), "50/10s");
-    }
-
-    #[test]
-    fn an_address_is_blocked_after_its_failures_until_the_window_ends() {
-        let failures = FailedAuthentications::new(Some(RateLimit {
-            requests: 2,
-            period: Duration::from_secs(60),
-        }));
-        let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
-        let now = Instant::now();
-        assert_eq!(failures.blocked(a, now), None);
-        failures.record(a, now);
-        assert_eq!(failures.blocked(a, now), None);
-        failures.record(a, now);
-        assert_eq!(failures.blocked(a, now + Duration::from_secs(15)), Some(45));
-        assert_eq!(failures.blocked(b, now), None);
-        assert_eq!(failures.blocked(a, now + Duration::from_secs(60)), None);
     }
 }

@@ -24,7 +24,9 @@ use crate::domain::keys::ApiKey;
 use crate::domain::live_keys::{Admission, LiveKey, LiveKeys};
 use crate::domain::people::{ApiType, ProductWord};
 
-use self::limits::{FailedAuthentications, RateLimit};
+use crate::domain::throttle::Failures;
+
+use self::limits::RateLimit;
 use self::router::EndpointRouter;
 
 /// Largest request body forwarded upstream.
@@ -35,7 +37,7 @@ pub struct Gate {
     keys: Arc<LiveKeys>,
     router: EndpointRouter,
     rate_limit: Option<RateLimit>,
-    failures: FailedAuthentications,
+    failures: Failures<IpAddr>,
     upstream: Option<Upstream>,
 }
 
@@ -65,7 +67,7 @@ impl Gate {
             keys,
             router,
             rate_limit,
-            failures: FailedAuthentications::new(failed_auth_limit),
+            failures: Failures::new(failed_auth_limit.map(Into::into)),
             upstream,
         })
     }
@@ -118,7 +120,7 @@ impl Gate {
         now: Instant,
     ) -> Result<Arc<LiveKey>, Refusal> {
         let address = client_address(req);
-        if let Some(retry_after) = self.failures.blocked(address, now) {
+        if let Some(retry_after) = self.failures.blocked(&address, now) {
             return Err(Refusal::AddressBlocked(retry_after));
         }
         let Some(text) = presented_key(req.headers()) else {

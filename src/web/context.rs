@@ -20,6 +20,7 @@ use crate::domain::users;
 
 use super::csrf;
 use super::error::AppError;
+use super::login::{SIGNED_IN_AT, SessionPolicy, USER_ID};
 
 /// Shared by every worker.
 #[derive(Clone)]
@@ -97,6 +98,7 @@ impl FromRequest for PageContext {
         let session = req.get_session();
         let htmx = Htmx::from_request(req, payload).into_inner();
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let policy = req.app_data::<web::Data<SessionPolicy>>().cloned();
         let next = if req.method().is_safe() {
             req.uri()
                 .path_and_query()
@@ -112,9 +114,14 @@ impl FromRequest for PageContext {
                 next: next.clone(),
                 htmx: htmx.is_htmx,
             };
-            let Some(user_id) = session.get::<i32>("user_id").ok().flatten() else {
+            let Some(user_id) = session.get::<i32>(USER_ID).ok().flatten() else {
                 return Err(sign_in());
             };
+            let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten();
+            if policy.is_some_and(|p| p.expired(signed_in_at)) {
+                session.purge();
+                return Err(sign_in());
+            }
             match state.db(move |conn| users::viewer(conn, user_id)).await? {
                 Some(viewer) => Ok(PageContext {
                     viewer,

@@ -1,12 +1,16 @@
 //! Signing in and out.
 
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::http::header::{self, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::throttle::{Failures, Limit};
 use crate::domain::users;
 
 use super::context::{AppState, Chrome, render_layout};
@@ -15,6 +19,47 @@ use super::error::AppError;
 use super::forms::HtmlForm;
 
 pub const USER_ID: &str = "user_id";
+/// Unix seconds of the sign-in, for the session's absolute lifetime.
+pub const SIGNED_IN_AT: &str = "signed_in_at";
+
+/// How long a signed-in session may last, however active.
+pub struct SessionPolicy {
+    pub lifetime: Duration,
+}
+
+impl SessionPolicy {
+    /// Whether a session signed in at `signed_in_at` (unix seconds) has outlived its lifetime.
+    pub fn expired(&self, signed_in_at: Option<i64>) -> bool {
+        let now = chrono::Utc::now().timestamp();
+        signed_in_at.is_none_or(|at| now.saturating_sub(at) >= self.lifetime.as_secs() as i64)
+    }
+}
+
+/// Failed sign-ins per account (the e-mail typed, known or not) and per client address.
+pub struct SignInThrottle {
+    accounts: Failures<String>,
+    addresses: Failures<IpAddr>,
+}
+
+impl SignInThrottle {
+    pub fn new(limit: Option<Limit>) -> Self {
+        Self {
+            accounts: Failures::new(limit),
+            addresses: Failures::new(limit),
+        }
+    }
+
+    fn blocked(&self, account: &String, address: &IpAddr, now: Instant) -> Option<u64> {
+        let by_account = self.accounts.blocked(account, now);
+        let by_address = self.addresses.blocked(address, now);
+        by_account.max(by_address)
+    }
+
+    fn record(&self, account: String, address: IpAddr, now: Instant) {
+        self.accounts.record(account, now);
+        self.addresses.record(address, now);
+    }
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -52,15 +97,40 @@ pub struct SignIn {
 }
 
 pub async fn submit(
+    req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
+    throttle: web::Data<SignInThrottle>,
     HtmlForm(form): HtmlForm<SignIn>,
 ) -> Result<HttpResponse, AppError> {
+    let now = Instant::now();
+    let address = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let account: String = form.email.trim().to_lowercase().chars().take(254).collect();
+    if let Some(retry_after) = throttle.blocked(&account, &address, now) {
+        let minutes = retry_after.div_ceil(60);
+        let message = format!(
+            "Too many failed sign-ins. For your account's safety, try again in {minutes} minute{}.",
+            if minutes == 1 { "" } else { "s" }
+        );
+        let mut page = render(
+            &session,
+            StatusCode::TOO_MANY_REQUESTS,
+            &form.email,
+            &form.next,
+            Some(&message),
+        )?;
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+        return Ok(page);
+    }
     let (email, password) = (form.email.clone(), form.password);
     let user = state
         .db(move |conn| users::authenticate(conn, &email, &password))
         .await?;
     let Some(user_id) = user else {
+        throttle.record(account, address, now);
         return render(
             &session,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -73,6 +143,7 @@ pub async fn submit(
     session.renew();
     session
         .insert(USER_ID, user_id)
+        .and_then(|()| session.insert(SIGNED_IN_AT, chrono::Utc::now().timestamp()))
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     csrf::renew(&session);
     tracing::info!(user_id, "signed in");
