@@ -44,16 +44,19 @@ const CURATED: &[(&str, &str, &str)] = &[
     ),
     (
         "job_board_and_partner",
-        "08-partner-key",
+        "07-partner-key",
         "05-partner-key.png",
     ),
     ("harvest", "07-key-copied", "06-harvest-key-shown-once.png"),
     ("harvest", "10-updated", "07-manage-api-key-permissions.png"),
-    ("partner_preset", "06-filtered", "08-filter-endpoints.png"),
+    ("partner_preset", "05-filtered", "08-filter-endpoints.png"),
     ("harvest", "12-list", "09-credentials-list.png"),
     ("revoke", "04-revoked", "10-revoked.png"),
     ("phone", "03-credentials", "11-phone-credentials.png"),
 ];
+
+/// The axe-core release the walks check with (the same one `.ci/run` installs).
+const AXE_PACKAGE: &str = "axe-core@4.14.1";
 
 /// Where the browser and its driver live on this machine, if they do.
 struct Tools {
@@ -63,7 +66,8 @@ struct Tools {
 
 fn find_tool(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(env) {
-        return Some(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     for name in candidates {
@@ -156,11 +160,11 @@ fn axe_source() -> &'static str {
             let status = Command::new("npm")
                 .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
                 .arg(&folder)
-                .arg("axe-core@4")
+                .arg(AXE_PACKAGE)
                 .status();
             assert!(
                 matches!(status, Ok(s) if s.success()),
-                "could not install axe-core with `npm install --prefix target/axe axe-core@4`: {status:?}"
+                "could not install axe-core with `npm install --prefix target/axe {AXE_PACKAGE}`: {status:?}"
             );
         }
         std::fs::read_to_string(&script).expect("axe-core's axe.min.js")
@@ -800,4 +804,11 @@ impl Walk {
             .unwrap_or_default()
             .to_owned()
     }
+}
+
+/// The file names of the README's screenshots, in the article's order.
+pub fn curated_docs() -> Vec<&'static str> {
+    let mut names: Vec<&str> = CURATED.iter().map(|(_, _, name)| *name).collect();
+    names.sort_unstable();
+    names
 }

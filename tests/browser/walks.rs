@@ -823,3 +823,22 @@ async fn the_accessibility_check_catches_an_unlabelled_field() {
     );
     walk.finish().await;
 }
+
+/// The README's walkthrough shows every curated screenshot, and each is committed.
+#[test]
+fn the_readme_shows_every_curated_screenshot() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("the README");
+    let curated = crate::harness::curated_docs();
+    assert!(curated.len() >= 6, "at least six screenshots");
+    for name in curated {
+        assert!(
+            root.join("docs/screenshots").join(name).is_file(),
+            "docs/screenshots/{name} is committed"
+        );
+        assert!(
+            readme.contains(&format!("](docs/screenshots/{name})")),
+            "the README shows {name}"
+        );
+    }
+}
