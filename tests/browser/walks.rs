@@ -595,6 +595,13 @@ async fn a_user_without_developer_permissions_meets_a_friendly_403_page() {
     walk.click_text("Back to Configure").await;
     walk.arrive("/configure").await;
     walk.see_in("main h1", "Configure").await;
+
+    // The top bar keeps its Configure icon on the error page too.
+    walk.visit("/configure/dev_center/credentials/new").await;
+    walk.see_in("h1", "You don't have access to this page")
+        .await;
+    walk.click_testid("configure-icon").await;
+    walk.arrive("/configure").await;
     walk.finish().await;
 }
 
