@@ -1,0 +1,851 @@
+//! The walks, in the help article's order.
+
+use fantoccini::key::Key;
+
+use crate::harness::{PHONE, Walk};
+
+const LIST: &str = "/configure/dev_center/credentials";
+const TOTAL_ENDPOINTS: usize = 133;
+
+/// The checked and the total endpoint boxes on a permissions page.
+async fn endpoint_boxes(walk: &Walk) -> (usize, usize) {
+    (
+        walk.count(r#"input[name="endpoints"]:checked"#).await,
+        walk.count(r#"input[name="endpoints"]"#).await,
+    )
+}
+
+/// Walk 1: the article, step by step, for a Harvest key.
+#[tokio::test]
+async fn a_site_admin_creates_a_harvest_key_and_grants_it_every_endpoint() {
+    let Some(mut walk) = Walk::start("harvest").await else {
+        return;
+    };
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+
+    // "click the Configure icon in the upper right-hand corner"
+    walk.click_testid("configure-icon").await;
+    walk.arrive("/configure").await;
+    walk.see("Configure").await;
+    walk.testid("nav-dev-center").await;
+    walk.step("configure").await;
+
+    // "Navigate to Dev Center on the left-hand panel."
+    walk.click_testid("nav-dev-center").await;
+    walk.arrive("/configure/dev_center").await;
+    walk.see_in("main h1", "Dev Center").await;
+    walk.step("dev-center").await;
+
+    // "From the Dev Center page, click API Credential Management."
+    walk.click_testid("api-credential-management-link").await;
+    walk.arrive(LIST).await;
+    walk.see_in("main h1", "API Credential Management").await;
+    walk.see("No API keys yet").await;
+    walk.step("credentials-empty").await;
+
+    // "click Create New API Key"
+    walk.click_testid("create-new-api-key").await;
+    walk.dialog_open("Create New Credential").await;
+    walk.testid("create-credential-dialog").await;
+    assert!(walk.focus_in_dialog().await, "focus moves into the dialog");
+    walk.choose("#api_type", "Harvest").await;
+    walk.type_into("#description", "Background checks (Acme)")
+        .await;
+    walk.see_in("[data-submit-label]", "Manage Permissions")
+        .await;
+    walk.step("create-dialog-harvest").await;
+
+    // Harvest: the submit reads "Manage Permissions"; the key is shown once, with Copy.
+    walk.click_text("Manage Permissions").await;
+    walk.dialog_open("Your new Harvest API key").await;
+    let key = walk.text_of(r#"[data-testid="api-key-value"]"#).await;
+    assert!(
+        key.starts_with("dch_") && key.len() == 4 + 43 + 6,
+        "a Harvest key is shown: {key}"
+    );
+    walk.see("For your security, Dev Center will not show it again.")
+        .await;
+    walk.step("key-shown").await;
+
+    walk.click_testid("copy-api-key").await;
+    walk.see_in(r#"[data-testid="copy-api-key"]"#, "Copied")
+        .await;
+    walk.see("The key is on your clipboard.").await;
+    assert_eq!(
+        walk.clipboard().await,
+        key,
+        "Copy puts the key on the clipboard"
+    );
+    walk.step("key-copied").await;
+
+    // Esc must not lose a key that is never shown again.
+    walk.press(&[Key::Escape]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        walk.dialog_is_open().await,
+        "Esc does not close the one-time key view"
+    );
+
+    // "you will be directed to the Manage API Key Permissions page"
+    walk.click_testid("stored-api-key-continue").await;
+    let id = walk
+        .js("return location.pathname.split('/')[4];", vec![])
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    walk.arrive(&format!("{LIST}/{id}/permissions")).await;
+    walk.see_in("main h1", "Manage API Key Permissions").await;
+    walk.see("Background checks (Acme)").await;
+    walk.see(&format!("0 of {TOTAL_ENDPOINTS} endpoints selected"))
+        .await;
+    assert_eq!(endpoint_boxes(&walk).await, (0, TOTAL_ENDPOINTS));
+    walk.step("permissions").await;
+
+    walk.click_testid("select-all-endpoints").await;
+    walk.see(&format!(
+        "{TOTAL_ENDPOINTS} of {TOTAL_ENDPOINTS} endpoints selected"
+    ))
+    .await;
+    assert_eq!(
+        endpoint_boxes(&walk).await,
+        (TOTAL_ENDPOINTS, TOTAL_ENDPOINTS)
+    );
+    walk.step("select-all").await;
+
+    // "When finished granting access, click Update at the bottom of the page."
+    walk.click_testid("update-permissions").await;
+    walk.see("Permissions updated: this key is granted 133 endpoints.")
+        .await;
+    walk.find(".flash[role=status]").await;
+    walk.step("updated").await;
+
+    // Reloading shows what was stored, not what the browser remembered.
+    walk.client.refresh().await.expect("reload");
+    walk.see_in("main h1", "Manage API Key Permissions").await;
+    assert_eq!(
+        endpoint_boxes(&walk).await,
+        (TOTAL_ENDPOINTS, TOTAL_ENDPOINTS)
+    );
+    assert!(
+        walk.testid("select-all-endpoints")
+            .await
+            .is_selected()
+            .await
+            .unwrap()
+    );
+    assert!(
+        !walk.visible_text().await.contains("Permissions updated"),
+        "the success message is shown once"
+    );
+    walk.step("reloaded").await;
+
+    // Back to the list: prefix…last4, never the key.
+    walk.click_text("Back to API keys").await;
+    walk.arrive(LIST).await;
+    let row = format!(r#"[data-testid="credential-row"][data-credential-id="{id}"]"#);
+    walk.find(&row).await;
+    let hint = walk.text_of(&format!("{row} .key-hint")).await;
+    assert_eq!(hint, format!("dch_…{}", &key[key.len() - 4..]));
+    assert!(
+        walk.visible_text()
+            .await
+            .contains("Background checks (Acme)")
+    );
+    let source = walk.client.source().await.expect("the page source");
+    assert!(!source.contains(&key), "the list never shows the key");
+    walk.step("list").await;
+
+    walk.finish().await;
+}
+
+/// Configure icon → Dev Center → API Credential Management, by clicking.
+async fn open_credentials(walk: &Walk) {
+    walk.click_testid("configure-icon").await;
+    walk.arrive("/configure").await;
+    walk.click_testid("nav-dev-center").await;
+    walk.arrive("/configure/dev_center").await;
+    walk.click_testid("api-credential-management-link").await;
+    walk.arrive(LIST).await;
+    walk.see_in("main h1", "API Credential Management").await;
+}
+
+/// Dev Center → Client Applications: adds a partner integration with its preset endpoints,
+/// found with the filter box and ticked.
+async fn add_client_application(walk: &mut Walk, name: &str, endpoints: &[&str]) {
+    walk.click_testid("configure-icon").await;
+    walk.click_testid("nav-dev-center").await;
+    walk.click_text("Client Applications").await;
+    walk.arrive("/configure/dev_center/client_applications")
+        .await;
+    walk.see_in("main h1", "Client Applications").await;
+    walk.type_into("#name", name).await;
+    for endpoint in endpoints {
+        let (_, path) = endpoint.split_once(' ').unwrap_or_default();
+        walk.type_into("#endpoint-filter", path).await;
+        walk.click(&format!(r#"input[name="endpoints"][value="{endpoint}"]"#))
+            .await;
+    }
+    walk.type_into("#endpoint-filter", "").await;
+    walk.step("client-application-form").await;
+    walk.click_text("Add client application").await;
+    walk.see(&format!("Added the client application “{name}”."))
+        .await;
+    let row = walk
+        .text_of(r#"[data-testid="client-application-row"]:last-of-type"#)
+        .await;
+    assert!(
+        row.contains(name),
+        "the new client application is listed: {row}"
+    );
+    for endpoint in endpoints {
+        assert!(
+            row.contains(endpoint),
+            "{endpoint} is among its presets: {row}"
+        );
+    }
+    walk.step("client-application-added").await;
+}
+
+/// Opens Create New API Key from the list and fills the dialog.
+async fn fill_create_dialog(walk: &Walk, api_type: &str, partner: Option<&str>, description: &str) {
+    walk.click_testid("create-new-api-key").await;
+    walk.dialog_open("Create New Credential").await;
+    walk.choose("#api_type", api_type).await;
+    if let Some(partner) = partner {
+        walk.choose("#client_application_id", partner).await;
+    }
+    walk.type_into("#description", description).await;
+}
+
+/// The one-time key view: the key of this type, Copy puts it on the clipboard.
+async fn copy_shown_key(walk: &Walk, label: &str, prefix: &str) -> String {
+    walk.dialog_open(&format!("Your new {label} API key")).await;
+    let key = walk.text_of(r#"[data-testid="api-key-value"]"#).await;
+    assert!(
+        key.starts_with(prefix) && key.len() == 53,
+        "a {label} key is shown: {key}"
+    );
+    walk.click_testid("copy-api-key").await;
+    walk.see("The key is on your clipboard.").await;
+    assert_eq!(
+        walk.clipboard().await,
+        key,
+        "Copy puts the key on the clipboard"
+    );
+    key
+}
+
+/// The row of the list whose description is `description`, as a CSS selector.
+async fn row_of(walk: &Walk, description: &str) -> String {
+    let id = walk
+        .js(
+            "var rows = document.querySelectorAll('[data-testid=credential-row]');
+             for (var i = 0; i < rows.length; i++) {
+               if (rows[i].querySelector('.description').innerText.trim() === arguments[0])
+                 return rows[i].getAttribute('data-credential-id');
+             }
+             return null;",
+            vec![description.into()],
+        )
+        .await;
+    let id = id
+        .as_str()
+        .unwrap_or_else(|| panic!("no row “{description}” in the list"))
+        .to_owned();
+    format!(r#"[data-testid="credential-row"][data-credential-id="{id}"]"#)
+}
+
+/// Walk 2: a Job Board key, then a Partner key for a client application.
+#[tokio::test]
+async fn a_site_admin_creates_job_board_and_partner_keys() {
+    let Some(mut walk) = Walk::start("job_board_and_partner").await else {
+        return;
+    };
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    add_client_application(&mut walk, "Acme Assessments", &["GET /v1/candidates"]).await;
+
+    // Job Board: "Create", then copy the key and give it to the partner.
+    open_credentials(&walk).await;
+    fill_create_dialog(&walk, "Job Board", None, "Careers site").await;
+    assert!(
+        walk.count("[data-partner-field]:not([hidden])").await == 0,
+        "a Job Board key has no partner to choose"
+    );
+    walk.see_in("[data-submit-label]", "Create").await;
+    walk.step("create-dialog-job-board").await;
+    walk.click_text("Create").await;
+    let job_board_key = copy_shown_key(&walk, "Job Board", "dcj_").await;
+    walk.step("job-board-key").await;
+    walk.click_testid("stored-api-key-continue").await;
+    walk.dialog_closed().await;
+    let row = row_of(&walk, "Careers site").await;
+    assert_eq!(
+        walk.text_of(&format!("{row} .key-hint")).await,
+        format!("dcj_…{}", &job_board_key[49..])
+    );
+    walk.see("Job Board").await;
+
+    // Partner without a client application: the message is beside the field.
+    fill_create_dialog(&walk, "Partner", None, "Assessments").await;
+    walk.see_in("[data-submit-label]", "Create").await;
+    walk.click_text("Create").await;
+    walk.see_in(
+        "#client_application_id-error",
+        "A Partner key needs a client application: choose one.",
+    )
+    .await;
+    assert!(
+        walk.dialog_is_open().await,
+        "the dialog stays open on a mistake"
+    );
+    walk.step("partner-needs-client-application").await;
+
+    // Partner with its client application.
+    walk.choose("#client_application_id", "Acme Assessments")
+        .await;
+    walk.click_text("Create").await;
+    let partner_key = copy_shown_key(&walk, "Partner", "dcp_").await;
+    walk.step("partner-key").await;
+    walk.click_testid("stored-api-key-continue").await;
+    walk.dialog_closed().await;
+    let row = row_of(&walk, "Assessments").await;
+    let text = walk.text_of(&row).await;
+    assert!(
+        text.contains("Partner") && text.contains("Acme Assessments"),
+        "{text}"
+    );
+    assert_eq!(
+        walk.text_of(&format!("{row} .key-hint")).await,
+        format!("dcp_…{}", &partner_key[49..])
+    );
+    let source = walk.client.source().await.expect("the page source");
+    assert!(!source.contains(&partner_key) && !source.contains(&job_board_key));
+    walk.step("list").await;
+    walk.finish().await;
+}
+
+/// Walk 3: a listed partner's Harvest key arrives with its preset endpoints; the filter
+/// narrows the list; a resource's toggle ticks and unticks its endpoints.
+#[tokio::test]
+async fn a_partners_harvest_key_arrives_with_its_preset_endpoints() {
+    let Some(mut walk) = Walk::start("partner_preset").await else {
+        return;
+    };
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    let presets = ["GET /v1/candidates", "GET /v1/applications", "GET /v1/jobs"];
+    add_client_application(&mut walk, "Checkr", &presets).await;
+
+    open_credentials(&walk).await;
+    fill_create_dialog(&walk, "Harvest", Some("Checkr"), "Checkr background checks").await;
+    walk.see_in("[data-submit-label]", "Manage Permissions")
+        .await;
+    walk.click_text("Manage Permissions").await;
+    copy_shown_key(&walk, "Harvest", "dch_").await;
+    walk.click_testid("stored-api-key-continue").await;
+    walk.see_in("main h1", "Manage API Key Permissions").await;
+    walk.see("Checkr background checks").await;
+    walk.see("3 of 133 endpoints selected").await;
+    let mut checked = walk
+        .js(
+            "return Array.from(document.querySelectorAll('input[name=endpoints]:checked')).map(function (b) { return b.value; });",
+            vec![],
+        )
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect::<Vec<_>>();
+    checked.sort();
+    let mut expected = presets.map(str::to_owned).to_vec();
+    expected.sort();
+    assert_eq!(
+        checked, expected,
+        "exactly the partner's preset endpoints are ticked"
+    );
+    walk.step("presets").await;
+
+    // The filter box narrows the list to what matches.
+    walk.type_into("#endpoint-filter", "offer").await;
+    let visible = walk
+        .js(
+            "return Array.from(document.querySelectorAll('[data-endpoint]'))
+                .filter(function (e) { return e.offsetParent !== null; })
+                .map(function (e) { return e.innerText; });",
+            vec![],
+        )
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !visible.is_empty() && visible.len() < TOTAL_ENDPOINTS,
+        "the filter narrows the list: {} shown",
+        visible.len()
+    );
+    for item in &visible {
+        let text = item.as_str().unwrap_or_default().to_lowercase();
+        assert!(
+            text.contains("offer"),
+            "only matching endpoints are shown: {text}"
+        );
+    }
+    walk.step("filtered").await;
+
+    // The Offers toggle ticks every Offers endpoint, and unticks them again.
+    let offers = r#"input[aria-label="Select all Offers endpoints"]"#;
+    walk.click(offers).await;
+    let offers_count = walk
+        .count(r#"[data-resource-group]:not([hidden]) input[name="endpoints"]:checked"#)
+        .await;
+    assert_eq!(offers_count, 5, "the five Offers endpoints are ticked");
+    walk.see("8 of 133 endpoints selected").await;
+    walk.step("resource-toggle-on").await;
+    walk.click(offers).await;
+    walk.see("3 of 133 endpoints selected").await;
+    walk.click(offers).await;
+    walk.see("8 of 133 endpoints selected").await;
+    walk.type_into("#endpoint-filter", "").await;
+    assert_eq!(endpoint_boxes(&walk).await, (8, TOTAL_ENDPOINTS));
+    walk.click_testid("update-permissions").await;
+    walk.see("Permissions updated: this key is granted 8 endpoints.")
+        .await;
+    assert_eq!(endpoint_boxes(&walk).await, (8, TOTAL_ENDPOINTS));
+    walk.step("updated").await;
+    walk.finish().await;
+}
+
+/// Walk 4: revoking asks first; the row then shows Revoked and the key stops working.
+#[tokio::test]
+async fn revoking_a_key_asks_first_and_the_row_shows_revoked() {
+    let Some(mut walk) = Walk::start("revoke").await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    let (key, _) = admin.new_key("job_board", "Careers site").await;
+    admin.new_key("harvest", "Payroll sync").await;
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    open_credentials(&walk).await;
+    let row = row_of(&walk, "Careers site").await;
+    assert!(walk.text_of(&row).await.contains("Active"));
+    walk.step("credentials").await;
+
+    // Cancel leaves the key alone and gives focus back to Revoke.
+    walk.click(&format!("{row} .danger-link")).await;
+    walk.dialog_open("Revoke this API key?").await;
+    walk.see("Careers site").await;
+    walk.see("it cannot be undone").await;
+    walk.click_text("Cancel").await;
+    walk.dialog_closed().await;
+    assert!(
+        walk.focused().await.contains("Revoke"),
+        "focus returns to Revoke"
+    );
+    assert!(walk.text_of(&row).await.contains("Active"));
+
+    walk.click(&format!("{row} .danger-link")).await;
+    walk.dialog_open("Revoke this API key?").await;
+    walk.step("confirm").await;
+    walk.click_testid("confirm-revoke").await;
+    walk.see(&format!(
+        "Revoked “Careers site” (dcj_…{}). It no longer works.",
+        &key[49..]
+    ))
+    .await;
+    let text = walk.text_of(&row).await;
+    assert!(
+        text.contains("Revoked") && !text.contains("Active"),
+        "{text}"
+    );
+    assert_eq!(
+        walk.count(&format!("{row} .danger-link")).await,
+        0,
+        "a revoked key offers no Revoke"
+    );
+    let other = row_of(&walk, "Payroll sync").await;
+    assert!(
+        walk.text_of(&other).await.contains("Active"),
+        "other keys stay live"
+    );
+    walk.step("revoked").await;
+
+    let refused = reqwest::Client::new()
+        .post(walk.url("/boards-api/v1/boards/acme/jobs/1"))
+        .basic_auth(&key, Some(""))
+        .send()
+        .await
+        .expect("the gate answers");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    walk.finish().await;
+}
+
+/// Walk 5: a Job Board manager is offered Job Board keys only and never sees Harvest keys.
+#[tokio::test]
+async fn a_job_board_manager_sees_and_creates_job_board_keys_only() {
+    let Some(mut walk) = Walk::start("job_board_manager").await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    admin.new_key("harvest", "Payroll sync").await;
+    admin.new_key("job_board", "Careers site").await;
+    let output = walk.app.create_user(
+        "jo.board@example.com",
+        "basic",
+        &["manage_job_board_credentials"],
+    );
+    assert!(output.status.success());
+    walk.sign_in("jo.board@example.com", crate::helpers::PASSWORD)
+        .await;
+    walk.click_testid("nav-dev-center").await;
+    walk.arrive("/configure/dev_center").await;
+    assert!(
+        !walk.visible_text().await.contains("Client Applications"),
+        "client applications are for managers of all credentials"
+    );
+    walk.click_testid("api-credential-management-link").await;
+    walk.arrive(LIST).await;
+    let text = walk.visible_text().await;
+    assert!(text.contains("Careers site"), "{text}");
+    assert!(
+        !text.contains("Payroll sync"),
+        "Harvest keys are not listed: {text}"
+    );
+    assert!(!text.contains("Manage Permissions"));
+    walk.step("credentials").await;
+
+    walk.click_testid("create-new-api-key").await;
+    walk.dialog_open("Create New Credential").await;
+    let offered = walk
+        .js(
+            "return Array.from(document.querySelectorAll('#api_type option')).map(function (o) { return o.text.trim(); });",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        offered,
+        serde_json::json!(["Job Board"]),
+        "only Job Board is offered"
+    );
+    assert_eq!(
+        walk.count("#client_application_id").await,
+        0,
+        "no partner to choose"
+    );
+    walk.see_in("[data-submit-label]", "Create").await;
+    walk.type_into("#description", "Internal careers page")
+        .await;
+    walk.step("create-dialog").await;
+    walk.click_text("Create").await;
+    copy_shown_key(&walk, "Job Board", "dcj_").await;
+    walk.step("key").await;
+    walk.click_testid("stored-api-key-continue").await;
+    walk.dialog_closed().await;
+    let text = walk.visible_text().await;
+    assert!(text.contains("Internal careers page") && !text.contains("Payroll sync"));
+    walk.step("list").await;
+    walk.finish().await;
+}
+
+/// Walk 6: without a developer permission, Dev Center answers with a friendly 403 page.
+#[tokio::test]
+async fn a_user_without_developer_permissions_meets_a_friendly_403_page() {
+    let Some(mut walk) = Walk::start("forbidden").await else {
+        return;
+    };
+    let output = walk
+        .app
+        .create_user("sam.recruiter@example.com", "basic", &[]);
+    assert!(output.status.success());
+    walk.sign_in("sam.recruiter@example.com", crate::helpers::PASSWORD)
+        .await;
+    walk.see_in("main h1", "Configure").await;
+    walk.step("configure").await;
+    walk.click_testid("nav-dev-center").await;
+    walk.arrive("/configure/dev_center").await;
+    walk.see_in("h1", "You don't have access to this page")
+        .await;
+    walk.see("ERROR 403").await; // "Error 403", set in capitals by the stylesheet
+    walk.see("Can manage ALL organization's API Credentials")
+        .await;
+    walk.see("Ask a Site Admin to grant it.").await;
+    walk.step("forbidden").await;
+
+    // Typing the address of the list gets the same page, and a way back.
+    walk.visit(LIST).await;
+    walk.see_in("h1", "You don't have access to this page")
+        .await;
+    walk.click_text("Back to Configure").await;
+    walk.arrive("/configure").await;
+    walk.see_in("main h1", "Configure").await;
+
+    // The top bar keeps its Configure icon on the error page too.
+    walk.visit("/configure/dev_center/credentials/new").await;
+    walk.see_in("h1", "You don't have access to this page")
+        .await;
+    walk.click_testid("configure-icon").await;
+    walk.arrive("/configure").await;
+    walk.finish().await;
+}
+
+/// Walk 7: the whole create walk with the keyboard only.
+#[tokio::test]
+async fn the_create_walk_works_with_the_keyboard_only() {
+    let Some(mut walk) = Walk::start("keyboard").await else {
+        return;
+    };
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.visit("/login").await;
+    walk.see("Sign in to Dev Center").await;
+    walk.tab_until(10, |f| f.starts_with("input|email")).await;
+    walk.assert_focus_visible().await;
+    walk.type_keys(&email).await;
+    walk.press(&[Key::Tab]).await;
+    walk.type_keys(&password).await;
+    walk.step("sign-in").await;
+    walk.press(&[Key::Enter]).await;
+    walk.arrive("/configure").await;
+
+    walk.tab_until(20, |f| f.contains("|nav-dev-center|")).await;
+    walk.assert_focus_visible().await;
+    walk.press(&[Key::Enter]).await;
+    walk.arrive("/configure/dev_center").await;
+    walk.tab_until(20, |f| f.contains("|api-credential-management-link|"))
+        .await;
+    walk.step("dev-center-focused").await;
+    walk.press(&[Key::Enter]).await;
+    walk.arrive(LIST).await;
+
+    // Tab to Create New API Key; Enter opens the dialog with focus inside; Esc closes it
+    // and focus returns.
+    walk.tab_until(20, |f| f.contains("|create-new-api-key|"))
+        .await;
+    walk.assert_focus_visible().await;
+    walk.step("create-focused").await;
+    walk.press(&[Key::Enter]).await;
+    walk.dialog_open("Create New Credential").await;
+    assert!(walk.focus_in_dialog().await, "focus is inside the dialog");
+    assert!(
+        walk.focused().await.starts_with("select|api_type"),
+        "{}",
+        walk.focused().await
+    );
+    walk.press(&[Key::Escape]).await;
+    walk.dialog_closed().await;
+    assert!(
+        walk.focused().await.contains("|create-new-api-key|"),
+        "focus returns to Create New API Key: {}",
+        walk.focused().await
+    );
+
+    walk.press(&[Key::Enter]).await;
+    walk.dialog_open("Create New Credential").await;
+    walk.type_keys("H").await;
+    walk.see_in("[data-submit-label]", "Manage Permissions")
+        .await;
+    walk.tab_until(5, |f| f.starts_with("input|description"))
+        .await;
+    walk.type_keys("Keyboard only").await;
+    walk.step("dialog-filled").await;
+    walk.press(&[Key::Enter]).await;
+    walk.dialog_open("Your new Harvest API key").await;
+    assert!(walk.focus_in_dialog().await, "focus is inside the key view");
+    let key = walk.text_of(r#"[data-testid="api-key-value"]"#).await;
+    walk.tab_until(5, |f| f.contains("|copy-api-key|")).await;
+    walk.press(&[Key::Enter]).await;
+    walk.see("The key is on your clipboard.").await;
+    assert_eq!(walk.clipboard().await, key);
+    walk.press(&[Key::Escape]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(walk.dialog_is_open().await, "Esc does not lose the key");
+    walk.step("key-copied").await;
+    walk.tab_until(5, |f| f.contains("|stored-api-key-continue|"))
+        .await;
+    walk.press(&[Key::Enter]).await;
+    walk.see_in("main h1", "Manage API Key Permissions").await;
+
+    walk.tab_until(40, |f| f.contains("|select-all-endpoints|"))
+        .await;
+    walk.assert_focus_visible().await;
+    walk.press(&[Key::Space]).await;
+    walk.see("133 of 133 endpoints selected").await;
+    walk.step("select-all").await;
+    walk.tab_until(400, |f| f.contains("|update-permissions|"))
+        .await;
+    walk.assert_focus_visible().await;
+    walk.press(&[Key::Enter]).await;
+    walk.see("Permissions updated: this key is granted 133 endpoints.")
+        .await;
+    walk.step("updated").await;
+    walk.finish().await;
+}
+
+/// Walk 8: at phone width nothing scrolls sideways and the table stays usable.
+#[tokio::test]
+async fn at_phone_width_nothing_scrolls_sideways() {
+    let Some(mut walk) = Walk::start_at("phone", PHONE).await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    admin
+        .new_key(
+            "harvest",
+            "Background checks for the Northern Europe offices (Acme)",
+        )
+        .await;
+    admin.new_key("job_board", "Careers site").await;
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    walk.assert_no_sideways_scroll().await;
+
+    walk.click_testid("configure-icon").await;
+    walk.testid("nav-dev-center").await;
+    walk.assert_no_sideways_scroll().await;
+    walk.step("configure").await;
+    walk.click_testid("nav-dev-center").await;
+    walk.click_testid("api-credential-management-link").await;
+    walk.arrive(LIST).await;
+    walk.assert_no_sideways_scroll().await;
+
+    // Every row shows its description, key and status, and its actions fit on screen.
+    let rows = walk.count(r#"[data-testid="credential-row"]"#).await;
+    assert_eq!(rows, 2);
+    let overflow = walk
+        .js(
+            "var out = [];
+             document.querySelectorAll('[data-testid=credential-row] td, [data-testid=credential-row] a').forEach(function (e) {
+               var r = e.getBoundingClientRect();
+               if (r.width > 0 && (r.left < 0 || r.right > window.innerWidth)) out.push(e.outerHTML.slice(0, 80));
+             });
+             return out;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        overflow,
+        serde_json::json!([]),
+        "table cells fit the screen"
+    );
+    let text = walk.visible_text().await;
+    for seen in [
+        "Careers site",
+        "Job Board",
+        "Harvest",
+        "Active",
+        "Manage Permissions",
+    ] {
+        assert!(text.contains(seen), "{seen} is readable at phone width");
+    }
+    walk.step("credentials").await;
+
+    walk.click_testid("create-new-api-key").await;
+    walk.dialog_open("Create New Credential").await;
+    let dialog_width = walk
+        .js(
+            "return document.getElementById('app-dialog').getBoundingClientRect().right <= window.innerWidth;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        dialog_width,
+        serde_json::json!(true),
+        "the dialog fits the screen"
+    );
+    walk.choose("#api_type", "Harvest").await;
+    walk.type_into("#description", "Phone-made key").await;
+    walk.assert_no_sideways_scroll().await;
+    walk.step("create-dialog").await;
+    walk.click_text("Manage Permissions").await;
+    walk.dialog_open("Your new Harvest API key").await;
+    walk.assert_no_sideways_scroll().await;
+    walk.step("key").await;
+    walk.click_testid("stored-api-key-continue").await;
+    walk.see_in("main h1", "Manage API Key Permissions").await;
+    walk.assert_no_sideways_scroll().await;
+    walk.click_testid("select-all-endpoints").await;
+    walk.testid("update-permissions").await;
+    walk.step("permissions").await;
+    walk.click_testid("update-permissions").await;
+    walk.see("Permissions updated: this key is granted 133 endpoints.")
+        .await;
+    walk.assert_no_sideways_scroll().await;
+
+    // From the list on a phone: Manage Permissions and Revoke are reachable.
+    walk.click_text("Back to API keys").await;
+    let row = row_of(&walk, "Careers site").await;
+    walk.click(&format!("{row} .danger-link")).await;
+    walk.dialog_open("Revoke this API key?").await;
+    walk.assert_no_sideways_scroll().await;
+    walk.click_testid("confirm-revoke").await;
+    walk.see("It no longer works.").await;
+    assert!(walk.text_of(&row).await.contains("Revoked"));
+    walk.assert_no_sideways_scroll().await;
+    walk.step("revoked").await;
+    walk.finish().await;
+}
+
+/// The accessibility check is able to fail: a sign-in field stripped of its label is caught.
+#[tokio::test]
+async fn the_accessibility_check_catches_an_unlabelled_field() {
+    let Some(mut walk) = Walk::start("axe_self_check").await else {
+        return;
+    };
+    walk.visit("/login").await;
+    walk.see("Sign in to Dev Center").await;
+    walk.step("labelled").await;
+    walk.js(
+        "document.querySelector('label[for=password]').remove();",
+        vec![],
+    )
+    .await;
+    let found = walk.accessibility_violations().await;
+    assert!(
+        found
+            .iter()
+            .any(|v| v.id == "label" && v.impact == "critical"),
+        "axe-core reports the unlabelled password field: {found:?}"
+    );
+    walk.finish().await;
+}
+
+/// The README's walkthrough shows every curated screenshot, and each is committed.
+#[test]
+fn the_readme_shows_every_curated_screenshot() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("the README");
+    let curated = crate::harness::curated_docs();
+    assert!(curated.len() >= 6, "at least six screenshots");
+    for name in curated {
+        assert!(
+            root.join("docs/screenshots").join(name).is_file(),
+            "docs/screenshots/{name} is committed"
+        );
+        assert!(
+            readme.contains(&format!("](docs/screenshots/{name})")),
+            "the README shows {name}"
+        );
+    }
+}
