@@ -97,6 +97,7 @@ impl FromRequest for PageContext {
         let session = req.get_session();
         let htmx = Htmx::from_request(req, payload).into_inner();
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let address = req.peer_addr().map(|a| a.ip().to_string());
         let next = if req.method().is_safe() {
             req.uri()
                 .path_and_query()
@@ -117,7 +118,7 @@ impl FromRequest for PageContext {
             };
             match state.db(move |conn| users::viewer(conn, user_id)).await? {
                 Some(viewer) => Ok(PageContext {
-                    viewer,
+                    viewer: Viewer { address, ..viewer },
                     session,
                     htmx,
                     state,
@@ -134,7 +135,9 @@ impl FromRequest for PageContext {
 impl PageContext {
     /// Fails with 403 unless the viewer may do `action`.
     pub fn require(&self, action: Action) -> Result<(), AppError> {
-        self.viewer.require(action).map_err(|_| AppError::Forbidden)
+        self.viewer
+            .require(action)
+            .map_err(|denied| AppError::Denied(denied.0))
     }
 
     pub async fn db<T: Send + 'static>(
