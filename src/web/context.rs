@@ -50,6 +50,7 @@ pub enum Section {
     Configure,
     DevCenter,
     Users,
+    AuditLog,
 }
 
 /// The frame around a page.
@@ -59,6 +60,7 @@ pub struct Chrome {
     pub csrf_token: String,
     pub section: Option<Section>,
     pub show_users: bool,
+    pub show_audit_log: bool,
     pub flash: Option<String>,
 }
 
@@ -76,6 +78,10 @@ impl Chrome {
 
     pub fn in_users(&self) -> bool {
         self.section == Some(Section::Users)
+    }
+
+    pub fn in_audit_log(&self) -> bool {
+        self.section == Some(Section::AuditLog)
     }
 }
 
@@ -188,6 +194,7 @@ impl PageContext {
             csrf_token: self.csrf_token(),
             section: Some(section),
             show_users: self.viewer.may(Action::ManageUsers),
+            show_audit_log: self.viewer.may(Action::ReadAuditLog),
             flash: self
                 .session
                 .remove_as::<String>(FLASH_KEY)

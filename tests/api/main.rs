@@ -1,8 +1,10 @@
 //! Integration tests: the real server on a random port, a fresh SQLite file per test.
 
 mod access;
+mod audit_log;
 mod cli;
 mod credentials;
 mod helpers;
 mod permissions;
 mod sessions;
+mod users;
