@@ -256,5 +256,5 @@ fn to_csv(events: &[AuditEvent]) -> anyhow::Result<Vec<u8>> {
             event.details.clone(),
         ])?;
     }
-    Ok(writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
