@@ -260,19 +260,28 @@ pub struct UserChange {
     pub disabled: bool,
 }
 
-fn parse_level(raw: &str) -> Result<UserLevel, FieldError> {
-    UserLevel::parse(raw.trim())
-        .ok_or_else(|| FieldError::new("level", "Choose a level: Basic, Job Admin or Site Admin."))
-}
-
-fn parse_permissions(raw: &[String]) -> Result<BTreeSet<DeveloperPermission>, FieldError> {
-    raw.iter()
-        .map(|p| {
-            DeveloperPermission::parse(p.trim()).ok_or_else(|| {
-                FieldError::new("permissions", "Choose developer permissions from the list.")
-            })
-        })
-        .collect()
+/// A submitted level and developer permissions, refused beside their fields (with any
+/// `errors` found before) unless every one is known and nothing was refused.
+fn parse_level_and_permissions(
+    level: &str,
+    permissions: &[String],
+    mut errors: FieldErrors,
+) -> Result<(UserLevel, BTreeSet<DeveloperPermission>), FieldErrors> {
+    let level = UserLevel::parse(level.trim());
+    if level.is_none() {
+        errors.add("level", "Choose a level: Basic, Job Admin or Site Admin.");
+    }
+    let permissions: Option<BTreeSet<DeveloperPermission>> = permissions
+        .iter()
+        .map(|p| DeveloperPermission::parse(p.trim()))
+        .collect();
+    if permissions.is_none() {
+        errors.add("permissions", "Choose developer permissions from the list.");
+    }
+    match (level, permissions) {
+        (Some(level), Some(permissions)) if errors.is_empty() => Ok((level, permissions)),
+        _ => Err(errors),
+    }
 }
 
 /// What a saved change did, for the confirmation.
@@ -293,14 +302,8 @@ pub fn update(
     change: &UserChange,
 ) -> Result<Changed, Failure> {
     viewer.require(Action::ManageUsers)?;
-    let mut errors = FieldErrors::default();
-    let level = parse_level(&change.level).map_err(|e| errors.add(e.field, e.message));
-    let permissions =
-        parse_permissions(&change.permissions).map_err(|e| errors.add(e.field, e.message));
-    errors.into_result()?;
-    let (Ok(level), Ok(permissions)) = (level, permissions) else {
-        return Err(FieldErrors::default().into());
-    };
+    let (level, permissions) =
+        parse_level_and_permissions(&change.level, &change.permissions, FieldErrors::default())?;
     conn.immediate_transaction(|conn| {
         let before = find(conn, viewer, id)?;
         let label = user_label(&before.name, &before.email);
@@ -452,17 +455,17 @@ pub fn add(
     request: &NewUserRequest,
 ) -> Result<AddedUser, Failure> {
     viewer.require(Action::ManageUsers)?;
+    // Name and e-mail are checked again by `create`; checked here too so that the form
+    // shows every problem at once.
     let mut errors = FieldErrors::default();
-    let level = parse_level(&request.level).map_err(|e| errors.add(e.field, e.message));
-    let permissions =
-        parse_permissions(&request.permissions).map_err(|e| errors.add(e.field, e.message));
-    let (Ok(level), Ok(permissions)) = (level, permissions) else {
-        // Report the e-mail and name too, so the form shows every problem at once.
-        if let Err(e) = parse_label("name", "name", &request.name) {
-            errors.add(e.field, e.message);
-        }
-        return Err(errors.into());
-    };
+    if let Err(e) = parse_label("name", "name", &request.name) {
+        errors.add(e.field, e.message);
+    }
+    if !is_plausible_email(&request.email.trim().to_lowercase()) {
+        errors.add("email", "Enter an e-mail address such as name@example.com.");
+    }
+    let (level, permissions) =
+        parse_level_and_permissions(&request.level, &request.permissions, errors)?;
     let password = generate_password();
     let id = create(
         conn,
