@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::db;
 use crate::domain::Failure;
+use crate::domain::audit::Actor;
 use crate::domain::people::{DeveloperPermission, UserLevel};
 use crate::domain::users::{self, UserRequest};
 use crate::gate::limits::LimitSetting;
@@ -175,7 +176,7 @@ impl CreateUserArgs {
         };
         let pool = db::open(&db::database_path(&self.database.database))?;
         let mut conn = pool.get()?;
-        match users::create(&mut conn, &request) {
+        match users::create(&mut conn, &Actor::System("Command line"), &request) {
             Ok(id) => {
                 println!("created user {id}: {}", request.email.trim().to_lowercase());
                 Ok(())

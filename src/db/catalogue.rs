@@ -28,4 +28,16 @@ impl Endpoint {
             .select(Endpoint::as_select())
             .load(conn)
     }
+
+    /// The `METHOD path` identifiers of `ids`, in catalogue order.
+    pub fn identifiers_of(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<String>> {
+        Ok(endpoints::table
+            .filter(endpoints::id.eq_any(ids))
+            .order(endpoints::id)
+            .select(Endpoint::as_select())
+            .load(conn)?
+            .iter()
+            .map(Endpoint::identifier)
+            .collect())
+    }
 }

@@ -1,6 +1,7 @@
 //! The SQLite database: an r2d2 pool of Diesel connections, each set up the same way
 //! (WAL, foreign keys, a busy timeout), with the migrations embedded and run at start.
 
+pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
 pub mod credentials;

@@ -1,6 +1,22 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    audit_events (id) {
+        id -> Integer,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<Integer>,
+        actor_name -> Text,
+        actor_address -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Nullable<Integer>,
+        object_label -> Text,
+        summary -> Text,
+        details -> Text,
+    }
+}
+
+diesel::table! {
     client_application_endpoints (client_application_id, endpoint_id) {
         client_application_id -> Integer,
         endpoint_id -> Integer,
@@ -73,6 +89,7 @@ diesel::table! {
         id -> Binary,
         state -> Text,
         expires_at -> Timestamp,
+        user_id -> Nullable<Integer>,
     }
 }
 
@@ -95,6 +112,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(client_application_endpoints -> client_applications (client_application_id));
 diesel::joinable!(client_application_endpoints -> endpoints (endpoint_id));
 diesel::joinable!(client_applications -> users (created_by));
@@ -105,6 +123,7 @@ diesel::joinable!(credentials -> client_applications (client_application_id));
 diesel::joinable!(user_permissions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
     client_application_endpoints,
     client_applications,
     credential_endpoints,

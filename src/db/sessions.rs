@@ -15,11 +15,13 @@ pub fn load(conn: &mut Conn, id: &[u8], now: NaiveDateTime) -> QueryResult<Optio
         .optional()
 }
 
-/// Writes the state; on a new session also sweeps away expired ones.
+/// Writes the state (and whose session it is); on a new session also sweeps away expired
+/// ones.
 pub fn save(
     conn: &mut Conn,
     id: &[u8],
     state: &str,
+    user_id: Option<i32>,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -30,6 +32,7 @@ pub fn save(
                 sessions::id.eq(id),
                 sessions::state.eq(state),
                 sessions::expires_at.eq(expires_at),
+                sessions::user_id.eq(user_id),
             ))
             .execute(conn)
             .map(drop)
@@ -41,6 +44,7 @@ pub fn update(
     conn: &mut Conn,
     id: &[u8],
     state: &str,
+    user_id: Option<i32>,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -48,6 +52,7 @@ pub fn update(
         .set((
             sessions::state.eq(state),
             sessions::expires_at.eq(expires_at),
+            sessions::user_id.eq(user_id),
         ))
         .execute(conn)
         .map(|n| n == 1)
@@ -64,4 +69,9 @@ pub fn delete(conn: &mut Conn, id: &[u8]) -> QueryResult<()> {
     diesel::delete(sessions::table.find(id))
         .execute(conn)
         .map(drop)
+}
+
+/// Ends every session of a user (call inside the transaction that disables them).
+pub fn delete_for_user(conn: &mut Conn, user_id: i32) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
 }

@@ -82,4 +82,94 @@ impl User {
             .execute(conn)
             .map(drop)
     }
+
+    /// Every user's id and name, by name.
+    pub fn names(conn: &mut Conn) -> QueryResult<Vec<(i32, String)>> {
+        users::table
+            .order((users::name, users::id))
+            .select((users::id, users::name))
+            .load(conn)
+    }
+
+    /// Users whose name or e-mail contains `text` (any case), by name.
+    pub fn search(conn: &mut Conn, text: &str, limit: i64, offset: i64) -> QueryResult<Vec<User>> {
+        let pattern = like_pattern(text);
+        users::table
+            .filter(
+                users::name
+                    .like(&pattern)
+                    .escape('\\')
+                    .or(users::email.like(&pattern).escape('\\')),
+            )
+            .order((users::name, users::id))
+            .limit(limit)
+            .offset(offset)
+            .select(User::as_select())
+            .load(conn)
+    }
+
+    pub fn count_matching(conn: &mut Conn, text: &str) -> QueryResult<i64> {
+        let pattern = like_pattern(text);
+        users::table
+            .filter(
+                users::name
+                    .like(&pattern)
+                    .escape('\\')
+                    .or(users::email.like(&pattern).escape('\\')),
+            )
+            .count()
+            .get_result(conn)
+    }
+
+    /// (user id, permission) for each of `user_ids`.
+    pub fn permissions_of(conn: &mut Conn, user_ids: &[i32]) -> QueryResult<Vec<(i32, String)>> {
+        user_permissions::table
+            .filter(user_permissions::user_id.eq_any(user_ids))
+            .select((user_permissions::user_id, user_permissions::permission))
+            .load(conn)
+    }
+
+    /// Site Admins who can still sign in.
+    pub fn count_active_site_admins(conn: &mut Conn) -> QueryResult<i64> {
+        users::table
+            .filter(users::level.eq("site_admin").and(users::disabled.eq(false)))
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn set_level_and_disabled(
+        conn: &mut Conn,
+        id: i32,
+        level: &str,
+        disabled: bool,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((users::level.eq(level), users::disabled.eq(disabled)))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Makes `permissions` the user's whole set (call inside a transaction).
+    pub fn replace_permissions(
+        conn: &mut Conn,
+        user_id: i32,
+        permissions: &[&str],
+    ) -> QueryResult<()> {
+        diesel::delete(user_permissions::table.filter(user_permissions::user_id.eq(user_id)))
+            .execute(conn)?;
+        Self::grant_permissions(conn, user_id, permissions)
+    }
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards in `text` taken literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }

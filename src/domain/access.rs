@@ -13,6 +13,9 @@ pub struct Viewer {
     pub email: String,
     pub level: UserLevel,
     pub permissions: BTreeSet<DeveloperPermission>,
+    /// Where this request came from (the peer's IP address), for the audit log. Never
+    /// part of an access decision.
+    pub address: Option<String>,
 }
 
 /// Something a person may ask to do.
@@ -37,7 +40,28 @@ pub enum Action {
 /// A refusal: the person is signed in but may not do this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("you do not have permission to do that")]
-pub struct Denied;
+pub struct Denied(pub Action);
+
+impl Action {
+    /// What a refused person is told: which permission or level the action needs.
+    pub fn refusal(self) -> &'static str {
+        match self {
+            Action::ManageUsers => {
+                "Configure → Users is for Site Admins. Ask a Site Admin if you need a user's \
+                 level or developer permissions changed."
+            }
+            Action::ReadAuditLog => {
+                "The audit log is for Site Admins and for people who can manage ALL \
+                 organization's API Credentials."
+            }
+            _ => {
+                "Managing API credentials needs a developer permission: “Can manage ALL \
+                 organization's API Credentials”, or for Job Board keys “Can manage Job Board \
+                 related API Credentials”. Ask a Site Admin to grant it."
+            }
+        }
+    }
+}
 
 impl Viewer {
     pub fn has(&self, permission: DeveloperPermission) -> bool {
@@ -62,7 +86,7 @@ impl Viewer {
         if self.may(action) {
             Ok(())
         } else {
-            Err(Denied)
+            Err(Denied(action))
         }
     }
 
@@ -87,6 +111,7 @@ mod tests {
             email: "test@example.com".into(),
             level,
             permissions: permissions.iter().copied().collect(),
+            address: None,
         }
     }
 

@@ -7,6 +7,7 @@ use crate::db::client_applications::ClientApplication;
 use crate::db::{self, Conn};
 
 use super::access::{Action, Viewer};
+use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
 use super::catalogue::{self, ResourceGroup};
 use super::{Failure, FieldError, FieldErrors, parse_label};
 
@@ -87,6 +88,22 @@ pub fn create(
         let name = name.ok_or_else(|| FieldError::new("name", "Enter a name."))?;
         let id = ClientApplication::insert(conn, &name, viewer.id, db::now())?;
         ClientApplication::set_presets(conn, id, &endpoint_ids)?;
+        let presets = Endpoint::identifiers_of(conn, &endpoint_ids)?;
+        audit::record(
+            conn,
+            &Actor::Person(viewer),
+            &Event {
+                action: AuditAction::ClientApplicationCreated,
+                object: ObjectKind::ClientApplication,
+                object_id: Some(id),
+                object_label: name.clone(),
+                summary: format!(
+                    "Added the client application “{name}” needing {}.",
+                    audit::listing(&presets)
+                ),
+                details: serde_json::json!({ "name": name, "endpoints": presets }),
+            },
+        )?;
         Ok(id)
     })
 }

@@ -9,6 +9,7 @@ use crate::db::credentials::{Credential, CredentialListing, NewCredential};
 use crate::db::{self, Conn, usage};
 
 use super::access::{Action, Viewer};
+use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
 use super::catalogue::{self, ResourceGroup};
 use super::keys::ApiKey;
 use super::live_keys::LiveKeys;
@@ -95,10 +96,43 @@ pub fn create(
                 created_at: db::now(),
             },
         )?;
+        let mut granted = Vec::new();
         if let (ApiType::Harvest, Some(partner)) = (api_type, &client_application) {
             let presets = ClientApplication::preset_endpoint_ids(conn, partner.id)?;
             Credential::replace_grants(conn, id, &presets)?;
+            granted = Endpoint::identifiers_of(conn, &presets)?;
         }
+        let partner = client_application
+            .as_ref()
+            .map(|a| format!(" for {}", a.name))
+            .unwrap_or_default();
+        let grants = if granted.is_empty() {
+            String::new()
+        } else {
+            format!(", granted {}", audit::listing(&granted))
+        };
+        audit::record(
+            conn,
+            &Actor::Person(viewer),
+            &Event {
+                action: AuditAction::CredentialCreated,
+                object: ObjectKind::Credential,
+                object_id: Some(id),
+                object_label: description.clone(),
+                summary: format!(
+                    "Created the {} API key “{description}”{partner}{grants}.",
+                    api_type.label()
+                ),
+                details: serde_json::json!({
+                    "api_type": api_type.as_str(),
+                    "description": description,
+                    "client_application": client_application
+                        .as_ref()
+                        .map(|a| serde_json::json!({ "id": a.id, "name": a.name })),
+                    "endpoints_granted": granted,
+                }),
+            },
+        )?;
         Ok(id)
     })?;
     keys.reload(conn, id)?;
@@ -220,7 +254,45 @@ pub fn replace_grants(
             .into());
         }
         let endpoint_ids = catalogue::resolve(conn, identifiers)?;
+        let before: BTreeSet<i32> = Credential::granted_endpoint_ids(conn, id)?
+            .into_iter()
+            .collect();
+        let after: BTreeSet<i32> = endpoint_ids.iter().copied().collect();
         Credential::replace_grants(conn, id, &endpoint_ids)?;
+        let added: Vec<i32> = after.difference(&before).copied().collect();
+        let removed: Vec<i32> = before.difference(&after).copied().collect();
+        if !added.is_empty() || !removed.is_empty() {
+            let added = Endpoint::identifiers_of(conn, &added)?;
+            let removed = Endpoint::identifiers_of(conn, &removed)?;
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(format!("granted {}", audit::listing(&added)));
+            }
+            if !removed.is_empty() {
+                parts.push(format!("removed {}", audit::listing(&removed)));
+            }
+            audit::record(
+                conn,
+                &Actor::Person(viewer),
+                &Event {
+                    action: AuditAction::CredentialGrantsChanged,
+                    object: ObjectKind::Credential,
+                    object_id: Some(id),
+                    object_label: credential.description.clone(),
+                    summary: format!(
+                        "Endpoint grants of “{}”: {}. {} granted in all.",
+                        credential.description,
+                        parts.join("; "),
+                        after.len()
+                    ),
+                    details: serde_json::json!({
+                        "added": added,
+                        "removed": removed,
+                        "granted_count": after.len(),
+                    }),
+                },
+            )?;
+        }
         Ok(endpoint_ids.len())
     })
     .and_then(|granted| {
@@ -237,8 +309,28 @@ pub fn revoke(
     id: i32,
 ) -> Result<Credential, Failure> {
     let credential = conn.immediate_transaction(|conn| {
-        let (credential, _) = find(conn, viewer, id)?;
-        Credential::revoke(conn, id, viewer.id, db::now())?;
+        let (credential, api_type) = find(conn, viewer, id)?;
+        if Credential::revoke(conn, id, viewer.id, db::now())? {
+            audit::record(
+                conn,
+                &Actor::Person(viewer),
+                &Event {
+                    action: AuditAction::CredentialRevoked,
+                    object: ObjectKind::Credential,
+                    object_id: Some(id),
+                    object_label: credential.description.clone(),
+                    summary: format!(
+                        "Revoked the {} API key “{}”.",
+                        api_type.label(),
+                        credential.description
+                    ),
+                    details: serde_json::json!({
+                        "api_type": api_type.as_str(),
+                        "description": credential.description,
+                    }),
+                },
+            )?;
+        }
         Ok::<_, Failure>(credential)
     })?;
     keys.reload(conn, id)?;

@@ -3,6 +3,7 @@
 //! change credentials, grants and client applications.
 
 pub mod access;
+pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
 pub mod credentials;

@@ -46,6 +46,9 @@ macro_rules! product_word {
     };
 }
 
+/// Other modules name their own words with the same macro (e.g. the audit log's actions).
+pub(crate) use product_word;
+
 /// A value that is not one of the product's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown value {0:?}")]

@@ -1,5 +1,6 @@
-//! People: adding users, passwords (argon2id), signing in, and loading the `Viewer` that
-//! every access decision is made on.
+//! People: adding users, passwords (argon2id), signing in, loading the `Viewer` that every
+//! access decision is made on, and Configure → Users (levels, developer permissions,
+//! disabling), each change recorded in the audit log in its own transaction.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -12,11 +13,12 @@ use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 
 use crate::db::users::{NewUser, User};
-use crate::db::{self, Conn};
+use crate::db::{self, Conn, sessions};
 
-use super::access::Viewer;
+use super::access::{Action, Viewer};
+use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
 use super::people::{DeveloperPermission, ProductWord, UserLevel};
-use super::{Failure, FieldErrors, parse_label};
+use super::{Failure, FieldError, FieldErrors, Paged, parse_label};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -30,8 +32,9 @@ pub struct UserRequest {
     pub password: String,
 }
 
-/// Adds a user; refuses a malformed or taken e-mail, an empty name or a short password.
-pub fn create(conn: &mut Conn, request: &UserRequest) -> Result<i32, Failure> {
+/// Adds a user on behalf of `actor` (a Site Admin, the command line, the first start);
+/// refuses a malformed or taken e-mail, an empty name or a short password.
+pub fn create(conn: &mut Conn, actor: &Actor<'_>, request: &UserRequest) -> Result<i32, Failure> {
     let mut errors = FieldErrors::default();
     let email = request.email.trim().to_lowercase();
     if !is_plausible_email(&email) {
@@ -68,8 +71,36 @@ pub fn create(conn: &mut Conn, request: &UserRequest) -> Result<i32, Failure> {
         )?;
         let permissions: Vec<&str> = request.permissions.iter().map(|p| p.as_str()).collect();
         User::grant_permissions(conn, id, &permissions)?;
+        let name = request.name.trim();
+        let labels: Vec<&str> = request.permissions.iter().map(|p| p.label()).collect();
+        audit::record(
+            conn,
+            actor,
+            &Event {
+                action: AuditAction::UserCreated,
+                object: ObjectKind::User,
+                object_id: Some(id),
+                object_label: user_label(name, &email),
+                summary: format!(
+                    "Added {} as {} with developer permissions: {}.",
+                    user_label(name, &email),
+                    request.level.label(),
+                    audit::listing(&labels)
+                ),
+                details: serde_json::json!({
+                    "email": email,
+                    "name": name,
+                    "level": request.level.as_str(),
+                    "permissions": permissions,
+                }),
+            },
+        )?;
         Ok(id)
     })
+}
+
+fn user_label(name: &str, email: &str) -> String {
+    format!("{name} <{email}>")
 }
 
 fn is_plausible_email(email: &str) -> bool {
@@ -128,6 +159,7 @@ pub fn viewer(conn: &mut Conn, user_id: i32) -> Result<Option<Viewer>, Failure> 
         email: user.email,
         level,
         permissions,
+        address: None,
     }))
 }
 
@@ -148,6 +180,7 @@ pub fn ensure_first_user(conn: &mut Conn) -> Result<Option<String>, Failure> {
     let password = generate_password();
     create(
         conn,
+        &Actor::System("First start"),
         &UserRequest {
             email: FIRST_USER_EMAIL.into(),
             name: "Site Admin".into(),
@@ -157,4 +190,336 @@ pub fn ensure_first_user(conn: &mut Conn) -> Result<Option<String>, Failure> {
         },
     )?;
     Ok(Some(password))
+}
+
+/// One row of Configure → Users, and what a user's page shows.
+#[derive(Debug, Clone)]
+pub struct UserSummary {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub level: UserLevel,
+    pub permissions: BTreeSet<DeveloperPermission>,
+    pub disabled: bool,
+}
+
+fn summaries(conn: &mut Conn, users: Vec<User>) -> Result<Vec<UserSummary>, Failure> {
+    let ids: Vec<i32> = users.iter().map(|u| u.id).collect();
+    let held = User::permissions_of(conn, &ids)?;
+    Ok(users
+        .into_iter()
+        .map(|u| UserSummary {
+            permissions: held
+                .iter()
+                .filter(|(id, _)| *id == u.id)
+                .filter_map(|(_, p)| DeveloperPermission::parse(p))
+                .collect(),
+            level: UserLevel::parse(&u.level).unwrap_or(UserLevel::Basic),
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            disabled: u.disabled,
+        })
+        .collect())
+}
+
+/// Configure → Users: a page of the users whose name or e-mail contains `search`.
+pub fn list(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    search: &str,
+    page: i64,
+) -> Result<Paged<UserSummary>, Failure> {
+    viewer.require(Action::ManageUsers)?;
+    let total = User::count_matching(conn, search)?;
+    let (page, pages) = Paged::<UserSummary>::clamp(page, total);
+    let per_page = Paged::<UserSummary>::PER_PAGE;
+    let users = User::search(conn, search, per_page, (page - 1) * per_page)?;
+    Ok(Paged {
+        items: summaries(conn, users)?,
+        page,
+        pages,
+        total,
+    })
+}
+
+/// One user, for their page.
+pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<UserSummary, Failure> {
+    viewer.require(Action::ManageUsers)?;
+    let user = User::find(conn, id)?.ok_or(Failure::NotFound("User"))?;
+    summaries(conn, vec![user])?
+        .pop()
+        .ok_or(Failure::NotFound("User"))
+}
+
+/// A user's page as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub level: String,
+    pub permissions: Vec<String>,
+    pub disabled: bool,
+}
+
+/// A submitted level and developer permissions, refused beside their fields (with any
+/// `errors` found before) unless every one is known and nothing was refused.
+fn parse_level_and_permissions(
+    level: &str,
+    permissions: &[String],
+    mut errors: FieldErrors,
+) -> Result<(UserLevel, BTreeSet<DeveloperPermission>), FieldErrors> {
+    let level = UserLevel::parse(level.trim());
+    if level.is_none() {
+        errors.add("level", "Choose a level: Basic, Job Admin or Site Admin.");
+    }
+    let permissions: Option<BTreeSet<DeveloperPermission>> = permissions
+        .iter()
+        .map(|p| DeveloperPermission::parse(p.trim()))
+        .collect();
+    if permissions.is_none() {
+        errors.add("permissions", "Choose developer permissions from the list.");
+    }
+    match (level, permissions) {
+        (Some(level), Some(permissions)) if errors.is_empty() => Ok((level, permissions)),
+        _ => Err(errors),
+    }
+}
+
+/// What a saved change did, for the confirmation.
+#[derive(Debug, Clone, Default)]
+pub struct Changed {
+    pub events: Vec<AuditAction>,
+    /// Sessions ended because the user was disabled.
+    pub sessions_ended: usize,
+}
+
+/// Saves a user's level, developer permissions and disabled flag. The user's next request
+/// sees the change (every request loads its viewer afresh); disabling also ends every
+/// session they have. The last active Site Admin cannot be demoted or disabled.
+pub fn update(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    id: i32,
+    change: &UserChange,
+) -> Result<Changed, Failure> {
+    viewer.require(Action::ManageUsers)?;
+    let (level, permissions) =
+        parse_level_and_permissions(&change.level, &change.permissions, FieldErrors::default())?;
+    conn.immediate_transaction(|conn| {
+        let before = find(conn, viewer, id)?;
+        let label = user_label(&before.name, &before.email);
+        let loses_admin = before.level == UserLevel::SiteAdmin
+            && !before.disabled
+            && (level != UserLevel::SiteAdmin || change.disabled);
+        if loses_admin && User::count_active_site_admins(conn)? <= 1 {
+            let (field, what) = if level != UserLevel::SiteAdmin {
+                ("level", "change their level")
+            } else {
+                ("disabled", "disable their account")
+            };
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "{} is the last active Site Admin. Make another user a Site Admin before \
+                     you {what}, so your organization keeps someone who can manage users.",
+                    before.name
+                ),
+            )
+            .into());
+        }
+        let mut changed = Changed::default();
+        let actor = Actor::Person(viewer);
+        User::set_level_and_disabled(conn, id, level.as_str(), change.disabled)?;
+        if level != before.level {
+            audit::record(
+                conn,
+                &actor,
+                &Event {
+                    action: AuditAction::UserLevelChanged,
+                    object: ObjectKind::User,
+                    object_id: Some(id),
+                    object_label: label.clone(),
+                    summary: format!(
+                        "Changed the level of {label} from {} to {}.",
+                        before.level.label(),
+                        level.label()
+                    ),
+                    details: serde_json::json!({
+                        "before": before.level.as_str(),
+                        "after": level.as_str(),
+                    }),
+                },
+            )?;
+            changed.events.push(AuditAction::UserLevelChanged);
+        }
+        if permissions != before.permissions {
+            let stored: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+            User::replace_permissions(conn, id, &stored)?;
+            let words = |set: &BTreeSet<DeveloperPermission>| -> Vec<&'static str> {
+                set.iter().map(|p| p.as_str()).collect()
+            };
+            let added: BTreeSet<_> = permissions
+                .difference(&before.permissions)
+                .copied()
+                .collect();
+            let removed: BTreeSet<_> = before
+                .permissions
+                .difference(&permissions)
+                .copied()
+                .collect();
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                let labels: Vec<&str> = added.iter().map(|p| p.label()).collect();
+                parts.push(format!("granted {}", audit::listing(&labels)));
+            }
+            if !removed.is_empty() {
+                let labels: Vec<&str> = removed.iter().map(|p| p.label()).collect();
+                parts.push(format!("removed {}", audit::listing(&labels)));
+            }
+            audit::record(
+                conn,
+                &actor,
+                &Event {
+                    action: AuditAction::UserPermissionsChanged,
+                    object: ObjectKind::User,
+                    object_id: Some(id),
+                    object_label: label.clone(),
+                    summary: format!("Developer permissions of {label}: {}.", parts.join("; ")),
+                    details: serde_json::json!({
+                        "before": words(&before.permissions),
+                        "after": words(&permissions),
+                        "added": words(&added),
+                        "removed": words(&removed),
+                    }),
+                },
+            )?;
+            changed.events.push(AuditAction::UserPermissionsChanged);
+        }
+        if change.disabled != before.disabled {
+            let action = if change.disabled {
+                changed.sessions_ended = sessions::delete_for_user(conn, id)?;
+                AuditAction::UserDisabled
+            } else {
+                AuditAction::UserEnabled
+            };
+            let summary = if change.disabled {
+                format!(
+                    "Disabled {label} and signed them out everywhere ({} session{} ended).",
+                    changed.sessions_ended,
+                    if changed.sessions_ended == 1 { "" } else { "s" }
+                )
+            } else {
+                format!("Enabled {label}; they can sign in again.")
+            };
+            audit::record(
+                conn,
+                &actor,
+                &Event {
+                    action,
+                    object: ObjectKind::User,
+                    object_id: Some(id),
+                    object_label: label.clone(),
+                    summary,
+                    details: serde_json::json!({
+                        "disabled": change.disabled,
+                        "sessions_ended": changed.sessions_ended,
+                    }),
+                },
+            )?;
+            changed.events.push(action);
+        }
+        Ok(changed)
+    })
+}
+
+/// The Add a user form as submitted; the first password is generated, never typed.
+#[derive(Debug, Clone, Default)]
+pub struct NewUserRequest {
+    pub name: String,
+    pub email: String,
+    pub level: String,
+    pub permissions: Vec<String>,
+}
+
+/// A user just added, with the first password: shown once, never stored in plain text.
+#[derive(Debug)]
+pub struct AddedUser {
+    pub id: i32,
+    pub email: String,
+    pub password: String,
+}
+
+/// A Site Admin adds a user with a generated first password.
+pub fn add(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    request: &NewUserRequest,
+) -> Result<AddedUser, Failure> {
+    viewer.require(Action::ManageUsers)?;
+    // Name and e-mail are checked again by `create`; checked here too so that the form
+    // shows every problem at once.
+    let mut errors = FieldErrors::default();
+    if let Err(e) = parse_label("name", "name", &request.name) {
+        errors.add(e.field, e.message);
+    }
+    if !is_plausible_email(&request.email.trim().to_lowercase()) {
+        errors.add("email", "Enter an e-mail address such as name@example.com.");
+    }
+    let (level, permissions) =
+        parse_level_and_permissions(&request.level, &request.permissions, errors)?;
+    let password = generate_password();
+    let id = create(
+        conn,
+        &Actor::Person(viewer),
+        &UserRequest {
+            email: request.email.clone(),
+            name: request.name.clone(),
+            level,
+            permissions,
+            password: password.clone(),
+        },
+    )?;
+    Ok(AddedUser {
+        id,
+        email: request.email.trim().to_lowercase(),
+        password,
+    })
+}
+
+/// Records that sign-in attempts for `email` from `address` were throttled. Sign-in
+/// throttling itself is a later hardening issue; this is the audit half, ready for it.
+pub fn record_sign_in_throttled(
+    conn: &mut Conn,
+    address: Option<&str>,
+    email: &str,
+    failures: u32,
+) -> Result<(), Failure> {
+    let email = email.trim().to_lowercase();
+    // What was typed is not trusted: keep it short and printable.
+    let shown: String = email
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(254)
+        .collect();
+    conn.immediate_transaction(|conn| {
+        let user = User::find_by_email(conn, &email)?;
+        audit::record(
+            conn,
+            &Actor::Anonymous { address },
+            &Event {
+                action: AuditAction::SignInThrottled,
+                object: ObjectKind::User,
+                object_id: user.as_ref().map(|u| u.id),
+                object_label: shown.clone(),
+                summary: format!(
+                    "Throttled sign-in for “{shown}” after {failures} failed attempts from {}.",
+                    address.unwrap_or("an unknown address")
+                ),
+                details: serde_json::json!({
+                    "email": shown,
+                    "failures": failures,
+                    "known_user": user.is_some(),
+                }),
+            },
+        )
+    })
 }

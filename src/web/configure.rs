@@ -12,11 +12,13 @@ use super::error::AppError;
 #[template(path = "configure.html")]
 struct ConfigurePage {
     show_users: bool,
+    show_audit_log: bool,
 }
 
 pub async fn configure(ctx: PageContext) -> Result<HttpResponse, AppError> {
     let page = ConfigurePage {
         show_users: ctx.viewer.may(Action::ManageUsers),
+        show_audit_log: ctx.viewer.may(Action::ReadAuditLog),
     };
     ctx.render("Configure", Section::Configure, &page)
 }

@@ -51,6 +51,7 @@ pub enum Section {
     Configure,
     DevCenter,
     Users,
+    AuditLog,
 }
 
 /// The frame around a page.
@@ -60,6 +61,7 @@ pub struct Chrome {
     pub csrf_token: String,
     pub section: Option<Section>,
     pub show_users: bool,
+    pub show_audit_log: bool,
     pub flash: Option<String>,
 }
 
@@ -77,6 +79,10 @@ impl Chrome {
 
     pub fn in_users(&self) -> bool {
         self.section == Some(Section::Users)
+    }
+
+    pub fn in_audit_log(&self) -> bool {
+        self.section == Some(Section::AuditLog)
     }
 }
 
@@ -99,6 +105,7 @@ impl FromRequest for PageContext {
         let htmx = Htmx::from_request(req, payload).into_inner();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let policy = req.app_data::<web::Data<SessionPolicy>>().cloned();
+        let address = req.peer_addr().map(|a| a.ip().to_string());
         let next = if req.method().is_safe() {
             req.uri()
                 .path_and_query()
@@ -124,7 +131,7 @@ impl FromRequest for PageContext {
             }
             match state.db(move |conn| users::viewer(conn, user_id)).await? {
                 Some(viewer) => Ok(PageContext {
-                    viewer,
+                    viewer: Viewer { address, ..viewer },
                     session,
                     htmx,
                     state,
@@ -141,7 +148,9 @@ impl FromRequest for PageContext {
 impl PageContext {
     /// Fails with 403 unless the viewer may do `action`.
     pub fn require(&self, action: Action) -> Result<(), AppError> {
-        self.viewer.require(action).map_err(|_| AppError::Forbidden)
+        self.viewer
+            .require(action)
+            .map_err(|denied| AppError::Denied(denied.0))
     }
 
     pub async fn db<T: Send + 'static>(
@@ -192,6 +201,7 @@ impl PageContext {
             csrf_token: self.csrf_token(),
             section: Some(section),
             show_users: self.viewer.may(Action::ManageUsers),
+            show_audit_log: self.viewer.may(Action::ReadAuditLog),
             flash: self
                 .session
                 .remove_as::<String>(FLASH_KEY)

@@ -42,6 +42,8 @@ struct Row {
     revoked: bool,
     manage_permissions: bool,
     revocable: bool,
+    /// Whether the viewer may read this key's history in the audit log.
+    history: bool,
 }
 
 #[derive(Template)]
@@ -85,6 +87,7 @@ pub async fn list(
                 manage_permissions: api_type == ApiType::Harvest
                     && ctx.viewer.may(Action::ManageEndpointGrants),
                 revocable: live && ctx.viewer.may(Action::ManageCredential(api_type)),
+                history: ctx.viewer.may(Action::ReadAuditLog),
                 description: c.description,
             }
         })

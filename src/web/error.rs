@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::domain::Failure;
+use crate::domain::access::Action;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -14,6 +15,9 @@ pub enum AppError {
     SignInRequired { next: String, htmx: bool },
     #[error("You do not have permission to see this page.")]
     Forbidden,
+    /// A refusal by the access rules, which say what the action needs.
+    #[error("{}", .0.refusal())]
+    Denied(Action),
     #[error(
         "This form has expired or did not come from Dev Center. Reload the page and try again."
     )]
@@ -32,7 +36,7 @@ impl From<Failure> for AppError {
     fn from(failure: Failure) -> Self {
         match failure {
             Failure::Invalid(errors) => Self::BadRequest(errors.to_string()),
-            Failure::Denied(_) => Self::Forbidden,
+            Failure::Denied(denied) => Self::Denied(denied.0),
             Failure::NotFound(what) => Self::NotFound(what),
             Failure::Storage(e) => Self::Internal(e.into()),
             Failure::Internal(e) => Self::Internal(e),
@@ -52,7 +56,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            Self::Forbidden | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Denied(_) | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -78,7 +82,7 @@ impl ResponseError for AppError {
         }
         let status = self.status_code();
         let heading = match self {
-            Self::Forbidden => "You don't have access to this page",
+            Self::Forbidden | Self::Denied(_) => "You don't have access to this page",
             Self::CsrfRejected => "This form could not be accepted",
             Self::NotFound(_) => "Page not found",
             Self::BadRequest(_) => "That request could not be understood",
@@ -86,10 +90,8 @@ impl ResponseError for AppError {
             _ => "Something went wrong",
         };
         let message = match self {
-            Self::Forbidden => "Managing API credentials needs a developer permission: \
-                “Can manage ALL organization's API Credentials”, or for Job Board keys \
-                “Can manage Job Board related API Credentials”. Ask a Site Admin to grant it."
-                .to_owned(),
+            // Credential pages refuse with the credential wording.
+            Self::Forbidden => Action::OpenDevCenter.refusal().to_owned(),
             other => other.to_string(),
         };
         let page = ErrorPage {

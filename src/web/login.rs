@@ -177,6 +177,7 @@ fn render(
         csrf_token,
         section: None,
         show_users: false,
+        show_audit_log: false,
         flash: None,
     };
     render_layout(status, &chrome, &body)

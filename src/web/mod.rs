@@ -1,5 +1,6 @@
 //! The browser-facing app: routes extract, ask the domain, render.
 
+pub mod audit_log;
 pub mod client_applications;
 pub mod configure;
 pub mod context;
@@ -11,6 +12,7 @@ pub mod login;
 pub mod picker;
 pub mod session_store;
 pub mod static_files;
+pub mod users;
 
 use actix_web::{HttpResponse, web};
 
@@ -60,6 +62,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/configure/dev_center/client_applications",
         web::post().to(client_applications::create),
+    )
+    .route("/configure/users", web::get().to(users::list))
+    .route("/configure/users", web::post().to(users::create))
+    // Before `{id}`, which would refuse "new" as a number.
+    .route("/configure/users/new", web::get().to(users::new_form))
+    .route("/configure/users/{id}", web::get().to(users::show))
+    .route("/configure/users/{id}", web::post().to(users::update))
+    .route("/configure/audit_log", web::get().to(audit_log::page))
+    .route(
+        "/configure/audit_log/export",
+        web::get().to(audit_log::export),
     );
 }
 

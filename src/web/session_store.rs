@@ -11,6 +11,8 @@ use actix_web::web;
 
 use crate::db::{self, Pool, sessions};
 
+use super::login::USER_ID;
+
 #[derive(Clone)]
 pub struct SqliteSessionStore {
     pool: Pool,
@@ -35,6 +37,13 @@ fn row_id(key: &SessionKey) -> Vec<u8> {
     blake3::hash(key.as_ref().as_bytes()).as_bytes().to_vec()
 }
 
+/// Whose session this is: the signed-in user's id, stored JSON-encoded under `user_id`.
+fn signed_in_user(state: &HashMap<String, String>) -> Option<i32> {
+    state
+        .get(USER_ID)
+        .and_then(|v| serde_json::from_str::<i32>(v).ok())
+}
+
 fn expiry(ttl: &Duration) -> chrono::NaiveDateTime {
     db::now() + chrono::Duration::seconds(ttl.whole_seconds())
 }
@@ -57,10 +66,11 @@ impl SessionStore for SqliteSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, SaveError> {
         let body = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let user_id = signed_in_user(&state);
         let key = generate_session_key();
         let id = row_id(&key);
         let expires_at = expiry(ttl);
-        self.run(move |conn| sessions::save(conn, &id, &body, expires_at, db::now()))
+        self.run(move |conn| sessions::save(conn, &id, &body, user_id, expires_at, db::now()))
             .await
             .map_err(SaveError::Other)?;
         Ok(key)
@@ -74,17 +84,20 @@ impl SessionStore for SqliteSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let body =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let user_id = signed_in_user(&state);
         let id = row_id(&key);
         let expires_at = expiry(ttl);
         let updated = self
-            .run(move |conn| sessions::update(conn, &id, &body, expires_at, db::now()))
+            .run(move |conn| sessions::update(conn, &id, &body, user_id, expires_at, db::now()))
             .await
             .map_err(UpdateError::Other)?;
         if updated {
             Ok(key)
         } else {
-            // The session ended meanwhile (signed out elsewhere, expired): start a new one
-            // rather than bring the old key back to life.
+            // The session ended meanwhile (signed out, its user disabled, expired): start a
+            // new, signed-out one rather than bring the old key, or the sign-in, back to life.
+            let mut state = state;
+            state.remove(USER_ID);
             self.save(state, ttl)
                 .await
                 .map_err(|e| UpdateError::Other(e.into()))

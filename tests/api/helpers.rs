@@ -233,6 +233,43 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs SQL against the database, for arranging what the UI would take long to make.
+    pub fn execute(&self, sql: &str) {
+        use diesel::prelude::*;
+        let path = self.database();
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
+            .expect("open the database");
+        diesel::sql_query(sql).execute(&mut conn).expect("SQL runs");
+    }
+
+    /// Every text of the audit log's rows joined, to search for what must never be there.
+    pub fn audit_text(&self) -> String {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        let path = self.database();
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
+            .expect("open the database");
+        diesel::sql_query(
+            "SELECT coalesce(group_concat(actor_name || ' ' || coalesce(actor_address, '') || ' ' \
+             || action || ' ' || object_label || ' ' || summary || ' ' || details, char(10)), '') \
+             AS t FROM audit_events",
+        )
+        .get_result::<Text>(&mut conn)
+        .expect("the audit log")
+        .t
+    }
+
+    /// The id of the user with this e-mail.
+    pub fn user_id(&self, email: &str) -> i32 {
+        self.count(&format!("SELECT id FROM users WHERE email = '{email}'")) as i32
+    }
+}
+
 fn name_of(email: &str) -> String {
     email
         .split('@')
@@ -576,4 +613,69 @@ impl Person {
             .parse()
             .expect("an id")
     }
+
+    /// Configure → Users, searched for `q`, at `page`.
+    pub async fn users(&self, q: &str, page: i64) -> Page {
+        let query = query_string(&[("q", q), ("page", &page.to_string())]);
+        self.get(&format!("/configure/users?{query}")).await
+    }
+
+    pub async fn user_page(&self, id: i32) -> Page {
+        self.get(&format!("/configure/users/{id}")).await
+    }
+
+    /// Saves a user's page: level, developer permissions, disabled.
+    pub async fn update_user(
+        &self,
+        id: i32,
+        level: &str,
+        permissions: &[&str],
+        disabled: bool,
+    ) -> Page {
+        let mut fields: Vec<(&str, &str)> =
+            permissions.iter().map(|p| ("permissions", *p)).collect();
+        fields.push(("level", level));
+        if disabled {
+            fields.push(("disabled", "on"));
+        }
+        self.post(&format!("/configure/users/{id}"), &fields).await
+    }
+
+    /// Add a user, as submitted from the form.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        email: &str,
+        level: &str,
+        permissions: &[&str],
+    ) -> Page {
+        let mut fields: Vec<(&str, &str)> =
+            permissions.iter().map(|p| ("permissions", *p)).collect();
+        fields.extend([("name", name), ("email", email), ("level", level)]);
+        self.post("/configure/users", &fields).await
+    }
+
+    /// The audit log with these filters (`actor`, `action`, `from`, `to`, `credential`, ...).
+    pub async fn audit_log(&self, filters: &[(&str, &str)]) -> Page {
+        self.get(&format!("/configure/audit_log?{}", query_string(filters)))
+            .await
+    }
+
+    /// The CSV export of the audit log with these filters.
+    pub async fn audit_export(&self, filters: &[(&str, &str)]) -> Page {
+        self.get(&format!(
+            "/configure/audit_log/export?{}",
+            query_string(filters)
+        ))
+        .await
+    }
+}
+
+/// `a=1&b=2`, encoded as a browser would.
+fn query_string(pairs: &[(&str, &str)]) -> String {
+    reqwest::Url::parse_with_params("http://x/", pairs)
+        .expect("a URL")
+        .query()
+        .unwrap_or_default()
+        .to_owned()
 }

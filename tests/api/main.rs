@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port, a fresh SQLite file per test.
 
 mod access;
+mod audit_log;
 mod cli;
 mod credentials;
 mod gate;
@@ -8,3 +9,4 @@ mod hardening;
 mod helpers;
 mod permissions;
 mod sessions;
+mod users;
