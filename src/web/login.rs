@@ -37,6 +37,7 @@ impl SessionPolicy {
 
 /// Failed sign-ins per account (the e-mail typed, known or not) and per client address.
 pub struct SignInThrottle {
+    limit: Option<Limit>,
     accounts: Failures<String>,
     addresses: Failures<IpAddr>,
 }
@@ -44,6 +45,7 @@ pub struct SignInThrottle {
 impl SignInThrottle {
     pub fn new(limit: Option<Limit>) -> Self {
         Self {
+            limit,
             accounts: Failures::new(limit),
             addresses: Failures::new(limit),
         }
@@ -55,9 +57,13 @@ impl SignInThrottle {
         by_account.max(by_address)
     }
 
-    fn record(&self, account: String, address: IpAddr, now: Instant) {
-        self.accounts.record(account, now);
-        self.addresses.record(address, now);
+    /// Counts a failed sign-in; the limit's failure count when this one reached it.
+    fn record(&self, account: String, address: IpAddr, now: Instant) -> Option<u32> {
+        let by_account = self.accounts.record(account, now);
+        let by_address = self.addresses.record(address, now);
+        self.limit
+            .filter(|_| by_account || by_address)
+            .map(|l| l.failures)
     }
 }
 
@@ -130,7 +136,15 @@ pub async fn submit(
         .db(move |conn| users::authenticate(conn, &email, &password))
         .await?;
     let Some(user_id) = user else {
-        throttle.record(account, address, now);
+        if let Some(failures) = throttle.record(account.clone(), address, now) {
+            tracing::warn!(%address, failures, "sign-in throttled");
+            let from = address.to_string();
+            state
+                .db(move |conn| {
+                    users::record_sign_in_throttled(conn, Some(&from), &account, failures)
+                })
+                .await?;
+        }
         return render(
             &session,
             StatusCode::UNPROCESSABLE_ENTITY,

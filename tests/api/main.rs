@@ -7,6 +7,7 @@ mod credentials;
 mod gate;
 mod hardening;
 mod helpers;
+mod matrix;
 mod permissions;
 mod sessions;
 mod users;

@@ -1,0 +1,218 @@
+//! The authorization matrix: every route the app serves × every kind of person → what
+//! they get. Page routes come from the app's own route table, so a new route cannot be
+//! left out; the expected answers are the product's promises, written down here
+//! independently of the access module.
+
+use devcenter::web::{Audience, PAGE_ROUTES};
+use reqwest::StatusCode;
+
+use crate::helpers::{Page, Person, TestApp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    Basic,
+    SiteAdminWithoutDeveloperPermissions,
+    JobBoardManager,
+    AllCredentialsManager,
+    SiteAdminWithEveryPermission,
+}
+
+use Role::*;
+
+const ROLES: [Role; 6] = [
+    Anonymous,
+    Basic,
+    SiteAdminWithoutDeveloperPermissions,
+    JobBoardManager,
+    AllCredentialsManager,
+    SiteAdminWithEveryPermission,
+];
+
+/// The promise: who may use a route with this audience (for key routes, a key of this kind).
+fn allowed(audience: Audience, role: Role, job_board_key: bool) -> bool {
+    let all = matches!(role, AllCredentialsManager | SiteAdminWithEveryPermission);
+    let site_admin = matches!(
+        role,
+        SiteAdminWithoutDeveloperPermissions | SiteAdminWithEveryPermission
+    );
+    match audience {
+        Audience::Anyone => true,
+        Audience::SignedIn => role != Anonymous,
+        Audience::CredentialManagers => all || role == JobBoardManager,
+        Audience::KeyTypeManagers => all || (job_board_key && role == JobBoardManager),
+        Audience::AllCredentialManagers => all,
+        Audience::SiteAdmins => site_admin,
+        Audience::Auditors => site_admin || all,
+    }
+}
+
+struct Fixtures {
+    harvest: i32,
+    job_board: i32,
+    user: i32,
+}
+
+/// The route's path with its `{id}` filled for the object it is about.
+fn concrete(path: &str, f: &Fixtures, job_board_key: bool) -> String {
+    let id = if path.starts_with("/configure/users/") {
+        f.user
+    } else if job_board_key {
+        f.job_board
+    } else {
+        f.harvest
+    };
+    path.replace("{id}", &id.to_string())
+}
+
+async fn request(person: &Person, method: &str, path: &str) -> Page {
+    match method {
+        "GET" => person.get(path).await,
+        "POST" => person.post(path, &[]).await,
+        other => panic!("no requests of method {other} in the matrix"),
+    }
+}
+
+fn check(page: &Page, role: Role, method: &str, path: &str, allowed: bool) {
+    let case = format!("{role:?} {method} {path}");
+    let to_sign_in = page
+        .location
+        .as_deref()
+        .is_some_and(|l| l.starts_with("/login"));
+    if path == "/logout" {
+        assert_eq!(
+            (page.status, to_sign_in),
+            (StatusCode::SEE_OTHER, true),
+            "{case}"
+        );
+    } else if allowed {
+        assert!(
+            !to_sign_in
+                && ![
+                    StatusCode::FORBIDDEN,
+                    StatusCode::NOT_FOUND,
+                    StatusCode::UNAUTHORIZED
+                ]
+                .contains(&page.status)
+                && page.status.as_u16() < 500,
+            "{case}: {} {:?}",
+            page.status,
+            page.location
+        );
+    } else if role == Anonymous {
+        assert_eq!(
+            (page.status, to_sign_in),
+            (StatusCode::SEE_OTHER, true),
+            "{case}"
+        );
+    } else {
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{case}");
+        assert!(
+            page.body.contains("Back to Configure"),
+            "{case}: a friendly 403 page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_route_for_every_kind_of_person() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (_, harvest) = admin.new_key("harvest", "Matrix Harvest key").await;
+    let (_, job_board) = admin.new_key("job_board", "Matrix Job Board key").await;
+    let people = [
+        (Anonymous, None),
+        (Basic, Some(("basic@example.com", "basic", vec![]))),
+        (
+            SiteAdminWithoutDeveloperPermissions,
+            Some(("site.admin@example.com", "site_admin", vec![])),
+        ),
+        (
+            JobBoardManager,
+            Some((
+                "job.board@example.com",
+                "basic",
+                vec!["manage_job_board_credentials"],
+            )),
+        ),
+        (
+            AllCredentialsManager,
+            Some((
+                "all.keys@example.com",
+                "basic",
+                vec!["manage_all_credentials"],
+            )),
+        ),
+        (SiteAdminWithEveryPermission, None),
+    ];
+    let mut signed_in = Vec::new();
+    for (role, account) in people {
+        let person = match (role, account) {
+            (Anonymous, _) => app.visitor(),
+            (_, Some((email, level, permissions))) => app.user(email, level, &permissions).await,
+            (_, None) => app.admin().await,
+        };
+        signed_in.push((role, person));
+    }
+    let fixtures = Fixtures {
+        harvest,
+        job_board,
+        user: app.user_id("basic@example.com"),
+    };
+    assert!(
+        PAGE_ROUTES.len() >= 22,
+        "the route table lists every page route"
+    );
+
+    // Signing out comes last for each person, so every other route sees them signed in.
+    let mut routes: Vec<_> = PAGE_ROUTES.iter().collect();
+    routes.sort_by_key(|r| r.path == "/logout");
+    let mut checked = 0;
+    for (role, person) in &signed_in {
+        for route in &routes {
+            let kinds: &[bool] = if route.audience == Audience::KeyTypeManagers {
+                &[true, false]
+            } else {
+                &[false]
+            };
+            for &job_board_key in kinds {
+                let path = concrete(route.path, &fixtures, job_board_key);
+                let page = request(person, route.method, &path).await;
+                check(
+                    &page,
+                    *role,
+                    route.method,
+                    &path,
+                    allowed(route.audience, *role, job_board_key),
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, PAGE_ROUTES.len() * ROLES.len());
+    assert_eq!(signed_in.iter().map(|(r, _)| *r).collect::<Vec<_>>(), ROLES);
+
+    // Outside the pages: health and static files for anyone; the gate only for API keys,
+    // whatever session cookie comes along.
+    for person in [app.visitor(), app.admin().await] {
+        assert_eq!(person.get("/healthz").await.status, StatusCode::OK);
+        assert_eq!(person.get("/static/app.css").await.status, StatusCode::OK);
+        assert_eq!(
+            person.get("/harvest/v1/candidates").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            person.get("/partner/anything").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let apply = person
+            .client
+            .post(format!("{}/boards-api/v1/boards/acme/jobs/1", person.base))
+            .send()
+            .await;
+        assert_eq!(
+            apply.map(|r| r.status()).ok(),
+            Some(StatusCode::UNAUTHORIZED)
+        );
+    }
+}
