@@ -384,6 +384,9 @@ async fn usage_is_written_in_batches_while_running() {
 fn start_upstream() -> String {
     use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
     async fn echo(req: HttpRequest, body: web::Bytes) -> HttpResponse {
+        if req.query_string().contains("slow") {
+            actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+        }
         let header = |name: &str| {
             req.headers()
                 .get(name)
@@ -475,4 +478,32 @@ async fn an_unreachable_upstream_is_a_502() {
             .unwrap_or("")
             .contains("upstream")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_requests_in_flight_finish_and_keeps_their_usage() {
+    let upstream = start_upstream();
+    let mut app = TestApp::spawn_with(&["--upstream", &upstream]).await;
+    let admin = app.admin().await;
+    let (key, id) = harvest_key(&admin, &["GET /v1/jobs"]).await;
+    let url = format!("http://{}/harvest/v1/jobs?slow=1", app.address);
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(url)
+            .basic_auth(key, Some(""))
+            .send()
+            .await
+            .map(|r| r.status())
+    });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.restart_gracefully().await; // SIGTERM while the upstream is still answering
+    let status = in_flight.await.expect("the request task");
+    assert_eq!(
+        status.ok(),
+        Some(StatusCode::CREATED),
+        "the request in flight got its answer"
+    );
+    let admin = admin.at(&app);
+    let usage = admin.permissions(id).await.texts("[data-endpoint-usage]");
+    assert_eq!(usage, vec!["1 request in 30 days"]);
 }

@@ -476,3 +476,196 @@ async fn a_crash_mid_write_loses_no_answered_creation() {
         answered.len()
     );
 }
+
+mod sign_in {
+    //! Sign-in under attack: throttled per account and per address, no user enumeration,
+    //! sessions that end.
+
+    use std::time::{Duration, Instant};
+
+    use reqwest::StatusCode;
+
+    use crate::helpers::{LIST, PASSWORD, TestApp};
+
+    #[tokio::test]
+    async fn ten_failures_lock_the_account_even_for_the_right_password() {
+        let app = TestApp::spawn().await;
+        app.create_user("dev@example.com", "basic", &["manage_all_credentials"]);
+        let attacker = app.visitor();
+        for _ in 0..10 {
+            let page = attacker
+                .post(
+                    "/login",
+                    &[
+                        ("email", "dev@example.com"),
+                        ("password", "guess guess guess"),
+                    ],
+                )
+                .await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let owner = app.visitor();
+        let refused = owner
+            .post(
+                "/login",
+                &[("email", "DEV@example.com"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = refused.headers["retry-after"]
+            .to_str()
+            .unwrap_or("")
+            .parse()
+            .unwrap_or(0);
+        assert!((1..=900).contains(&retry), "{retry}");
+        assert!(
+            refused
+                .text(".form-error")
+                .contains("Too many failed sign-ins")
+        );
+        assert_eq!(
+            owner.get(LIST).await.status,
+            StatusCode::SEE_OTHER,
+            "not signed in"
+        );
+        assert_eq!(
+            app.count("SELECT count(*) FROM audit_events WHERE action = 'sign_in_throttled'"),
+            1,
+            "the throttling is in the audit log once"
+        );
+        println!("sign-in throttling: 10 failures, then the right password refused with 429");
+    }
+
+    #[tokio::test]
+    async fn failures_from_one_address_lock_out_other_accounts_too() {
+        let app = TestApp::spawn_with(&["--sign-in-limit", "4/15m"]).await;
+        app.create_user("dev@example.com", "basic", &[]);
+        let visitor = app.visitor();
+        for n in 0..4 {
+            let email = format!("nobody{n}@example.com");
+            let page = visitor
+                .post("/login", &[("email", &email), ("password", "wrong wrong")])
+                .await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let page = visitor
+            .post(
+                "/login",
+                &[("email", "dev@example.com"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    /// Time of one failed sign-in for `email`.
+    async fn failure(visitor: &crate::helpers::Person, email: &str) -> Duration {
+        let token = visitor.csrf_token().await;
+        let started = Instant::now();
+        let page = visitor
+            .post_raw(
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", "not the password"),
+                    ("csrf_token", &token),
+                ],
+            )
+            .await;
+        let took = started.elapsed();
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        took
+    }
+
+    #[tokio::test]
+    async fn an_unknown_email_costs_as_much_as_a_wrong_password() {
+        let app = TestApp::spawn_with(&["--sign-in-limit", "off"]).await;
+        app.create_user("dev@example.com", "basic", &[]);
+        let visitor = app.visitor();
+        failure(&visitor, "warm@example.com").await;
+        // Interleaved, so both kinds see the same load from whatever else runs.
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        for _ in 0..9 {
+            known.push(failure(&visitor, "dev@example.com").await);
+            unknown.push(failure(&visitor, "nobody@example.com").await);
+        }
+        known.sort();
+        unknown.sort();
+        let (known, unknown) = (known[4], unknown[4]);
+        let ratio = unknown.as_secs_f64() / known.as_secs_f64();
+        println!(
+            "sign-in failure, median of 9: known {known:?}, unknown {unknown:?}, ratio {ratio:.2}"
+        );
+        // Without the decoy hash an unknown e-mail answers in well under a tenth of the time.
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "known {known:?} vs unknown {unknown:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_idle_session_ends() {
+        let app = TestApp::spawn_with(&["--session-idle", "2s"]).await;
+        let admin = app.admin().await;
+        assert_eq!(admin.credentials().await.status, StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(
+            admin.credentials().await.status,
+            StatusCode::OK,
+            "activity keeps it alive"
+        );
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let page = admin.credentials().await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "idle for longer than 2 s"
+        );
+        assert!(page.location.unwrap_or_default().starts_with("/login"));
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_after_its_lifetime_however_active() {
+        let app = TestApp::spawn_with(&["--session-lifetime", "3s"]).await;
+        let admin = app.admin().await;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(2000) {
+            assert_eq!(admin.credentials().await.status, StatusCode::OK);
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(admin.credentials().await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.count("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL"),
+            0,
+            "ended on the server"
+        );
+    }
+
+    fn session_cookie(headers: &reqwest::header::HeaderMap) -> String {
+        headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("devcenter_session="))
+            .expect("a session cookie")
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn the_session_cookie_is_http_only_same_site_and_secure_behind_https() {
+        let plain = TestApp::spawn().await;
+        let cookie = session_cookie(&plain.visitor().get("/login").await.headers);
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        assert!(!cookie.contains("Secure"), "{cookie}");
+
+        let https = TestApp::spawn_with(&["--public-url", "https://devcenter.example.com"]).await;
+        let cookie = session_cookie(&https.visitor().get("/login").await.headers);
+        assert!(
+            cookie.contains("Secure") && cookie.contains("HttpOnly"),
+            "{cookie}"
+        );
+    }
+}
