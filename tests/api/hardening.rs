@@ -253,6 +253,137 @@ mod forms {
         );
     }
 
+    fn any_level() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("basic".to_owned()),
+            Just("job_admin".to_owned()),
+            Just("site_admin".to_owned()),
+            any_text()
+        ]
+    }
+
+    fn any_permissions() -> impl Strategy<Value = Vec<String>> {
+        let permission = prop_oneof![
+            Just("manage_job_board_credentials".to_owned()),
+            Just("manage_all_credentials".to_owned()),
+            Just("manage_webhooks".to_owned()),
+            any_text(),
+        ];
+        proptest::collection::vec(permission, 0..5)
+    }
+
+    #[test]
+    fn a_users_page_saves_whole_or_not_at_all() {
+        let rt = runtime();
+        let (app, admin, id) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            app.create_user("target@example.com", "basic", &["manage_webhooks"]);
+            let id = app.user_id("target@example.com");
+            (app, admin, id)
+        });
+        let state = |app: &TestApp| {
+            (
+                app.count(&format!("SELECT CASE level WHEN 'basic' THEN 1 WHEN 'job_admin' THEN 2 ELSE 3 END FROM users WHERE id = {id}")),
+                app.count(&format!("SELECT count(*) FROM user_permissions WHERE user_id = {id}")),
+                app.count(&format!("SELECT disabled FROM users WHERE id = {id}")),
+            )
+        };
+        check(
+            (any_level(), any_permissions(), any::<bool>()),
+            |(level, permissions, disabled)| {
+                let before = state(&app);
+                let submitted: Vec<&str> = permissions.iter().map(String::as_str).collect();
+                let page = rt.block_on(admin.update_user(id, &level, &submitted, disabled));
+                no_server_error(page.status)?;
+                let after = state(&app);
+                if page.status == StatusCode::SEE_OTHER {
+                    let expected_level = match level.as_str() {
+                        "basic" => 1,
+                        "job_admin" => 2,
+                        _ => 3,
+                    };
+                    prop_assert_eq!(after.0, expected_level);
+                    prop_assert_eq!(after.2, i64::from(disabled));
+                } else {
+                    prop_assert_eq!(after, before, "a refused save changes nothing");
+                }
+                Ok(())
+            },
+        );
+    }
+
+    #[test]
+    fn add_a_user_accepts_or_refuses_whole() {
+        let rt = runtime();
+        let (app, admin) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            (app, admin)
+        });
+        let email = prop_oneof![
+            Just("someone@example.com".to_owned()),
+            "[a-z]{1,8}@[a-z]{1,8}\\.com",
+            any_text()
+        ];
+        check(
+            (any_text(), email, any_level(), any_permissions()),
+            |(name, email, level, permissions)| {
+                let users = app.count("SELECT count(*) FROM users");
+                let grants = app.count("SELECT count(*) FROM user_permissions");
+                let submitted: Vec<&str> = permissions.iter().map(String::as_str).collect();
+                let page = rt.block_on(admin.add_user(&name, &email, &level, &submitted));
+                no_server_error(page.status)?;
+                let added = app.count("SELECT count(*) FROM users") - users;
+                if page.status.is_success() || page.status == StatusCode::SEE_OTHER {
+                    prop_assert_eq!(added, 1);
+                } else {
+                    prop_assert_eq!(added, 0);
+                    prop_assert_eq!(app.count("SELECT count(*) FROM user_permissions"), grants);
+                }
+                Ok(())
+            },
+        );
+    }
+
+    #[test]
+    fn any_audit_log_filter_gets_a_clear_answer() {
+        let rt = runtime();
+        let (_app, admin) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            admin.new_key("job_board", "Something to list").await;
+            (app, admin)
+        });
+        // Query strings: as hostile as form text, but within what a URL can carry.
+        let text = || {
+            prop_oneof![
+                ".{0,40}",
+                "\\PC{0,300}",
+                "[\\x00-\\x1f\\x7f]{1,8}",
+                Just("<script>alert(1)</script>".to_owned()),
+                Just("9".repeat(8_000)),
+                Just("2026-13-45".to_owned())
+            ]
+        };
+        let filters = (text(), text(), text(), text(), text(), text());
+        check(filters, |(actor, action, from, to, credential, page)| {
+            let fields = [
+                ("actor", actor.as_str()),
+                ("action", action.as_str()),
+                ("from", from.as_str()),
+                ("to", to.as_str()),
+                ("credential", credential.as_str()),
+                ("page", page.as_str()),
+            ];
+            let shown = rt.block_on(admin.audit_log(&fields));
+            no_server_error(shown.status)?;
+            let exported = rt.block_on(admin.audit_export(&fields));
+            no_server_error(exported.status)?;
+            Ok(())
+        });
+    }
+
     #[test]
     fn any_bytes_as_a_form_body_get_a_clear_answer() {
         let rt = runtime();
