@@ -139,9 +139,22 @@ impl Gate {
         })
     }
 
-    fn admit(&self, key: &LiveKey, now: Instant) -> Option<Admission> {
-        self.rate_limit
-            .map(|limit| key.activity.admit(limit.requests, limit.period, now))
+    /// Authenticates the request as a key of `api_type` and counts it against the key's
+    /// rate limit: the key and what to tell the client, or the refusal to send.
+    fn enter(
+        &self,
+        req: &HttpRequest,
+        api_type: ApiType,
+    ) -> Result<(Arc<LiveKey>, Option<Admission>), HttpResponse> {
+        let now = Instant::now();
+        let key = self.authenticate(req, api_type, now).map_err(refused)?;
+        let admission = self
+            .rate_limit
+            .map(|limit| key.activity.admit(limit.requests, limit.period, now));
+        match over_limit(admission) {
+            Some(response) => Err(response),
+            None => Ok((key, admission)),
+        }
     }
 
     /// Serves an authorized request: forwarded upstream, or described in JSON.
@@ -231,15 +244,10 @@ pub async fn harvest(
     payload: web::Payload,
     gate: web::Data<Gate>,
 ) -> HttpResponse {
-    let now = Instant::now();
-    let key = match gate.authenticate(&req, ApiType::Harvest, now) {
-        Ok(key) => key,
-        Err(refusal) => return refused(refusal),
+    let (key, admission) = match gate.enter(&req, ApiType::Harvest) {
+        Ok(entered) => entered,
+        Err(refused) => return refused,
     };
-    let admission = gate.admit(&key, now);
-    if let Some(response) = over_limit(admission) {
-        return response;
-    }
     let path = req
         .uri()
         .path()
@@ -286,15 +294,10 @@ pub async fn job_board(
     let is_board =
         matches!(segments.as_slice(), ["", "v1", "boards", board, ..] if !board.is_empty());
     if *req.method() == Method::POST && is_application {
-        let now = Instant::now();
-        let key = match gate.authenticate(&req, ApiType::JobBoard, now) {
-            Ok(key) => key,
-            Err(refusal) => return refused(refusal),
+        let (key, admission) = match gate.enter(&req, ApiType::JobBoard) {
+            Ok(entered) => entered,
+            Err(refused) => return refused,
         };
-        let admission = gate.admit(&key, now);
-        if let Some(response) = over_limit(admission) {
-            return response;
-        }
         return gate
             .serve(&req, payload, path, None, Some(&key), admission)
             .await;
@@ -315,15 +318,10 @@ pub async fn partner(
     payload: web::Payload,
     gate: web::Data<Gate>,
 ) -> HttpResponse {
-    let now = Instant::now();
-    let key = match gate.authenticate(&req, ApiType::Partner, now) {
-        Ok(key) => key,
-        Err(refusal) => return refused(refusal),
+    let (key, admission) = match gate.enter(&req, ApiType::Partner) {
+        Ok(entered) => entered,
+        Err(refused) => return refused,
     };
-    let admission = gate.admit(&key, now);
-    if let Some(response) = over_limit(admission) {
-        return response;
-    }
     let path = req
         .uri()
         .path()
