@@ -145,14 +145,16 @@ impl Gate {
         &self,
         req: &HttpRequest,
         api_type: ApiType,
-    ) -> Result<(Arc<LiveKey>, Option<Admission>), HttpResponse> {
+    ) -> Result<(Arc<LiveKey>, Option<Admission>), Box<HttpResponse>> {
         let now = Instant::now();
-        let key = self.authenticate(req, api_type, now).map_err(refused)?;
+        let key = self
+            .authenticate(req, api_type, now)
+            .map_err(|refusal| Box::new(refused(refusal)))?;
         let admission = self
             .rate_limit
             .map(|limit| key.activity.admit(limit.requests, limit.period, now));
         match over_limit(admission) {
-            Some(response) => Err(response),
+            Some(response) => Err(Box::new(response)),
             None => Ok((key, admission)),
         }
     }
@@ -246,7 +248,7 @@ pub async fn harvest(
 ) -> HttpResponse {
     let (key, admission) = match gate.enter(&req, ApiType::Harvest) {
         Ok(entered) => entered,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let path = req
         .uri()
@@ -296,7 +298,7 @@ pub async fn job_board(
     if *req.method() == Method::POST && is_application {
         let (key, admission) = match gate.enter(&req, ApiType::JobBoard) {
             Ok(entered) => entered,
-            Err(refused) => return refused,
+            Err(refused) => return *refused,
         };
         return gate
             .serve(&req, payload, path, None, Some(&key), admission)
@@ -320,7 +322,7 @@ pub async fn partner(
 ) -> HttpResponse {
     let (key, admission) = match gate.enter(&req, ApiType::Partner) {
         Ok(entered) => entered,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let path = req
         .uri()
