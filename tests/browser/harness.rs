@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -53,6 +53,12 @@ const CURATED: &[(&str, &str, &str)] = &[
     ("harvest", "12-list", "09-credentials-list.png"),
     ("revoke", "04-revoked", "10-revoked.png"),
     ("phone", "03-credentials", "11-phone-credentials.png"),
+    (
+        "grant_permission",
+        "05-saved",
+        "12-grant-developer-permission.png",
+    ),
+    ("key_history", "04-history", "13-key-history.png"),
 ];
 
 /// The axe-core release the walks check with (the same one `.ci/run` installs).
@@ -254,14 +260,17 @@ pub struct Violation {
     pub nodes: Vec<String>,
 }
 
-/// One walk: its server, its browser, its screenshots.
+/// One walk: its server, its browser, its screenshots. A walk with two people in it opens
+/// a second browser on the same server with [`Walk::another_browser`].
 pub struct Walk {
-    pub app: TestApp,
+    pub app: Arc<TestApp>,
     pub client: Client,
     name: &'static str,
     step: u32,
     shots: PathBuf,
     started: Instant,
+    /// Where Chromium saves what the person downloads.
+    downloads: PathBuf,
     _profile: tempfile::TempDir,
     _driver: Driver,
 }
@@ -272,13 +281,35 @@ impl Walk {
         Walk::start_at(name, DESKTOP).await
     }
 
-    pub async fn start_at(name: &'static str, (width, height): (u32, u32)) -> Option<Walk> {
+    pub async fn start_at(name: &'static str, size: (u32, u32)) -> Option<Walk> {
         let tools = tools()?;
         let started = Instant::now();
         let _ = axe_source();
-        let app = TestApp::spawn().await;
+        let app = Arc::new(TestApp::spawn().await);
+        Some(Walk::open(tools, name, app, size, started).await)
+    }
+
+    /// A second person's browser on this walk's server, at desktop size: its own
+    /// chromedriver, Chromium and profile (so its own cookies and session), and its own
+    /// screenshots under `target/screenshots/<name>/`.
+    pub async fn another_browser(&self, name: &'static str) -> Walk {
+        let tools = tools().expect("this walk runs, so the browser is there");
+        Walk::open(tools, name, Arc::clone(&self.app), DESKTOP, Instant::now()).await
+    }
+
+    async fn open(
+        tools: &Tools,
+        name: &'static str,
+        app: Arc<TestApp>,
+        (width, height): (u32, u32),
+        started: Instant,
+    ) -> Walk {
         let profile = tempfile::tempdir().expect("a profile folder");
-        let driver = Driver::start(tools, &app.dir.path().join("chromedriver.log"));
+        let driver = Driver::start(
+            tools,
+            &app.dir.path().join(format!("chromedriver-{name}.log")),
+        );
+        let downloads = profile.path().join("Downloads");
         let mut caps = Capabilities::new();
         caps.insert("browserName".into(), json!("chrome"));
         caps.insert(
@@ -302,6 +333,10 @@ impl Walk {
                     format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
             }),
         );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -319,6 +354,7 @@ impl Walk {
             step: 0,
             shots,
             started,
+            downloads,
             _profile: profile,
             _driver: driver,
         };
@@ -348,7 +384,7 @@ impl Walk {
             (i64::from(width), i64::from(height)),
             "the viewport is the size asked for"
         );
-        Some(walk)
+        walk
     }
 
     /// Ends the session cleanly and reports how long the walk took.
@@ -614,6 +650,49 @@ impl Walk {
             assert!(
                 started.elapsed() < PATIENCE,
                 "walk `{}`: {css} reads “{now}”, not “{text}”",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The visible text of every element matching `css`, in page order.
+    pub async fn texts_of(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            if element.is_displayed().await.unwrap_or(false) {
+                texts.push(element.text().await.unwrap_or_default().trim().to_owned());
+            }
+        }
+        texts
+    }
+
+    /// Waits for the one file the person has downloaded, once Chromium has finished
+    /// writing it: its name and contents.
+    pub async fn downloaded(&self) -> (String, String) {
+        let started = Instant::now();
+        loop {
+            let files: Vec<PathBuf> = std::fs::read_dir(&self.downloads)
+                .map(|dir| dir.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default();
+            if let [file] = files.as_slice()
+                && file.extension().is_none_or(|e| e != "crdownload")
+                && let Ok(contents) = std::fs::read_to_string(file)
+            {
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                return (name, contents);
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "walk `{}`: no finished download, only {files:?}",
                 self.name
             );
             tokio::time::sleep(Duration::from_millis(50)).await;

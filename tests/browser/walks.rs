@@ -807,6 +807,276 @@ async fn at_phone_width_nothing_scrolls_sideways() {
     walk.finish().await;
 }
 
+/// Walk 9: a Site Admin grants a developer permission on Configure → Users, and the user —
+/// who met the 403 page a moment before, in their own browser — can manage API keys on
+/// their very next request, without signing in again.
+#[tokio::test]
+async fn a_site_admin_grants_a_developer_permission_that_applies_at_once() {
+    let Some(mut walk) = Walk::start("grant_permission").await else {
+        return;
+    };
+    let sam = "sam.recruiter@example.com";
+    for (email, level) in [(sam, "basic"), ("jo.coordinator@example.com", "basic")] {
+        let output = walk.app.create_user(email, level, &[]);
+        assert!(output.status.success());
+    }
+    let sam_id = walk.app.user_id(sam);
+    let all_credentials = "Can manage ALL organization's API Credentials";
+
+    // Sam, in a browser of their own, has no developer permission yet.
+    let mut user = walk.another_browser("grant_permission_user").await;
+    user.sign_in(sam, crate::helpers::PASSWORD).await;
+    user.click_testid("nav-dev-center").await;
+    user.arrive("/configure/dev_center").await;
+    user.see_in("h1", "You don't have access to this page")
+        .await;
+    user.see(all_credentials).await;
+    user.step("forbidden").await;
+
+    // The Site Admin: Configure → Users, on the left-hand panel.
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    walk.click_testid("nav-users").await;
+    walk.arrive("/configure/users").await;
+    walk.see_in("main h1", "Users").await;
+    let row = format!(r#"[data-testid="user-row"][data-user-id="{sam_id}"]"#);
+    let text = walk.text_of(&row).await;
+    assert!(
+        text.contains("sam recruiter") && text.contains(sam) && text.contains("Basic"),
+        "Sam's row: {text}"
+    );
+    assert!(text.contains("None"), "no developer permission yet: {text}");
+    assert_eq!(walk.count(r#"[data-testid="user-row"]"#).await, 3);
+    walk.step("users").await;
+
+    // The search box narrows the table to Sam.
+    walk.type_into("#user-search", "sam").await;
+    walk.press(&[Key::Enter]).await;
+    walk.see_in("main h1", "Users").await;
+    walk.see("Clear").await;
+    let started = std::time::Instant::now();
+    while walk.count(r#"[data-testid="user-row"]"#).await != 1 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the search leaves Sam alone"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    walk.find(&row).await;
+    walk.step("search").await;
+
+    // Sam's page: tick the permission, Save.
+    walk.click(&format!("{row} a")).await;
+    walk.arrive(&format!("/configure/users/{sam_id}")).await;
+    walk.see_in("main h1", "sam recruiter").await;
+    walk.see(sam).await;
+    let all_box = r#"input[name="permissions"][value="manage_all_credentials"]"#;
+    assert!(!walk.find(all_box).await.is_selected().await.unwrap());
+    assert_eq!(walk.count(r#"input[name="permissions"]:checked"#).await, 0);
+    walk.click(all_box).await;
+    assert!(walk.find(all_box).await.is_selected().await.unwrap());
+    walk.step("ticked").await;
+    walk.click_testid("save-user").await;
+    walk.see("Saved. The change applies on the user's next request.")
+        .await;
+    walk.find(".flash[role=status]").await;
+    walk.arrive(&format!("/configure/users/{sam_id}")).await;
+    assert!(
+        walk.find(all_box).await.is_selected().await.unwrap(),
+        "the page shows what was stored"
+    );
+    assert_eq!(walk.count(r#"input[name="permissions"]:checked"#).await, 1);
+    walk.step("saved").await;
+
+    // The users table says so too.
+    walk.click_text("Back to users").await;
+    walk.arrive("/configure/users").await;
+    let text = walk.text_of(&row).await;
+    assert!(text.contains(all_credentials), "{text}");
+
+    // Sam's very next request — a reload of the page that refused them — is let in.
+    user.client.refresh().await.expect("reload");
+    user.see_in("main h1", "Dev Center").await;
+    user.arrive("/configure/dev_center").await;
+    user.step("dev-center").await;
+    user.click_testid("api-credential-management-link").await;
+    user.arrive(LIST).await;
+    user.see_in("main h1", "API Credential Management").await;
+    user.see_in(
+        r#"[data-testid="create-new-api-key"]"#,
+        "Create New API Key",
+    )
+    .await;
+    user.see("No API keys yet").await;
+    user.step("credentials").await;
+
+    // The grant is in Sam's history on the audit log, newest first.
+    walk.click(&format!("{row} a")).await;
+    walk.click_testid("user-history").await;
+    walk.arrive("/configure/audit_log").await;
+    walk.see_in("main h1", "Audit Log").await;
+    walk.see("The history of one user.").await;
+    let actions = walk.texts_of(r#"[data-testid="audit-action"]"#).await;
+    assert_eq!(
+        actions.first().map(String::as_str),
+        Some("Developer permissions changed"),
+        "{actions:?}"
+    );
+    let summaries = walk.texts_of(r#"[data-testid="audit-summary"]"#).await;
+    assert_eq!(
+        summaries[0],
+        format!("Developer permissions of sam recruiter <{sam}>: granted “{all_credentials}”.")
+    );
+    assert!(
+        !walk
+            .text_of(r#"[data-testid="audit-log-table"]"#)
+            .await
+            .contains("jo coordinator"),
+        "only Sam's history"
+    );
+    walk.step("history").await;
+
+    user.finish().await;
+    walk.finish().await;
+}
+
+/// Walk 10: a manager creates a Harvest key, grants it endpoints, and reads the key's
+/// history from the credentials table: newest first, filtered, exported — never the key.
+#[tokio::test]
+async fn a_manager_reads_a_keys_history_from_the_credentials_table() {
+    let Some(mut walk) = Walk::start("key_history").await else {
+        return;
+    };
+    // Someone else's key, with grants of its own: not part of this key's history.
+    let admin = walk.app.admin().await;
+    let (_, other) = admin.new_key("harvest", "Payroll sync").await;
+    admin
+        .update_permissions(other, &["GET /v1/jobs", "GET /v1/offers"])
+        .await;
+    let output = walk.app.create_user(
+        "mia.manager@example.com",
+        "basic",
+        &["manage_all_credentials"],
+    );
+    assert!(output.status.success());
+    walk.sign_in("mia.manager@example.com", crate::helpers::PASSWORD)
+        .await;
+
+    // A Harvest key, shown once.
+    open_credentials(&walk).await;
+    fill_create_dialog(&walk, "Harvest", None, "Background checks (Acme)").await;
+    walk.click_text("Manage Permissions").await;
+    walk.dialog_open("Your new Harvest API key").await;
+    let key = walk.text_of(r#"[data-testid="api-key-value"]"#).await;
+    assert!(key.starts_with("dch_"), "a Harvest key is shown: {key}");
+    walk.step("key-shown").await;
+
+    // Manage API Key Permissions: two endpoints, found with the filter box, then Update.
+    walk.click_testid("stored-api-key-continue").await;
+    walk.see_in("main h1", "Manage API Key Permissions").await;
+    let granted = ["GET /v1/candidates", "GET /v1/applications"];
+    for endpoint in granted {
+        let (_, path) = endpoint.split_once(' ').unwrap_or_default();
+        walk.type_into("#endpoint-filter", path).await;
+        walk.click(&format!(r#"input[name="endpoints"][value="{endpoint}"]"#))
+            .await;
+    }
+    walk.type_into("#endpoint-filter", "").await;
+    walk.see(&format!("2 of {TOTAL_ENDPOINTS} endpoints selected"))
+        .await;
+    walk.click_testid("update-permissions").await;
+    walk.see("Permissions updated: this key is granted 2 endpoints.")
+        .await;
+    walk.step("granted").await;
+
+    // From the credentials table, the row's History link.
+    walk.click_text("Back to API keys").await;
+    walk.arrive(LIST).await;
+    let row = row_of(&walk, "Background checks (Acme)").await;
+    walk.click(&format!(r#"{row} [data-testid="credential-history"]"#))
+        .await;
+    walk.arrive("/configure/audit_log").await;
+    walk.see_in("main h1", "Audit Log").await;
+    walk.see_in(
+        r#"[data-testid="object-history"]"#,
+        "The history of one API key. Show every event",
+    )
+    .await;
+    let actions = walk.texts_of(r#"[data-testid="audit-action"]"#).await;
+    assert_eq!(
+        actions,
+        ["Endpoint grants changed", "API key created"],
+        "this key's events, newest first"
+    );
+    let summaries = walk.texts_of(r#"[data-testid="audit-summary"]"#).await;
+    for endpoint in granted {
+        assert!(
+            summaries[0].starts_with("Endpoint grants of “Background checks (Acme)”: granted ")
+                && summaries[0].contains(&format!("“{endpoint}”")),
+            "the grant names {endpoint}: {}",
+            summaries[0]
+        );
+    }
+    assert!(
+        summaries[0].ends_with("2 granted in all."),
+        "{}",
+        summaries[0]
+    );
+    assert_eq!(
+        summaries[1],
+        "Created the Harvest API key “Background checks (Acme)”."
+    );
+    let rows = walk.texts_of(r#"[data-testid="audit-row"]"#).await;
+    assert!(
+        rows.iter().all(|r| r.contains("mia manager")),
+        "Mia did both: {rows:?}"
+    );
+    let text = walk.visible_text().await;
+    assert!(
+        !text.contains("Payroll sync") && !text.contains("GET /v1/offers"),
+        "another key's events are not in this history"
+    );
+    let source = walk.client.source().await.expect("the page source");
+    assert!(!source.contains(&key), "the audit log never shows the key");
+    assert!(
+        !source.contains(&key[4..]),
+        "nor the key without its prefix"
+    );
+    walk.step("history").await;
+
+    // Narrowed to one action: the key's filter stays.
+    walk.choose("#action", "API key created").await;
+    walk.click_text("Filter").await;
+    walk.see("Clear filters").await;
+    let actions = walk.texts_of(r#"[data-testid="audit-action"]"#).await;
+    assert_eq!(actions, ["API key created"]);
+    walk.see("The history of one API key.").await;
+    walk.step("filtered").await;
+
+    // Export CSV: the same filtered view, as a file; never the key.
+    walk.click_testid("export-audit-log").await;
+    let (file, csv) = walk.downloaded().await;
+    assert!(
+        file.starts_with("audit_log-") && file.ends_with(".csv"),
+        "{file}"
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "a header and one event: {csv}");
+    assert!(lines[0].starts_with("time_utc,actor,"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("credential_created")
+            && lines[1].contains("Background checks (Acme)")
+            && lines[1].contains("mia manager"),
+        "{}",
+        lines[1]
+    );
+    assert!(!csv.contains(&key[4..]), "the export never holds the key");
+    walk.finish().await;
+}
+
 /// The accessibility check is able to fail: a sign-in field stripped of its label is caught.
 #[tokio::test]
 async fn the_accessibility_check_catches_an_unlabelled_field() {
