@@ -7,7 +7,7 @@ use actix_htmx::HtmxMiddleware;
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite, time::Duration};
-use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use rand::RngExt;
@@ -99,6 +99,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         keys: keys.clone(),
     });
     let store = SqliteSessionStore::new(pool.clone());
+    let access_log =
+        tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
     let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0.map(Into::into)));
     let policy = web::Data::new(SessionPolicy {
         lifetime: args.session_lifetime,
@@ -137,7 +139,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 web::PathConfig::default().error_handler(|_, _| AppError::NotFound("Page").into()),
             )
             .wrap(security_headers())
-            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            // The access log formats every request up front: only when it will be written.
+            .wrap(Condition::new(
+                access_log,
+                Logger::new("%a \"%r\" %s %b %Dms"),
+            ))
             .route("/healthz", web::get().to(pages::healthz))
             .service(web::scope("/harvest").default_service(web::to(gate::harvest)))
             .service(web::scope("/boards-api").default_service(web::to(gate::job_board)))

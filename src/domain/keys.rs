@@ -135,8 +135,13 @@ fn encode_checksum(mut value: u32) -> String {
 fn decode_checksum(text: &str) -> Option<u32> {
     let mut value: u64 = 0;
     for byte in text.bytes() {
-        let digit = BASE62.iter().position(|&b| b == byte)? as u64;
-        value = value * 62 + digit;
+        let digit = match byte {
+            b'0'..=b'9' => byte - b'0',
+            b'A'..=b'Z' => byte - b'A' + 10,
+            b'a'..=b'z' => byte - b'a' + 36,
+            _ => return None,
+        };
+        value = value * 62 + u64::from(digit);
     }
     u32::try_from(value).ok()
 }

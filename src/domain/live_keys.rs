@@ -29,6 +29,8 @@ pub struct LiveKey {
     /// For Partner keys: whether their client application is active.
     pub client_application_active: bool,
     pub activity: Arc<KeyActivity>,
+    /// `{"id":…,"type":…}`, as the gate names the credential in its answers.
+    pub described: String,
 }
 
 impl LiveKey {
@@ -209,6 +211,8 @@ impl LiveKeys {
                 grants,
                 client_application_active,
                 activity,
+                described: serde_json::json!({ "id": record.id, "type": api_type.as_str() })
+                    .to_string(),
             },
         ))
     }

@@ -22,7 +22,7 @@ use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
 use crate::domain::keys::ApiKey;
 use crate::domain::live_keys::{Admission, LiveKey, LiveKeys};
-use crate::domain::people::{ApiType, ProductWord};
+use crate::domain::people::ApiType;
 
 use crate::domain::throttle::Failures;
 
@@ -98,17 +98,26 @@ fn client_address(req: &HttpRequest) -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
 }
 
-/// The key in `Authorization: Basic base64(key:)`.
-fn presented_key(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = STANDARD.decode(encoded.trim()).ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, _password) = decoded.split_once(':').unwrap_or((&decoded, ""));
-    Some(user.to_owned())
+/// Longest `Authorization` value worth decoding: a key is 53 characters.
+const MAX_BASIC_CREDENTIALS: usize = 96;
+
+/// The key in `Authorization: Basic base64(key:)`, decoded into `buffer` without
+/// allocating.
+fn presented_key<'a>(
+    headers: &HeaderMap,
+    buffer: &'a mut [u8; MAX_BASIC_CREDENTIALS],
+) -> Option<&'a str> {
+    let value = headers.get(header::AUTHORIZATION)?.as_bytes();
+    let encoded = value
+        .strip_prefix(b"Basic ")
+        .or_else(|| value.strip_prefix(b"basic "))?;
+    let length = STANDARD.decode_slice(encoded.trim_ascii(), buffer).ok()?;
+    let decoded = std::str::from_utf8(&buffer[..length]).ok()?;
+    Some(
+        decoded
+            .split_once(':')
+            .map_or(decoded, |(user, _password)| user),
+    )
 }
 
 impl Gate {
@@ -123,12 +132,13 @@ impl Gate {
         if let Some(retry_after) = self.failures.blocked(&address, now) {
             return Err(Refusal::AddressBlocked(retry_after));
         }
-        let Some(text) = presented_key(req.headers()) else {
+        let mut buffer = [0u8; MAX_BASIC_CREDENTIALS];
+        let Some(text) = presented_key(req.headers(), &mut buffer) else {
             return Err(Refusal::Unauthenticated(
                 "Missing Basic Auth credentials: send your API key as the user name.",
             ));
         };
-        let live = ApiKey::hash_of(&text)
+        let live = ApiKey::hash_of(text)
             .ok()
             .and_then(|hash| self.keys.get(&hash))
             .filter(|key| key.api_type == api_type)
@@ -185,19 +195,16 @@ impl Gate {
                         .to_string(),
                 };
                 let described = endpoint.map_or(request.as_str(), |(_, described)| described);
-                let credential = match key {
-                    Some(k) => format!(
-                        r#"{{"id":{},"type":"{}"}}"#,
-                        k.credential_id,
-                        k.api_type.as_str()
-                    ),
-                    None => "null".to_owned(),
-                };
+                let credential = key.map_or("null", |k| k.described.as_str());
+                let mut body = String::with_capacity(described.len() + credential.len() + 28);
+                body.push_str(r#"{"endpoint":"#);
+                body.push_str(described);
+                body.push_str(r#","credential":"#);
+                body.push_str(credential);
+                body.push('}');
                 HttpResponse::Ok()
                     .content_type("application/json")
-                    .body(format!(
-                        r#"{{"endpoint":{described},"credential":{credential}}}"#
-                    ))
+                    .body(body)
             }
         };
         with_rate_headers(&mut response, admission);
