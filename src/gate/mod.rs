@@ -29,6 +29,8 @@ use crate::domain::throttle::Failures;
 use self::limits::RateLimit;
 use self::router::EndpointRouter;
 
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// Largest request body forwarded upstream.
 const MAX_FORWARDED_BYTES: usize = 16 * 1024 * 1024;
 const CREDENTIAL_HEADER: HeaderName = HeaderName::from_static("x-devcenter-credential-id");
@@ -83,11 +85,11 @@ enum Refusal {
 fn refused(refusal: Refusal) -> HttpResponse {
     match refusal {
         Refusal::Unauthenticated(text) => HttpResponse::Unauthorized()
-            .content_type("application/json")
+            .insert_header((header::CONTENT_TYPE, JSON))
             .insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="devcenter""#))
             .body(json!({ "message": text }).to_string()),
         Refusal::AddressBlocked(retry_after) => HttpResponse::TooManyRequests()
-            .content_type("application/json")
+            .insert_header((header::CONTENT_TYPE, JSON))
             .insert_header((header::RETRY_AFTER, retry_after.to_string()))
             .body(json!({ "message": "Too many failed authentications from your address. Try again later." }).to_string()),
     }
@@ -186,7 +188,9 @@ impl Gate {
             key.activity.record(endpoint.map(|(e, _)| e.id), millis);
         }
         let mut response = match &self.upstream {
-            Some(upstream) => upstream.forward(req, payload, upstream_path, key).await,
+            // Boxed: the forwarding future is large, and authorization-only answers
+            // should not carry it around.
+            Some(upstream) => Box::pin(upstream.forward(req, payload, upstream_path, key)).await,
             None => {
                 // Built from pieces made once: this is the gate's hottest answer.
                 let request = match endpoint {
@@ -203,7 +207,7 @@ impl Gate {
                 body.push_str(credential);
                 body.push('}');
                 HttpResponse::Ok()
-                    .content_type("application/json")
+                    .insert_header((header::CONTENT_TYPE, JSON))
                     .body(body)
             }
         };
@@ -231,7 +235,7 @@ fn with_rate_headers(response: &mut HttpResponse, admission: Option<Admission>) 
 
 fn answer(status: StatusCode, text: &str, admission: Option<Admission>) -> HttpResponse {
     let mut response = HttpResponse::build(status)
-        .content_type("application/json")
+        .insert_header((header::CONTENT_TYPE, JSON))
         .body(json!({ "message": text }).to_string());
     with_rate_headers(&mut response, admission);
     response
