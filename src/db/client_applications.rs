@@ -57,6 +57,13 @@ impl ClientApplication {
             .get_result(conn)
     }
 
+    pub fn set_active(conn: &mut Conn, id: i32, active: bool) -> QueryResult<()> {
+        diesel::update(client_applications::table.find(id))
+            .set(client_applications::active.eq(active))
+            .execute(conn)
+            .map(drop)
+    }
+
     pub fn preset_endpoint_ids(conn: &mut Conn, id: i32) -> QueryResult<Vec<i32>> {
         client_application_endpoints::table
             .filter(client_application_endpoints::client_application_id.eq(id))

@@ -116,6 +116,17 @@ impl Credential {
         .map(|n| n == 1)
     }
 
+    /// The keys made for a client application.
+    pub fn ids_for_client_application(
+        conn: &mut Conn,
+        client_application_id: i32,
+    ) -> QueryResult<Vec<i32>> {
+        credentials::table
+            .filter(credentials::client_application_id.eq(client_application_id))
+            .select(credentials::id)
+            .load(conn)
+    }
+
     pub fn granted_endpoint_ids(conn: &mut Conn, id: i32) -> QueryResult<Vec<i32>> {
         credential_endpoints::table
             .filter(credential_endpoints::credential_id.eq(id))

@@ -4,11 +4,13 @@ use std::collections::BTreeMap;
 
 use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
+use crate::db::credentials::Credential;
 use crate::db::{self, Conn};
 
 use super::access::{Action, Viewer};
 use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
 use super::catalogue::{self, ResourceGroup};
+use super::live_keys::LiveKeys;
 use super::{Failure, FieldError, FieldErrors, parse_label};
 
 /// A client application with its preset endpoints.
@@ -105,5 +107,49 @@ pub fn create(
             },
         )?;
         Ok(id)
+    })
+}
+
+/// Activates or deactivates a client application. Its Partner keys stop working at the
+/// gate (or work again) with the very next request.
+pub fn set_active(
+    conn: &mut Conn,
+    keys: &LiveKeys,
+    viewer: &Viewer,
+    id: i32,
+    active: bool,
+) -> Result<ClientApplication, Failure> {
+    viewer.require(Action::ManageClientApplications)?;
+    let (application, credentials) = conn.immediate_transaction(|conn| {
+        let application = ClientApplication::find(conn, id)?
+            .ok_or(Failure::NotFound("Client application"))?;
+        if application.active != active {
+            ClientApplication::set_active(conn, id, active)?;
+            let name = &application.name;
+            audit::record(
+                conn,
+                &Actor::Person(viewer),
+                &Event {
+                    action: AuditAction::ClientApplicationChanged,
+                    object: ObjectKind::ClientApplication,
+                    object_id: Some(id),
+                    object_label: name.clone(),
+                    summary: if active {
+                        format!("Activated the client application “{name}”: its Partner keys work again.")
+                    } else {
+                        format!("Deactivated the client application “{name}”: its Partner keys stop working.")
+                    },
+                    details: serde_json::json!({ "active": { "before": application.active, "after": active } }),
+                },
+            )?;
+        }
+        Ok::<_, Failure>((application, Credential::ids_for_client_application(conn, id)?))
+    })?;
+    for credential in credentials {
+        keys.reload(conn, credential)?;
+    }
+    Ok(ClientApplication {
+        active,
+        ..application
     })
 }

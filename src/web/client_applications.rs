@@ -1,11 +1,12 @@
 //! Client Applications: the partner integrations keys are made for, and their preset
 //! Harvest endpoints.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::access::Action;
 use crate::domain::client_applications as use_cases;
 use crate::domain::{Failure, FieldErrors};
 
@@ -99,4 +100,50 @@ pub async fn create(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ActivationForm {
+    #[serde(default)]
+    active: String,
+}
+
+/// Activate or Deactivate, from a client application's row.
+pub async fn set_active(
+    ctx: PageContext,
+    id: web::Path<i32>,
+    HtmlForm(form): HtmlForm<ActivationForm>,
+) -> Result<HttpResponse, AppError> {
+    // Who may ask comes before what they asked for.
+    ctx.require(Action::ManageClientApplications)?;
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose Activate or Deactivate.".into(),
+            ));
+        }
+    };
+    let (viewer, keys, id) = (ctx.viewer.clone(), ctx.state.keys.clone(), id.into_inner());
+    let application = ctx
+        .db(move |conn| use_cases::set_active(conn, &keys, &viewer, id, active))
+        .await?;
+    tracing::info!(
+        client_application_id = id,
+        active,
+        "client application changed"
+    );
+    ctx.flash(if active {
+        format!(
+            "Activated “{}”: its Partner keys work again.",
+            application.name
+        )
+    } else {
+        format!(
+            "Deactivated “{}”: its Partner keys no longer work.",
+            application.name
+        )
+    });
+    Ok(see_other("/configure/dev_center/client_applications"))
 }

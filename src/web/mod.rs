@@ -77,6 +77,7 @@ page_routes! {
     POST "/configure/dev_center/credentials/{id}/revoke" => credentials::revoke, KeyTypeManagers;
     GET "/configure/dev_center/client_applications" => client_applications::list, AllCredentialManagers;
     POST "/configure/dev_center/client_applications" => client_applications::create, AllCredentialManagers;
+    POST "/configure/dev_center/client_applications/{id}" => client_applications::set_active, AllCredentialManagers;
     GET "/configure/users" => users::list, SiteAdmins;
     POST "/configure/users" => users::create, SiteAdmins;
     // Before `{id}`, which would refuse "new" as a number.

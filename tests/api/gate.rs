@@ -250,6 +250,72 @@ async fn the_partner_mount_takes_live_partner_keys_only() {
 }
 
 #[tokio::test]
+async fn deactivating_a_client_application_stops_its_partner_keys_at_the_next_request() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let partner = admin.client_application("Acme", &[]).await;
+    let (key, _) = admin
+        .create_credential("partner", &partner.to_string(), "Acme feed")
+        .await
+        .api_key();
+    let page = "/configure/dev_center/client_applications";
+    let toggle = format!("{page}/{partner}");
+    assert_eq!(
+        call(&app, Method::GET, "/partner/feed", Some(&key))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let off = admin.post(&toggle, &[("active", "false")]).await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert_unauthenticated(
+        &call(&app, Method::GET, "/partner/feed", Some(&key)).await,
+        "inactive application",
+    );
+    let listed = admin.get(page).await;
+    assert!(listed.text(".flash").contains("Deactivated “Acme”"));
+    let row = listed.text(&format!(r#"[data-client-application-id="{partner}"]"#));
+    assert!(
+        row.contains("Inactive") && row.contains("Activate"),
+        "{row}"
+    );
+    let dialog = admin.get("/configure/dev_center/credentials/new").await;
+    assert!(
+        !dialog
+            .texts("#client_application_id option")
+            .contains(&"Acme".to_owned()),
+        "no new keys for it"
+    );
+
+    assert_eq!(
+        admin.post(&toggle, &[("active", "true")]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/partner/feed", Some(&key))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'client_application_changed'"),
+        2
+    );
+    assert_eq!(
+        admin.post(&toggle, &[("active", "maybe")]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        admin
+            .post(&format!("{page}/9999"), &[("active", "false")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
 async fn the_rate_limit_counts_per_key_with_its_headers() {
     let app = TestApp::spawn_with(&["--rate-limit", "3/30s"]).await;
     let admin = app.admin().await;

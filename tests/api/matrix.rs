@@ -51,12 +51,15 @@ struct Fixtures {
     harvest: i32,
     job_board: i32,
     user: i32,
+    client_application: i32,
 }
 
 /// The route's path with its `{id}` filled for the object it is about.
 fn concrete(path: &str, f: &Fixtures, job_board_key: bool) -> String {
     let id = if path.starts_with("/configure/users/") {
         f.user
+    } else if path.starts_with("/configure/dev_center/client_applications/") {
+        f.client_application
     } else if job_board_key {
         f.job_board
     } else {
@@ -120,6 +123,7 @@ async fn every_route_for_every_kind_of_person() {
     let admin = app.admin().await;
     let (_, harvest) = admin.new_key("harvest", "Matrix Harvest key").await;
     let (_, job_board) = admin.new_key("job_board", "Matrix Job Board key").await;
+    let client_application = admin.client_application("Matrix partner", &[]).await;
     let people = [
         (Anonymous, None),
         (Basic, Some(("basic@example.com", "basic", vec![]))),
@@ -158,6 +162,7 @@ async fn every_route_for_every_kind_of_person() {
         harvest,
         job_board,
         user: app.user_id("basic@example.com"),
+        client_application,
     };
     assert!(
         PAGE_ROUTES.len() >= 22,
