@@ -110,6 +110,17 @@ mod forms {
             .expect("a runtime")
     }
 
+    /// A runtime for one property, a fresh server, and its first Site Admin signed in.
+    fn server_with_admin() -> (tokio::runtime::Runtime, TestApp, Person) {
+        let rt = runtime();
+        let (app, admin) = rt.block_on(async {
+            let app = TestApp::spawn().await;
+            let admin = app.admin().await;
+            (app, admin)
+        });
+        (rt, app, admin)
+    }
+
     fn no_server_error(status: StatusCode) -> Result<(), TestCaseError> {
         prop_assert!(status.as_u16() < 500, "server error {status}");
         Ok(())
@@ -117,14 +128,10 @@ mod forms {
 
     #[test]
     fn create_credential_accepts_or_refuses_whole() {
-        let rt = runtime();
-        let (app, admin, partner) = rt.block_on(async {
-            let app = TestApp::spawn().await;
-            let admin = app.admin().await;
-            let partner = admin.client_application("Acme", &["GET /v1/jobs"]).await;
-            (app, admin, partner)
-        });
-        let partner = partner.to_string();
+        let (rt, app, admin) = server_with_admin();
+        let partner = rt
+            .block_on(admin.client_application("Acme", &["GET /v1/jobs"]))
+            .to_string();
         let client_application = prop_oneof![Just(String::new()), Just(partner), any_text()];
         check(
             (any_api_type(), client_application, any_text()),
@@ -161,13 +168,8 @@ mod forms {
 
     #[test]
     fn update_permissions_replaces_all_or_nothing() {
-        let rt = runtime();
-        let (app, admin, id) = rt.block_on(async {
-            let app = TestApp::spawn().await;
-            let admin = app.admin().await;
-            let (_, id) = admin.new_key("harvest", "Property").await;
-            (app, admin, id)
-        });
+        let (rt, app, admin) = server_with_admin();
+        let (_, id) = rt.block_on(admin.new_key("harvest", "Property"));
         let catalogue = [
             "GET /v1/candidates",
             "POST /v1/candidates",
@@ -204,12 +206,7 @@ mod forms {
 
     #[test]
     fn add_client_application_accepts_or_refuses_whole() {
-        let rt = runtime();
-        let (app, admin) = rt.block_on(async {
-            let app = TestApp::spawn().await;
-            let admin = app.admin().await;
-            (app, admin)
-        });
+        let (rt, app, admin) = server_with_admin();
         check((any_text(), any_endpoints()), |(name, endpoints)| {
             let apps = app.count("SELECT count(*) FROM client_applications");
             let presets = app.count("SELECT count(*) FROM client_application_endpoints");
@@ -274,14 +271,9 @@ mod forms {
 
     #[test]
     fn a_users_page_saves_whole_or_not_at_all() {
-        let rt = runtime();
-        let (app, admin, id) = rt.block_on(async {
-            let app = TestApp::spawn().await;
-            let admin = app.admin().await;
-            app.create_user("target@example.com", "basic", &["manage_webhooks"]);
-            let id = app.user_id("target@example.com");
-            (app, admin, id)
-        });
+        let (rt, app, admin) = server_with_admin();
+        app.create_user("target@example.com", "basic", &["manage_webhooks"]);
+        let id = app.user_id("target@example.com");
         let state = |app: &TestApp| {
             (
                 app.count(&format!("SELECT CASE level WHEN 'basic' THEN 1 WHEN 'job_admin' THEN 2 ELSE 3 END FROM users WHERE id = {id}")),
@@ -315,12 +307,7 @@ mod forms {
 
     #[test]
     fn add_a_user_accepts_or_refuses_whole() {
-        let rt = runtime();
-        let (app, admin) = rt.block_on(async {
-            let app = TestApp::spawn().await;
-            let admin = app.admin().await;
-            (app, admin)
-        });
+        let (rt, app, admin) = server_with_admin();
         let email = prop_oneof![
             Just("someone@example.com".to_owned()),
             "[a-z]{1,8}@[a-z]{1,8}\\.com",
@@ -348,13 +335,8 @@ mod forms {
 
     #[test]
     fn any_audit_log_filter_gets_a_clear_answer() {
-        let rt = runtime();
-        let (_app, admin) = rt.block_on(async {
-            let app = TestApp::spawn().await;
-            let admin = app.admin().await;
-            admin.new_key("job_board", "Something to list").await;
-            (app, admin)
-        });
+        let (rt, _app, admin) = server_with_admin();
+        rt.block_on(admin.new_key("job_board", "Something to list"));
         // Query strings: as hostile as form text, but within what a URL can carry.
         let text = || {
             prop_oneof![
@@ -386,12 +368,7 @@ mod forms {
 
     #[test]
     fn any_bytes_as_a_form_body_get_a_clear_answer() {
-        let rt = runtime();
-        let (app, admin) = rt.block_on(async {
-            let app = TestApp::spawn().await;
-            let admin = app.admin().await;
-            (app, admin)
-        });
+        let (rt, app, admin) = server_with_admin();
         let token = rt.block_on(admin.csrf_token());
         let bodies = proptest::collection::vec(any::<u8>(), 0..2048);
         check(bodies, |mut body| {
