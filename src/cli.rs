@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web app (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Add a user; the password is read from standard input.
     CreateUser(CreateUserArgs),
 }
@@ -75,10 +75,46 @@ pub struct ServeArgs {
         value_name = "N/Ws"
     )]
     pub failed_auth_limit: LimitSetting,
-    /// Where authorized gate requests are forwarded (http://host:port); without it the gate
-    /// answers 200 with the matched endpoint and credential (authorization-only mode).
-    #[arg(long, env = "DEVCENTER_UPSTREAM", value_name = "URL")]
+    /// Where `/harvest/...` requests are forwarded (http:// or https://, the mount prefix
+    /// removed); without it the mount answers in authorization-only mode: 200 with the
+    /// matched endpoint and credential.
+    #[arg(long, env = "DEVCENTER_HARVEST_UPSTREAM", value_name = "URL")]
+    pub harvest_upstream: Option<String>,
+    /// Where `/boards-api/...` requests are forwarded; authorization-only without it.
+    #[arg(long, env = "DEVCENTER_JOB_BOARD_UPSTREAM", value_name = "URL")]
+    pub job_board_upstream: Option<String>,
+    /// Where `/partner/...` requests are forwarded; authorization-only without it.
+    #[arg(long, env = "DEVCENTER_PARTNER_UPSTREAM", value_name = "URL")]
+    pub partner_upstream: Option<String>,
+    /// Replaced by one upstream per API: refused with a message naming them.
+    #[arg(long, env = "DEVCENTER_UPSTREAM", value_name = "URL", hide = true)]
     pub upstream: Option<String>,
+    /// PEM certificates to trust for https upstreams, besides the platform's roots (a
+    /// private CA).
+    #[arg(long, env = "DEVCENTER_UPSTREAM_CA", value_name = "PATH")]
+    pub upstream_ca: Option<std::path::PathBuf>,
+    /// How long a request body may pause before the gate cuts it off with 408.
+    #[arg(long, env = "DEVCENTER_BODY_IDLE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub body_idle_timeout: std::time::Duration,
+    /// Public Job Board requests one client address may have in flight at once.
+    #[arg(
+        long,
+        env = "DEVCENTER_PUBLIC_CONCURRENCY",
+        default_value = "8",
+        value_parser = clap::value_parser!(u32).range(1..),
+        value_name = "N"
+    )]
+    pub public_concurrency: u32,
+    /// A proxy (load balancer) allowed to name the client with `X-Forwarded-For`: an
+    /// address or a CIDR range; repeat for several. None is trusted by default.
+    #[arg(
+        long = "trusted-proxy",
+        env = "DEVCENTER_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::client_address::parse_range,
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Failed sign-ins allowed per account and per client address, as N/Wm, or `off`.
     #[arg(
         long,

@@ -2,6 +2,7 @@
 //! admins and developers.
 
 pub mod cli;
+pub mod client_address;
 pub mod db;
 pub mod domain;
 pub mod gate;

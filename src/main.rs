@@ -15,7 +15,7 @@ fn main() -> std::process::ExitCode {
     let outcome = match cli.command {
         Some(Command::CreateUser(args)) => args.run(),
         Some(Command::Serve(args)) => {
-            actix_web::rt::System::new().block_on(devcenter::startup::serve(args))
+            actix_web::rt::System::new().block_on(devcenter::startup::serve(*args))
         }
         None => actix_web::rt::System::new().block_on(devcenter::startup::serve(cli.serve)),
     };

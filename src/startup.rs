@@ -13,11 +13,14 @@ use anyhow::Context;
 use rand::RngExt;
 
 use crate::cli::ServeArgs;
+use crate::client_address::TrustedProxies;
 use crate::db;
 use crate::db::catalogue::Endpoint;
 use crate::domain::live_keys::LiveKeys;
 use crate::domain::users;
-use crate::gate::{self, Gate, router::EndpointRouter};
+use crate::gate::request_log::PendingRequests;
+use crate::gate::upstream::{Connection, Upstream};
+use crate::gate::{self, Gate, GateSettings, Mount, router::EndpointRouter};
 use crate::web::context::AppState;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
@@ -44,14 +47,36 @@ fn security_headers() -> DefaultHeaders {
         ))
 }
 
+/// Each mount's upstream, from `--harvest-upstream`, `--job-board-upstream` and
+/// `--partner-upstream`, in `Mount::ALL` order.
+fn upstreams(args: &ServeArgs) -> anyhow::Result<[Option<Upstream>; 3]> {
+    let connection = Connection::new(args.upstream_ca.as_deref(), args.body_idle_timeout)?;
+    let configured = |mount: Mount| match mount {
+        Mount::Harvest => ("--harvest-upstream", &args.harvest_upstream),
+        Mount::JobBoard => ("--job-board-upstream", &args.job_board_upstream),
+        Mount::Partner => ("--partner-upstream", &args.partner_upstream),
+    };
+    let mut upstreams = [None, None, None];
+    for (slot, mount) in upstreams.iter_mut().zip(Mount::ALL) {
+        let (flag, url) = configured(mount);
+        if let Some(url) = url {
+            *slot = Some(Upstream::new(flag, url, &connection)?);
+            tracing::info!(mount = mount.prefix(), upstream = %url, "forwarding");
+        }
+    }
+    Ok(upstreams)
+}
+
 const USAGE_FLUSH_INTERVAL: StdDuration = StdDuration::from_secs(5);
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if let Some(upstream) = &args.upstream
-        && !upstream.starts_with("http://")
-    {
-        anyhow::bail!("--upstream must be an http:// URL, not {upstream}");
+    if args.upstream.is_some() {
+        anyhow::bail!(
+            "--upstream (DEVCENTER_UPSTREAM) is gone: each API has its own upstream now. \
+             Use --harvest-upstream, --job-board-upstream and --partner-upstream."
+        );
     }
+    let upstreams = upstreams(&args)?;
     let path = db::database_path(&args.database.database);
     let pool = db::open(&path)?;
     let mut conn = pool.get()?;
@@ -72,24 +97,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let router = EndpointRouter::new(Endpoint::all(&mut conn)?)?;
     let keys = Arc::new(LiveKeys::load(&mut conn, router.max_id())?);
     drop(conn);
+    let requests = Arc::new(PendingRequests::default());
     let gate = web::Data::new(Gate::new(
         keys.clone(),
         router,
-        args.rate_limit.0,
-        args.failed_auth_limit.0,
-        args.upstream.clone(),
-    )?);
+        requests.clone(),
+        GateSettings {
+            rate_limit: args.rate_limit.0,
+            failed_auth_limit: args.failed_auth_limit.0,
+            upstreams,
+            public_url: args.public_url.clone(),
+            public_concurrency: args.public_concurrency,
+        },
+    ));
+    let proxies = web::Data::new(TrustedProxies::new(args.trusted_proxies.clone()));
     tracing::info!(live_keys = keys.len(), rate_limit = %args.rate_limit, "gate ready");
 
     // Usage is counted in memory and written in batches, never once per request.
     {
-        let (pool, keys) = (pool.clone(), keys.clone());
+        let (pool, keys, requests) = (pool.clone(), keys.clone(), requests.clone());
         std::thread::Builder::new()
             .name("usage-flusher".into())
             .spawn(move || {
                 loop {
                     std::thread::sleep(USAGE_FLUSH_INTERVAL);
-                    gate::flush_usage(&pool, &keys);
+                    gate::flush_usage(&pool, &keys, &requests);
                 }
             })?;
     }
@@ -126,6 +158,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         App::new()
             .app_data(state.clone())
             .app_data(gate.clone())
+            .app_data(proxies.clone())
             .app_data(throttle.clone())
             .app_data(policy.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
@@ -166,7 +199,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(database = %path.display(), "serving");
     server.run().await?;
     // Stopped (SIGTERM, Ctrl-C): requests in flight have finished; keep their usage.
-    gate::flush_usage(&pool, &keys);
+    gate::flush_usage(&pool, &keys, &requests);
     tracing::info!("stopped");
     Ok(())
 }

@@ -13,6 +13,8 @@ pub struct Endpoint {
     pub method: String,
     pub name: String,
     pub path: String,
+    /// Whether clients may leave out the path's last segment (`GET /v1/custom_fields`).
+    pub last_segment_optional: bool,
 }
 
 impl Endpoint {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
 pub mod credentials;
+pub mod request_log;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;

@@ -74,6 +74,7 @@ diesel::table! {
         method -> Text,
         name -> Text,
         path -> Text,
+        last_segment_optional -> Bool,
     }
 }
 
@@ -101,6 +102,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    gate_requests (id) {
+        id -> Integer,
+        credential_id -> Integer,
+        at -> Timestamp,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        latency_us -> BigInt,
+        client_address -> Text,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         email -> Text,
@@ -119,6 +134,7 @@ diesel::joinable!(client_applications -> users (created_by));
 diesel::joinable!(credential_endpoints -> credentials (credential_id));
 diesel::joinable!(credential_endpoints -> endpoints (endpoint_id));
 diesel::joinable!(credential_usage -> credentials (credential_id));
+diesel::joinable!(gate_requests -> credentials (credential_id));
 diesel::joinable!(credentials -> client_applications (client_application_id));
 diesel::joinable!(user_permissions -> users (user_id));
 
@@ -130,6 +146,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credential_usage,
     credentials,
     endpoints,
+    gate_requests,
     server_secrets,
     sessions,
     user_permissions,

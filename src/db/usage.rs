@@ -17,56 +17,55 @@ pub struct UsageBatch {
     pub requests: Vec<(Option<i32>, i64)>,
 }
 
-/// Adds a batch to the day's counts and moves last-used times forward, in one transaction.
+/// Adds a batch to the day's counts and moves last-used times forward, inside the caller's
+/// transaction.
 pub fn record(conn: &mut Conn, day: NaiveDate, batches: &[UsageBatch]) -> QueryResult<()> {
     let day = day.format("%Y-%m-%d").to_string();
-    conn.immediate_transaction(|conn| {
-        for batch in batches {
-            if let Some(at) = batch.last_used_at {
-                diesel::update(
-                    credentials::table.filter(
-                        credentials::id.eq(batch.credential_id).and(
-                            credentials::last_used_at
-                                .is_null()
-                                .or(credentials::last_used_at.lt(at)),
-                        ),
+    for batch in batches {
+        if let Some(at) = batch.last_used_at {
+            diesel::update(
+                credentials::table.filter(
+                    credentials::id.eq(batch.credential_id).and(
+                        credentials::last_used_at
+                            .is_null()
+                            .or(credentials::last_used_at.lt(at)),
                     ),
+                ),
+            )
+            .set(credentials::last_used_at.eq(at))
+            .execute(conn)?;
+        }
+        for (endpoint_id, requests) in &batch.requests {
+            let same_row = credential_usage::credential_id
+                .eq(batch.credential_id)
+                .and(credential_usage::day.eq(&day));
+            let updated = match endpoint_id {
+                Some(endpoint) => diesel::update(
+                    credential_usage::table
+                        .filter(same_row.and(credential_usage::endpoint_id.eq(endpoint))),
                 )
-                .set(credentials::last_used_at.eq(at))
-                .execute(conn)?;
-            }
-            for (endpoint_id, requests) in &batch.requests {
-                let same_row = credential_usage::credential_id
-                    .eq(batch.credential_id)
-                    .and(credential_usage::day.eq(&day));
-                let updated = match endpoint_id {
-                    Some(endpoint) => diesel::update(
-                        credential_usage::table
-                            .filter(same_row.and(credential_usage::endpoint_id.eq(endpoint))),
-                    )
-                    .set(credential_usage::requests.eq(credential_usage::requests + requests))
-                    .execute(conn)?,
-                    None => diesel::update(
-                        credential_usage::table
-                            .filter(same_row.and(credential_usage::endpoint_id.is_null())),
-                    )
-                    .set(credential_usage::requests.eq(credential_usage::requests + requests))
-                    .execute(conn)?,
-                };
-                if updated == 0 {
-                    diesel::insert_into(credential_usage::table)
-                        .values((
-                            credential_usage::credential_id.eq(batch.credential_id),
-                            credential_usage::day.eq(&day),
-                            credential_usage::endpoint_id.eq(endpoint_id),
-                            credential_usage::requests.eq(requests),
-                        ))
-                        .execute(conn)?;
-                }
+                .set(credential_usage::requests.eq(credential_usage::requests + requests))
+                .execute(conn)?,
+                None => diesel::update(
+                    credential_usage::table
+                        .filter(same_row.and(credential_usage::endpoint_id.is_null())),
+                )
+                .set(credential_usage::requests.eq(credential_usage::requests + requests))
+                .execute(conn)?,
+            };
+            if updated == 0 {
+                diesel::insert_into(credential_usage::table)
+                    .values((
+                        credential_usage::credential_id.eq(batch.credential_id),
+                        credential_usage::day.eq(&day),
+                        credential_usage::endpoint_id.eq(endpoint_id),
+                        credential_usage::requests.eq(requests),
+                    ))
+                    .execute(conn)?;
             }
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// Requests per endpoint of one key since `since` (inclusive).

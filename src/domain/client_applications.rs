@@ -110,8 +110,8 @@ pub fn create(
     })
 }
 
-/// Activates or deactivates a client application. Its Partner keys stop working at the
-/// gate (or work again) with the very next request.
+/// Activates or deactivates a client application. Its keys (Partner keys, and Harvest keys
+/// made for it) stop working at the gate (or work again) with the very next request.
 pub fn set_active(
     conn: &mut Conn,
     keys: &LiveKeys,
@@ -135,9 +135,9 @@ pub fn set_active(
                     object_id: Some(id),
                     object_label: name.clone(),
                     summary: if active {
-                        format!("Activated the client application “{name}”: its Partner keys work again.")
+                        format!("Activated the client application “{name}”: its keys work again.")
                     } else {
-                        format!("Deactivated the client application “{name}”: its Partner keys stop working.")
+                        format!("Deactivated the client application “{name}”: its keys stop working.")
                     },
                     details: serde_json::json!({ "active": { "before": application.active, "after": active } }),
                 },

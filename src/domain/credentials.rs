@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{Credential, CredentialListing, NewCredential};
+use crate::db::request_log::{self, LoggedRequest, StatusClass};
 use crate::db::{self, Conn, usage};
 
 use super::access::{Action, Viewer};
@@ -194,6 +195,31 @@ pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<(Credential, Ap
     let api_type = stored_api_type(&credential)?;
     viewer.require(Action::ManageCredential(api_type))?;
     Ok((credential, api_type))
+}
+
+/// A credential's request log at the gate: one page, newest first, optionally of one
+/// status class.
+pub fn request_log(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    id: i32,
+    class: Option<StatusClass>,
+    requested_page: i64,
+) -> Result<(Credential, Paged<LoggedRequest>), Failure> {
+    let (credential, _) = find(conn, viewer, id)?;
+    let total = request_log::count(conn, id, class)?;
+    let (page, pages) = Paged::<LoggedRequest>::clamp(requested_page, total);
+    let per_page = Paged::<LoggedRequest>::PER_PAGE;
+    let items = request_log::newest(conn, id, class, (page - 1) * per_page, per_page)?;
+    Ok((
+        credential,
+        Paged {
+            items,
+            page,
+            pages,
+            total,
+        },
+    ))
 }
 
 fn stored_api_type(credential: &Credential) -> Result<ApiType, Failure> {

@@ -26,8 +26,9 @@ pub struct LiveKey {
     pub credential_id: i32,
     pub api_type: ApiType,
     grants: HashSet<i32>,
-    /// For Partner keys: whether their client application is active.
-    pub client_application_active: bool,
+    /// Whether the key's client application is deactivated: its Partner and Harvest keys
+    /// stop with it.
+    pub suspended: bool,
     pub activity: Arc<KeyActivity>,
     /// `{"id":…,"type":…}`, as the gate names the credential in its answers.
     pub described: String,
@@ -200,16 +201,16 @@ impl LiveKeys {
             .entry(record.id)
             .or_insert_with(|| Arc::new(KeyActivity::new(record.id, self.slots)))
             .clone();
-        let client_application_active = record
+        let suspended = record
             .client_application_id
-            .is_some_and(|app| active.get(&app).copied().unwrap_or(false));
+            .is_some_and(|app| !active.get(&app).copied().unwrap_or(false));
         Some((
             hash,
             LiveKey {
                 credential_id: record.id,
                 api_type,
                 grants,
-                client_application_active,
+                suspended,
                 activity,
                 described: serde_json::json!({ "id": record.id, "type": api_type.as_str() })
                     .to_string(),

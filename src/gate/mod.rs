@@ -1,14 +1,18 @@
 //! The API gate: partners call devcenter with their keys the way they call the original
 //! APIs (HTTP Basic, the key as user name, an empty password). Every request is checked
-//! here against the in-memory live keys — checksum first, then the key's hash, type,
-//! grants and rate limit — with no database round trip, then forwarded upstream or, in
-//! authorization-only mode, answered with what was matched.
+//! here — canonical path first, then the key's checksum, hash, type, grants and rate
+//! limit against the in-memory live keys, with no database round trip — then forwarded
+//! to its mount's upstream or, in authorization-only mode, answered with what was matched.
 
+pub mod canonical;
 pub mod limits;
+pub mod request_log;
 pub mod router;
+pub mod upstream;
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -18,60 +22,100 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 
+use crate::client_address;
 use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
+use crate::db::request_log::LoggedRequest;
 use crate::domain::keys::ApiKey;
 use crate::domain::live_keys::{Admission, LiveKey, LiveKeys};
 use crate::domain::people::ApiType;
-
 use crate::domain::throttle::Failures;
 
 use self::limits::RateLimit;
+use self::request_log::PendingRequests;
 use self::router::EndpointRouter;
+use self::upstream::{Authorized, Upstream};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-/// Largest request body forwarded upstream.
-const MAX_FORWARDED_BYTES: usize = 16 * 1024 * 1024;
-const CREDENTIAL_HEADER: HeaderName = HeaderName::from_static("x-devcenter-credential-id");
+/// Where partners call the gate, and what each place takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mount {
+    /// `/harvest/v1/...`, `/harvest/v2/...`: Harvest keys, against their endpoint grants.
+    Harvest,
+    /// `/boards-api/v1/...`: application submission needs a Job Board key; reading is
+    /// public.
+    JobBoard,
+    /// `/partner/...`: a live Partner key of an active client application.
+    Partner,
+}
+
+impl Mount {
+    pub const ALL: [Mount; 3] = [Mount::Harvest, Mount::JobBoard, Mount::Partner];
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Mount::Harvest => "/harvest",
+            Mount::JobBoard => "/boards-api",
+            Mount::Partner => "/partner",
+        }
+    }
+
+    fn api_type(self) -> ApiType {
+        match self {
+            Mount::Harvest => ApiType::Harvest,
+            Mount::JobBoard => ApiType::JobBoard,
+            Mount::Partner => ApiType::Partner,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How the gate is set up, from the command line.
+pub struct GateSettings {
+    pub rate_limit: Option<RateLimit>,
+    pub failed_auth_limit: Option<RateLimit>,
+    /// Each mount's upstream, in `Mount::ALL` order.
+    pub upstreams: [Option<Upstream>; 3],
+    /// The gate's own origin for rewritten links (`--public-url`).
+    pub public_url: Option<String>,
+    /// Public Job Board requests one address may have in flight at once.
+    pub public_concurrency: u32,
+}
 
 pub struct Gate {
     keys: Arc<LiveKeys>,
     router: EndpointRouter,
     rate_limit: Option<RateLimit>,
     failures: Failures<IpAddr>,
-    upstream: Option<Upstream>,
-}
-
-struct Upstream {
-    base: String,
-    client: reqwest::Client,
+    upstreams: [Option<Upstream>; 3],
+    public_url: Option<String>,
+    public_readers: InFlight,
+    requests: Arc<PendingRequests>,
 }
 
 impl Gate {
     pub fn new(
         keys: Arc<LiveKeys>,
         router: EndpointRouter,
-        rate_limit: Option<RateLimit>,
-        failed_auth_limit: Option<RateLimit>,
-        upstream: Option<String>,
-    ) -> anyhow::Result<Self> {
-        let upstream = match upstream {
-            Some(base) => Some(Upstream {
-                base: base.trim_end_matches('/').to_owned(),
-                client: reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()?,
-            }),
-            None => None,
-        };
-        Ok(Self {
+        requests: Arc<PendingRequests>,
+        settings: GateSettings,
+    ) -> Self {
+        Self {
             keys,
             router,
-            rate_limit,
-            failures: Failures::new(failed_auth_limit.map(Into::into)),
-            upstream,
-        })
+            rate_limit: settings.rate_limit,
+            failures: Failures::new(settings.failed_auth_limit.map(Into::into)),
+            upstreams: settings.upstreams,
+            public_url: settings
+                .public_url
+                .map(|url| url.trim_end_matches('/').to_owned()),
+            public_readers: InFlight::new(settings.public_concurrency),
+            requests,
+        }
     }
 }
 
@@ -93,11 +137,6 @@ fn refused(refusal: Refusal) -> HttpResponse {
             .insert_header((header::RETRY_AFTER, retry_after.to_string()))
             .body(json!({ "message": "Too many failed authentications from your address. Try again later." }).to_string()),
     }
-}
-
-fn client_address(req: &HttpRequest) -> IpAddr {
-    req.peer_addr()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
 }
 
 /// Longest `Authorization` value worth decoding: a key is 53 characters.
@@ -122,15 +161,173 @@ fn presented_key<'a>(
     )
 }
 
+/// What a request was let in as: its key, and what its rate limit said.
+struct Entered {
+    key: Arc<LiveKey>,
+    admission: Option<Admission>,
+}
+
+pub async fn harvest(
+    req: HttpRequest,
+    payload: web::Payload,
+    gate: web::Data<Gate>,
+) -> HttpResponse {
+    gate.handle(Mount::Harvest, req, payload).await
+}
+
+pub async fn job_board(
+    req: HttpRequest,
+    payload: web::Payload,
+    gate: web::Data<Gate>,
+) -> HttpResponse {
+    gate.handle(Mount::JobBoard, req, payload).await
+}
+
+pub async fn partner(
+    req: HttpRequest,
+    payload: web::Payload,
+    gate: web::Data<Gate>,
+) -> HttpResponse {
+    gate.handle(Mount::Partner, req, payload).await
+}
+
 impl Gate {
-    /// The live key of `api_type` the request presents, or why not.
+    /// Every gate request, on every mount: canonical or refused, then the mount's rule.
+    async fn handle(&self, mount: Mount, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+        let started = Instant::now();
+        let address = client_address::of(&req);
+        let path = match authorized_path(&req, mount) {
+            Ok(path) => path,
+            Err(refusal) => return answer(StatusCode::BAD_REQUEST, refusal, None),
+        };
+        if matches!(*req.method(), Method::GET | Method::HEAD) && upstream::has_body(req.headers())
+        {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "A GET or HEAD request cannot carry a body.",
+                None,
+            );
+        }
+        let (entered, mut response) = match mount {
+            Mount::Harvest => self.harvest(&req, payload, path, address).await,
+            Mount::JobBoard => self.job_board(&req, payload, path, address).await,
+            Mount::Partner => match self.enter(&req, Mount::Partner, address) {
+                Ok(entered) => {
+                    let response = self
+                        .serve(&req, payload, mount, path, None, Some(&entered))
+                        .await;
+                    (Some(entered), response)
+                }
+                Err(refused) => (None, *refused),
+            },
+        };
+        if let Some(entered) = entered {
+            with_rate_headers(&mut response, entered.admission);
+            self.log(
+                &req,
+                mount,
+                path,
+                &entered,
+                address,
+                response.status(),
+                started,
+            );
+        }
+        response
+    }
+
+    async fn harvest(
+        &self,
+        req: &HttpRequest,
+        payload: web::Payload,
+        path: &str,
+        address: IpAddr,
+    ) -> (Option<Entered>, HttpResponse) {
+        let entered = match self.enter(req, Mount::Harvest, address) {
+            Ok(entered) => entered,
+            Err(refused) => return (None, *refused),
+        };
+        let response = match self.router.find(req.method(), path) {
+            None => answer(
+                StatusCode::NOT_FOUND,
+                "No Harvest endpoint matches this method and path.",
+                None,
+            ),
+            Some((endpoint, _)) if !entered.key.is_granted(endpoint.id) => answer(
+                StatusCode::FORBIDDEN,
+                "This API key is not granted this endpoint. Ask the organization's admin to grant it under Manage API Key Permissions.",
+                None,
+            ),
+            Some(matched) => {
+                self.serve(
+                    req,
+                    payload,
+                    Mount::Harvest,
+                    path,
+                    Some(matched),
+                    Some(&entered),
+                )
+                .await
+            }
+        };
+        (Some(entered), response)
+    }
+
+    async fn job_board(
+        &self,
+        req: &HttpRequest,
+        payload: web::Payload,
+        path: &str,
+        address: IpAddr,
+    ) -> (Option<Entered>, HttpResponse) {
+        // Canonical paths have no empty segment, so every `_` below is a real value.
+        let segments: Vec<&str> = path.split('/').collect();
+        let is_application = matches!(segments.as_slice(), ["", "v1", "boards", _, "jobs", _]);
+        let is_board = matches!(segments.as_slice(), ["", "v1", "boards", _, ..]);
+        if *req.method() == Method::POST && is_application {
+            return match self.enter(req, Mount::JobBoard, address) {
+                Ok(entered) => {
+                    let response = self
+                        .serve(req, payload, Mount::JobBoard, path, None, Some(&entered))
+                        .await;
+                    (Some(entered), response)
+                }
+                Err(refused) => (None, *refused),
+            };
+        }
+        if !(matches!(*req.method(), Method::GET | Method::HEAD) && is_board) {
+            let response = answer(
+                StatusCode::NOT_FOUND,
+                "No Job Board API route matches this method and path.",
+                None,
+            );
+            return (None, response);
+        }
+        let Some(_slot) = self.public_readers.enter(address) else {
+            let mut response = answer(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests from your address at once: wait for one to finish.",
+                None,
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return (None, response);
+        };
+        let response = self
+            .serve(req, payload, Mount::JobBoard, path, None, None)
+            .await;
+        (None, response)
+    }
+
+    /// The live key of the mount's type the request presents, or why not.
     fn authenticate(
         &self,
         req: &HttpRequest,
-        api_type: ApiType,
+        mount: Mount,
+        address: IpAddr,
         now: Instant,
     ) -> Result<Arc<LiveKey>, Refusal> {
-        let address = client_address(req);
         if let Some(retry_after) = self.failures.blocked(&address, now) {
             return Err(Refusal::AddressBlocked(retry_after));
         }
@@ -143,63 +340,75 @@ impl Gate {
         let live = ApiKey::hash_of(text)
             .ok()
             .and_then(|hash| self.keys.get(&hash))
-            .filter(|key| key.api_type == api_type)
-            .filter(|key| api_type != ApiType::Partner || key.client_application_active);
+            .filter(|key| key.api_type == mount.api_type() && !key.suspended);
         live.ok_or_else(|| {
             self.failures.record(address, now);
             Refusal::Unauthenticated("Invalid Basic Auth credentials.")
         })
     }
 
-    /// Authenticates the request as a key of `api_type` and counts it against the key's
-    /// rate limit: the key and what to tell the client, or the refusal to send.
+    /// Authenticates the request as a key of the mount's type and counts it against the
+    /// key's rate limit.
     fn enter(
         &self,
         req: &HttpRequest,
-        api_type: ApiType,
-    ) -> Result<(Arc<LiveKey>, Option<Admission>), Box<HttpResponse>> {
+        mount: Mount,
+        address: IpAddr,
+    ) -> Result<Entered, Box<HttpResponse>> {
         let now = Instant::now();
         let key = self
-            .authenticate(req, api_type, now)
+            .authenticate(req, mount, address, now)
             .map_err(|refusal| Box::new(refused(refusal)))?;
         let admission = self
             .rate_limit
             .map(|limit| key.activity.admit(limit.requests, limit.period, now));
         match over_limit(admission) {
-            Some(response) => Err(Box::new(response)),
-            None => Ok((key, admission)),
+            Some(mut response) => {
+                with_rate_headers(&mut response, admission);
+                Err(Box::new(response))
+            }
+            None => Ok(Entered { key, admission }),
         }
     }
 
-    /// Serves an authorized request: forwarded upstream, or described in JSON.
+    /// Serves an authorized request: forwarded to the mount's upstream, or described in
+    /// JSON.
     async fn serve(
         &self,
         req: &HttpRequest,
         payload: web::Payload,
-        upstream_path: &str,
+        mount: Mount,
+        path: &str,
         endpoint: Option<(&Endpoint, &str)>,
-        key: Option<&LiveKey>,
-        admission: Option<Admission>,
+        entered: Option<&Entered>,
     ) -> HttpResponse {
-        if let Some(key) = key {
-            let millis = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
-            key.activity.record(endpoint.map(|(e, _)| e.id), millis);
+        if let Some(entered) = entered {
+            entered
+                .key
+                .activity
+                .record(endpoint.map(|(e, _)| e.id), unix_millis());
         }
-        let mut response = match &self.upstream {
+        match &self.upstreams[mount.index()] {
             // Boxed: the forwarding future is large, and authorization-only answers
             // should not carry it around.
-            Some(upstream) => Box::pin(upstream.forward(req, payload, upstream_path, key)).await,
+            Some(upstream) => {
+                let gate_base = || format!("{}{}", self.origin(req), mount.prefix());
+                let authorized = Authorized {
+                    path,
+                    query: req.uri().query(),
+                    credential_id: entered.map(|e| e.key.credential_id),
+                    gate_base: &gate_base,
+                };
+                Box::pin(upstream.forward(req, payload, authorized)).await
+            }
             None => {
                 // Built from pieces made once: this is the gate's hottest answer.
                 let request = match endpoint {
                     Some(_) => String::new(),
-                    None => json!({ "method": req.method().as_str(), "path": req.uri().path() })
-                        .to_string(),
+                    None => json!({ "method": req.method().as_str(), "path": path }).to_string(),
                 };
                 let described = endpoint.map_or(request.as_str(), |(_, described)| described);
-                let credential = key.map_or("null", |k| k.described.as_str());
+                let credential = entered.map_or("null", |e| e.key.described.as_str());
                 let mut body = String::with_capacity(described.len() + credential.len() + 28);
                 body.push_str(r#"{"endpoint":"#);
                 body.push_str(described);
@@ -210,10 +419,85 @@ impl Gate {
                     .insert_header((header::CONTENT_TYPE, JSON))
                     .body(body)
             }
-        };
-        with_rate_headers(&mut response, admission);
-        response
+        }
     }
+
+    /// The gate's own origin, for links that pointed at an upstream: `--public-url`, else
+    /// the scheme and `Host` the client used.
+    fn origin(&self, req: &HttpRequest) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                !h.is_empty()
+                    && h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            });
+        let https = req
+            .app_data::<web::Data<client_address::TrustedProxies>>()
+            .is_some_and(|proxies| proxies.forwarded_https(req));
+        match host {
+            Some(host) => format!("{}://{host}", if https { "https" } else { "http" }),
+            // Without a usable Host, links stay paths on whatever host the client called.
+            None => String::new(),
+        }
+    }
+
+    /// Adds an authenticated request to its credential's request log.
+    #[allow(clippy::too_many_arguments)]
+    fn log(
+        &self,
+        req: &HttpRequest,
+        mount: Mount,
+        path: &str,
+        entered: &Entered,
+        address: IpAddr,
+        status: StatusCode,
+        started: Instant,
+    ) {
+        let mut logged_path = String::with_capacity(mount.prefix().len() + path.len());
+        logged_path.push_str(mount.prefix());
+        logged_path.push_str(path);
+        self.requests.record(LoggedRequest {
+            credential_id: entered.key.credential_id,
+            at: chrono::Utc::now().naive_utc(),
+            method: req.method().as_str().to_owned(),
+            path: logged_path,
+            status: i32::from(status.as_u16()),
+            latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
+            client_address: address.to_string(),
+            user_agent: req.headers().get(header::USER_AGENT).map(|agent| {
+                String::from_utf8_lossy(agent.as_bytes())
+                    .chars()
+                    .take(256)
+                    .collect()
+            }),
+        });
+    }
+}
+
+/// The canonical path of the request below its mount (`/v1/jobs` for `/harvest/v1/jobs`),
+/// after its query has been checked too: what is authorized and what is forwarded.
+fn authorized_path(req: &HttpRequest, mount: Mount) -> Result<&str, canonical::Refusal> {
+    if let Some(query) = req.uri().query() {
+        canonical::query(query)?;
+    }
+    let path = canonical::path(req.uri().path())?;
+    match path.strip_prefix(mount.prefix()) {
+        Some("") => Ok("/"),
+        Some(below) if below.starts_with('/') => Ok(below),
+        _ => Err("The path must start with the API's prefix as written."),
+    }
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn with_rate_headers(response: &mut HttpResponse, admission: Option<Admission>) {
@@ -242,208 +526,90 @@ fn answer(status: StatusCode, text: &str, admission: Option<Admission>) -> HttpR
 }
 
 fn over_limit(admission: Option<Admission>) -> Option<HttpResponse> {
-    admission.filter(|a| !a.allowed).map(|a| {
+    admission.filter(|a| !a.allowed).map(|_| {
         answer(
             StatusCode::TOO_MANY_REQUESTS,
             "Rate limit exceeded: slow down and retry after the window resets.",
-            Some(a),
+            None,
         )
     })
 }
 
-/// `/harvest/v1/...`, `/harvest/v2/...`: Harvest keys, against their endpoint grants.
-pub async fn harvest(
-    req: HttpRequest,
-    payload: web::Payload,
-    gate: web::Data<Gate>,
-) -> HttpResponse {
-    let (key, admission) = match gate.enter(&req, ApiType::Harvest) {
-        Ok(entered) => entered,
-        Err(refused) => return *refused,
-    };
-    let path = req
-        .uri()
-        .path()
-        .strip_prefix("/harvest")
-        .unwrap_or_default();
-    let Some((endpoint, described)) = gate.router.find(req.method(), path) else {
-        return answer(
-            StatusCode::NOT_FOUND,
-            "No Harvest endpoint matches this method and path.",
-            admission,
-        );
-    };
-    if !key.is_granted(endpoint.id) {
-        return answer(
-            StatusCode::FORBIDDEN,
-            "This API key is not granted this endpoint. Ask the organization's admin to grant it under Manage API Key Permissions.",
-            admission,
-        );
-    }
-    gate.serve(
-        &req,
-        payload,
-        path,
-        Some((endpoint, described)),
-        Some(&key),
-        admission,
-    )
-    .await
+/// Requests in flight per client address, for the public Job Board routes, which take no
+/// key to count against.
+struct InFlight {
+    limit: u32,
+    by_address: Mutex<HashMap<IpAddr, u32>>,
 }
 
-/// `/boards-api/v1/...`: application submission needs a Job Board key; reading is public.
-pub async fn job_board(
-    req: HttpRequest,
-    payload: web::Payload,
-    gate: web::Data<Gate>,
-) -> HttpResponse {
-    let path = req
-        .uri()
-        .path()
-        .strip_prefix("/boards-api")
-        .unwrap_or_default();
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let is_application = matches!(segments.as_slice(), ["", "v1", "boards", board, "jobs", id] if !board.is_empty() && !id.is_empty());
-    let is_board =
-        matches!(segments.as_slice(), ["", "v1", "boards", board, ..] if !board.is_empty());
-    if *req.method() == Method::POST && is_application {
-        let (key, admission) = match gate.enter(&req, ApiType::JobBoard) {
-            Ok(entered) => entered,
-            Err(refused) => return *refused,
-        };
-        return gate
-            .serve(&req, payload, path, None, Some(&key), admission)
-            .await;
-    }
-    if matches!(*req.method(), Method::GET | Method::HEAD) && is_board {
-        return gate.serve(&req, payload, path, None, None, None).await;
-    }
-    answer(
-        StatusCode::NOT_FOUND,
-        "No Job Board API route matches this method and path.",
-        None,
-    )
+/// A place taken in `InFlight`, given back when dropped.
+struct Slot<'a> {
+    in_flight: &'a InFlight,
+    address: IpAddr,
 }
 
-/// `/partner/...`: a live Partner key of an active client application.
-pub async fn partner(
-    req: HttpRequest,
-    payload: web::Payload,
-    gate: web::Data<Gate>,
-) -> HttpResponse {
-    let (key, admission) = match gate.enter(&req, ApiType::Partner) {
-        Ok(entered) => entered,
-        Err(refused) => return *refused,
-    };
-    let path = req
-        .uri()
-        .path()
-        .strip_prefix("/partner")
-        .unwrap_or_default();
-    gate.serve(&req, payload, path, None, Some(&key), admission)
-        .await
+impl InFlight {
+    fn new(limit: u32) -> Self {
+        Self {
+            limit,
+            by_address: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn enter(&self, address: IpAddr) -> Option<Slot<'_>> {
+        let mut by_address = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
+        let count = by_address.entry(address).or_insert(0);
+        if *count >= self.limit {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            in_flight: self,
+            address,
+        })
+    }
 }
 
-/// Request headers passed upstream: content and negotiation, never credentials.
-const FORWARDED_REQUEST_HEADERS: [HeaderName; 5] = [
-    header::CONTENT_TYPE,
-    header::ACCEPT,
-    header::ACCEPT_LANGUAGE,
-    header::USER_AGENT,
-    HeaderName::from_static("on-behalf-of"),
-];
-
-/// Response headers not passed back (hop-by-hop, or recomputed by this server).
-const DROPPED_RESPONSE_HEADERS: [HeaderName; 6] = [
-    header::CONNECTION,
-    header::TRANSFER_ENCODING,
-    header::CONTENT_LENGTH,
-    header::UPGRADE,
-    header::TRAILER,
-    HeaderName::from_static("keep-alive"),
-];
-
-impl Upstream {
-    async fn forward(
-        &self,
-        req: &HttpRequest,
-        payload: web::Payload,
-        path: &str,
-        key: Option<&LiveKey>,
-    ) -> HttpResponse {
-        let body = match payload.to_bytes_limited(MAX_FORWARDED_BYTES).await {
-            Ok(Ok(body)) => body,
-            Ok(Err(_)) | Err(_) => {
-                return answer(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "The request body is too large or could not be read.",
-                    None,
-                );
-            }
-        };
-        let mut url = format!("{}{path}", self.base);
-        if let Some(query) = req.uri().query() {
-            url.push('?');
-            url.push_str(query);
-        }
-        let Ok(method) = reqwest::Method::from_bytes(req.method().as_str().as_bytes()) else {
-            return answer(StatusCode::METHOD_NOT_ALLOWED, "Unsupported method.", None);
-        };
-        let mut outgoing = self.client.request(method, &url).body(body.to_vec());
-        for name in &FORWARDED_REQUEST_HEADERS {
-            for value in req.headers().get_all(name) {
-                outgoing = outgoing.header(name.as_str(), value.as_bytes());
-            }
-        }
-        if let Some(key) = key {
-            outgoing = outgoing.header(CREDENTIAL_HEADER.as_str(), key.credential_id.to_string());
-        }
-        match outgoing.send().await {
-            Ok(upstream) => {
-                let status = StatusCode::from_u16(upstream.status().as_u16())
-                    .unwrap_or(StatusCode::BAD_GATEWAY);
-                let mut response = HttpResponse::build(status);
-                for (name, value) in upstream.headers() {
-                    if DROPPED_RESPONSE_HEADERS
-                        .iter()
-                        .any(|d| d.as_str() == name.as_str())
-                    {
-                        continue;
-                    }
-                    response.append_header((name.as_str(), value.as_bytes()));
-                }
-                response.streaming(upstream.bytes_stream())
-            }
-            Err(error) => {
-                tracing::warn!(upstream = %self.base, error = %error.without_url(), "upstream unreachable");
-                answer(
-                    StatusCode::BAD_GATEWAY,
-                    "The upstream API could not be reached.",
-                    None,
-                )
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut by_address = self
+            .in_flight
+            .by_address
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = by_address.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                by_address.remove(&self.address);
             }
         }
     }
 }
 
-/// Writes the counted usage to the database; on failure keeps it for the next batch.
-pub fn flush_usage(pool: &Pool, keys: &LiveKeys) {
+/// Writes the counted usage and the request log to the database in one transaction; on
+/// failure keeps both for the next batch.
+pub fn flush_usage(pool: &Pool, keys: &LiveKeys, requests: &PendingRequests) {
     let batches = keys.drain_usage();
-    if batches.is_empty() {
+    let logged = requests.drain();
+    if batches.is_empty() && logged.is_empty() {
         return;
     }
     let written = pool
         .get()
         .map_err(anyhow::Error::from)
         .and_then(|mut conn| {
-            crate::db::usage::record(&mut conn, chrono::Utc::now().date_naive(), &batches)
-                .map_err(anyhow::Error::from)
+            conn.immediate_transaction(|conn| {
+                crate::db::usage::record(conn, chrono::Utc::now().date_naive(), &batches)?;
+                crate::db::request_log::append(conn, &logged)
+            })
+            .map_err(anyhow::Error::from)
         });
     if let Err(error) = written {
         tracing::warn!(
             error = format!("{error:#}"),
-            "usage not written yet; retrying with the next batch"
+            "usage and request log not written yet; retrying with the next batch"
         );
         keys.restore_usage(&batches);
+        requests.restore(logged);
     }
 }

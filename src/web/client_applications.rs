@@ -135,13 +135,10 @@ pub async fn set_active(
         "client application changed"
     );
     ctx.flash(if active {
-        format!(
-            "Activated “{}”: its Partner keys work again.",
-            application.name
-        )
+        format!("Activated “{}”: its keys work again.", application.name)
     } else {
         format!(
-            "Deactivated “{}”: its Partner keys no longer work.",
+            "Deactivated “{}”: its keys no longer work.",
             application.name
         )
     });

@@ -105,7 +105,7 @@ impl FromRequest for PageContext {
         let htmx = Htmx::from_request(req, payload).into_inner();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let policy = req.app_data::<web::Data<SessionPolicy>>().cloned();
-        let address = req.peer_addr().map(|a| a.ip().to_string());
+        let address = Some(crate::client_address::of(req).to_string());
         let next = if req.method().is_safe() {
             req.uri()
                 .path_and_query()

@@ -110,9 +110,7 @@ pub async fn submit(
     HtmlForm(form): HtmlForm<SignIn>,
 ) -> Result<HttpResponse, AppError> {
     let now = Instant::now();
-    let address = req
-        .peer_addr()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let address = crate::client_address::of(&req);
     let account: String = form.email.trim().to_lowercase().chars().take(254).collect();
     if let Some(retry_after) = throttle.blocked(&account, &address, now) {
         let minutes = retry_after.div_ceil(60);

@@ -10,6 +10,7 @@ pub mod error;
 pub mod forms;
 pub mod login;
 pub mod picker;
+pub mod request_log;
 pub mod session_store;
 pub mod static_files;
 pub mod users;
@@ -73,6 +74,7 @@ page_routes! {
     GET "/configure/dev_center/credentials/new" => credentials::new_form, CredentialManagers;
     GET "/configure/dev_center/credentials/{id}/permissions" => credentials::permissions, AllCredentialManagers;
     POST "/configure/dev_center/credentials/{id}/permissions" => credentials::update_permissions, AllCredentialManagers;
+    GET "/configure/dev_center/credentials/{id}/requests" => request_log::page, KeyTypeManagers;
     GET "/configure/dev_center/credentials/{id}/revoke" => credentials::revoke_confirm, KeyTypeManagers;
     POST "/configure/dev_center/credentials/{id}/revoke" => credentials::revoke, KeyTypeManagers;
     GET "/configure/dev_center/client_applications" => client_applications::list, AllCredentialManagers;

@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::helpers::{Person, TestApp};
+use crate::upstream::TestUpstream;
 
 /// What came back from the gate.
 struct Answer {
@@ -446,51 +447,10 @@ async fn usage_is_written_in_batches_while_running() {
     );
 }
 
-/// A small upstream API: echoes what it was sent as JSON.
-fn start_upstream() -> String {
-    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-    async fn echo(req: HttpRequest, body: web::Bytes) -> HttpResponse {
-        if req.query_string().contains("slow") {
-            actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
-        }
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        HttpResponse::Created()
-            .insert_header(("Link", "<https://example/next>; rel=\"next\""))
-            .json(serde_json::json!({
-                "method": req.method().as_str(),
-                "path": req.path(),
-                "query": req.query_string(),
-                "body": String::from_utf8_lossy(&body),
-                "content_type": header("content-type"),
-                "on_behalf_of": header("on-behalf-of"),
-                "credential": header("x-devcenter-credential-id"),
-                "authorization": header("authorization"),
-            }))
-    }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let address = listener.local_addr().expect("an address");
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(|| App::new().default_service(web::to(echo)))
-                .workers(1)
-                .listen(listener)
-                .expect("listen")
-                .run()
-                .await
-        })
-    });
-    format!("http://{address}")
-}
-
 #[tokio::test]
 async fn authorized_requests_are_forwarded_upstream_without_the_key() {
-    let upstream = start_upstream();
-    let app = TestApp::spawn_with(&["--upstream", &upstream]).await;
+    let upstream = TestUpstream::start();
+    let app = TestApp::spawn_with(&["--harvest-upstream", &upstream.url]).await;
     let admin = app.admin().await;
     let (key, id) = harvest_key(&admin, &["POST /v1/candidates/{id}/activity_feed/notes"]).await;
     let response = reqwest::Client::new()
@@ -507,8 +467,9 @@ async fn authorized_requests_are_forwarded_upstream_without_the_key() {
         .expect("forwarded");
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(
-        response.headers()["link"],
-        "<https://example/next>; rel=\"next\""
+        response.headers()["location"],
+        format!("http://{}/harvest/v1/candidates/99", app.address),
+        "the upstream's own links point at the gate"
     );
     assert_eq!(response.headers()["x-ratelimit-limit"], "50");
     let echoed: Value = response.json().await.expect("JSON");
@@ -526,6 +487,10 @@ async fn authorized_requests_are_forwarded_upstream_without_the_key() {
     // Refusals never reach the upstream.
     let refused = get(&app, "/harvest/v1/jobs", &key).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        upstream.targets(),
+        ["/v1/candidates/7/activity_feed/notes?draft=1"]
+    );
 }
 
 #[tokio::test]
@@ -533,7 +498,7 @@ async fn an_unreachable_upstream_is_a_502() {
     let closed = TcpListener::bind("127.0.0.1:0").expect("a port");
     let address = closed.local_addr().expect("an address");
     drop(closed);
-    let app = TestApp::spawn_with(&["--upstream", &format!("http://{address}")]).await;
+    let app = TestApp::spawn_with(&["--harvest-upstream", &format!("http://{address}")]).await;
     let admin = app.admin().await;
     let (key, _) = harvest_key(&admin, &["GET /v1/jobs"]).await;
     let answer = get(&app, "/harvest/v1/jobs", &key).await;
@@ -548,8 +513,8 @@ async fn an_unreachable_upstream_is_a_502() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_requests_in_flight_finish_and_keeps_their_usage() {
-    let upstream = start_upstream();
-    let mut app = TestApp::spawn_with(&["--upstream", &upstream]).await;
+    let upstream = TestUpstream::start();
+    let mut app = TestApp::spawn_with(&["--harvest-upstream", &upstream.url]).await;
     let admin = app.admin().await;
     let (key, id) = harvest_key(&admin, &["GET /v1/jobs"]).await;
     let url = format!("http://{}/harvest/v1/jobs?slow=1", app.address);

@@ -45,6 +45,7 @@ impl TestApp {
 
     /// A server started with extra `serve` flags (kept across restarts).
     pub async fn spawn_with(flags: &[&str]) -> TestApp {
+        install_tls_provider();
         let dir = tempfile::tempdir().expect("a temporary folder");
         let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
         let (server, address, stdout) = start(&dir, 0, &flags);
@@ -270,6 +271,12 @@ impl TestApp {
     }
 }
 
+/// The TLS provider of the tests' HTTP clients: ring, as the server's (reqwest is built
+/// without a default one, so that no second crypto library is compiled in).
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn name_of(email: &str) -> String {
     email
         .split('@')
@@ -290,16 +297,19 @@ fn client(jar: Arc<Jar>) -> reqwest::Client {
 fn start(dir: &TempDir, run: usize, flags: &[String]) -> (Server, String, String) {
     let stdout_path = dir.path().join(format!("stdout-{run}.log"));
     let stderr_path = dir.path().join(format!("stderr-{run}.log"));
+    let mut command = Command::new(BINARY);
+    // Nothing from the shell's environment reaches the server: only the flags given.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("DEVCENTER_") {
+            command.env_remove(name);
+        }
+    }
     let server = Server(
-        Command::new(BINARY)
+        command
             .args(["serve", "--bind", "127.0.0.1:0", "--database"])
             .arg(dir.path().join("devcenter.db"))
             .args(flags)
             .env_remove("DATABASE_URL")
-            .env_remove("DEVCENTER_BIND")
-            .env_remove("DEVCENTER_RATE_LIMIT")
-            .env_remove("DEVCENTER_FAILED_AUTH_LIMIT")
-            .env_remove("DEVCENTER_UPSTREAM")
             .env("RUST_LOG", "info")
             .stdout(std::fs::File::create(&stdout_path).expect("stdout log"))
             .stderr(std::fs::File::create(&stderr_path).expect("stderr log"))

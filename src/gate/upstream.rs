@@ -1,0 +1,424 @@
+//! Forwarding an authorized request to its mount's upstream API, over http or https.
+//!
+//! What the upstream receives is exactly the path and query the gate authorized: the URL
+//! is built from them, and a URL the HTTP client would read differently is refused. The
+//! request body streams through, cut off when it stalls. The answer streams back with the
+//! upstream's own links pointed at the gate, and without the headers that are this
+//! server's to set (cookies, security policies, hop-by-hop).
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::{HttpRequest, HttpResponse, web};
+use anyhow::{Context, bail};
+use futures_util::StreamExt;
+use reqwest::Url;
+
+use super::answer;
+
+const CREDENTIAL_HEADER: &str = "x-devcenter-credential-id";
+
+/// One mount's upstream API.
+pub struct Upstream {
+    /// The base URL, as configured: the upstream's links are recognised by it.
+    base: Url,
+    /// The base URL's path without its trailing slash (`""` for the root).
+    base_path: String,
+    client: reqwest::Client,
+    body_idle: Duration,
+}
+
+/// How every upstream is reached: extra trusted roots and the request body's idle limit.
+#[derive(Clone)]
+pub struct Connection {
+    pub extra_roots: Vec<reqwest::Certificate>,
+    pub body_idle: Duration,
+}
+
+impl Connection {
+    /// Reads `--upstream-ca`: PEM certificates to trust besides the platform's roots.
+    pub fn new(ca_file: Option<&std::path::Path>, body_idle: Duration) -> anyhow::Result<Self> {
+        let extra_roots = match ca_file {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("cannot read --upstream-ca {}", path.display()))?;
+                let roots = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
+                    format!("--upstream-ca {} is not PEM certificates", path.display())
+                })?;
+                if roots.is_empty() {
+                    bail!("--upstream-ca {} holds no certificate", path.display());
+                }
+                roots
+            }
+            None => Vec::new(),
+        };
+        Ok(Self {
+            extra_roots,
+            body_idle,
+        })
+    }
+}
+
+/// What the gate authorized, to be forwarded as it is.
+pub struct Authorized<'a> {
+    /// The canonical path below the mount (`/v1/jobs`).
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub credential_id: Option<i32>,
+    /// Where the gate serves this mount (`https://gate.example/harvest`), for the
+    /// upstream's links.
+    pub gate_base: &'a dyn Fn() -> String,
+}
+
+impl Upstream {
+    /// An upstream at `base` (`http://` or `https://`, no query, no user name).
+    pub fn new(flag: &str, base: &str, connection: &Connection) -> anyhow::Result<Self> {
+        let url = Url::parse(base).with_context(|| format!("{flag} {base:?} is not a URL"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            bail!("{flag} must be an http:// or https:// URL, not {base:?}");
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            bail!("{flag} must not carry a query, a fragment or credentials: {base:?}");
+        }
+        // Idempotent: the gate's TLS uses ring, whichever upstream asks first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(10))
+            .tls_certs_merge(connection.extra_roots.iter().cloned())
+            .build()
+            .context("cannot set up the upstream HTTP client")?;
+        Ok(Self {
+            base_path: url.path().trim_end_matches('/').to_owned(),
+            base: url,
+            client,
+            body_idle: connection.body_idle,
+        })
+    }
+
+    pub async fn forward(
+        &self,
+        req: &HttpRequest,
+        payload: web::Payload,
+        authorized: Authorized<'_>,
+    ) -> HttpResponse {
+        let Some((url, method)) = self.request_line(req, &authorized) else {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "The path or query is not in canonical form.",
+                None,
+            );
+        };
+        let mut outgoing = self.client.request(method, url);
+        for name in &FORWARDED_REQUEST_HEADERS {
+            for value in req.headers().get_all(name) {
+                outgoing = outgoing.header(name.as_str(), value.as_bytes());
+            }
+        }
+        if let Some(id) = authorized.credential_id {
+            outgoing = outgoing.header(CREDENTIAL_HEADER, id);
+        }
+        let fault = Rc::new(Cell::new(None));
+        if has_body(req.headers()) {
+            outgoing = outgoing.body(stream_body(payload, self.body_idle, fault.clone()));
+        }
+        match outgoing.send().await {
+            Ok(upstream) => self.answer_with(upstream, authorized.gate_base),
+            Err(error) => match fault.get() {
+                Some(BodyFault::Stalled) => answer(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "The request body stalled: send it without pausing.",
+                    None,
+                ),
+                Some(BodyFault::Broken) => answer(
+                    StatusCode::BAD_REQUEST,
+                    "The request body could not be read.",
+                    None,
+                ),
+                None => {
+                    tracing::warn!(
+                        upstream = %self.base,
+                        error = %causes(&error.without_url()),
+                        "upstream unreachable"
+                    );
+                    answer(
+                        StatusCode::BAD_GATEWAY,
+                        "The upstream API could not be reached.",
+                        None,
+                    )
+                }
+            },
+        }
+    }
+
+    /// The upstream URL for what was authorized, if the HTTP client will send it as is.
+    fn request_line(
+        &self,
+        req: &HttpRequest,
+        authorized: &Authorized<'_>,
+    ) -> Option<(Url, reqwest::Method)> {
+        let mut path = String::with_capacity(self.base_path.len() + authorized.path.len());
+        path.push_str(&self.base_path);
+        path.push_str(authorized.path);
+        let mut url = self.base.clone();
+        url.set_path(&path);
+        url.set_query(authorized.query);
+        // The authorized path and query are canonical, so this never differs; if it ever
+        // did, the upstream would receive something not authorized: refuse instead.
+        if url.path() != path || url.query() != authorized.query {
+            return None;
+        }
+        let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).ok()?;
+        Some((url, method))
+    }
+
+    fn answer_with(
+        &self,
+        upstream: reqwest::Response,
+        gate_base: &dyn Fn() -> String,
+    ) -> HttpResponse {
+        let status =
+            StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let mut response = HttpResponse::build(status);
+        let listed_in_connection: Vec<String> = upstream
+            .headers()
+            .get_all(reqwest::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|name| name.trim().to_ascii_lowercase())
+            .collect();
+        let mut gate = None;
+        for (name, value) in upstream.headers() {
+            let name = name.as_str();
+            if DROPPED_RESPONSE_HEADERS.contains(&name)
+                || listed_in_connection.iter().any(|listed| listed == name)
+            {
+                continue;
+            }
+            if matches!(name, "link" | "location" | "content-location")
+                && let Ok(text) = value.to_str()
+            {
+                let gate = gate.get_or_insert_with(gate_base);
+                let rewritten = if name == "link" {
+                    self.rewrite_link(text, gate)
+                } else {
+                    self.rewrite_url(text, gate)
+                        .unwrap_or_else(|| text.to_owned())
+                };
+                response.append_header((name, rewritten));
+                continue;
+            }
+            response.append_header((name, value.as_bytes()));
+        }
+        response.streaming(upstream.bytes_stream())
+    }
+
+    /// Each `<URL>` of a `Link` header that points at the upstream, pointed at the gate.
+    fn rewrite_link(&self, value: &str, gate: &str) -> String {
+        let mut out = String::with_capacity(value.len() + 32);
+        let mut rest = value;
+        while let Some(open) = rest.find('<') {
+            let Some(close) = rest[open..].find('>') else {
+                break;
+            };
+            let target = &rest[open + 1..open + close];
+            out.push_str(&rest[..=open]);
+            match self.rewrite_url(target, gate) {
+                Some(rewritten) => out.push_str(&rewritten),
+                None => out.push_str(target),
+            }
+            out.push('>');
+            rest = &rest[open + close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// `target` (absolute, or a path on the upstream's host) at the gate, if it points
+    /// below the upstream's base URL.
+    fn rewrite_url(&self, target: &str, gate: &str) -> Option<String> {
+        let url = if target.starts_with('/') && !target.starts_with("//") {
+            self.base.join(target).ok()?
+        } else {
+            let url = Url::parse(target).ok()?;
+            (url.origin() == self.base.origin()).then_some(url)?
+        };
+        let below = url.path().strip_prefix(self.base_path.as_str())?;
+        if !(below.is_empty() || below.starts_with('/')) {
+            return None;
+        }
+        let mut rewritten = String::with_capacity(gate.len() + below.len() + 64);
+        rewritten.push_str(gate);
+        rewritten.push_str(below);
+        if let Some(query) = url.query() {
+            rewritten.push('?');
+            rewritten.push_str(query);
+        }
+        Some(rewritten)
+    }
+}
+
+/// Request headers passed upstream: content and negotiation, never credentials.
+const FORWARDED_REQUEST_HEADERS: [HeaderName; 6] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::ACCEPT,
+    header::ACCEPT_LANGUAGE,
+    header::USER_AGENT,
+    HeaderName::from_static("on-behalf-of"),
+];
+
+/// Response headers never passed back: hop-by-hop ones, the length (recomputed), and
+/// what this server sets itself on every answer (cookies and security policies).
+const DROPPED_RESPONSE_HEADERS: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "set-cookie",
+    "set-cookie2",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "strict-transport-security",
+    "x-frame-options",
+    "x-content-type-options",
+    "referrer-policy",
+    "permissions-policy",
+    "cross-origin-opener-policy",
+    "cross-origin-embedder-policy",
+    "cross-origin-resource-policy",
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "clear-site-data",
+];
+
+/// Whether the request says it carries a body.
+pub fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyFault {
+    Stalled,
+    Broken,
+}
+
+/// The request body as a stream for the HTTP client, chunk by chunk as it arrives, never
+/// whole. A pause longer than `idle` ends it with an error, and `fault` says why.
+fn stream_body(
+    mut payload: web::Payload,
+    idle: Duration,
+    fault: Rc<Cell<Option<BodyFault>>>,
+) -> reqwest::Body {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(2);
+    actix_web::rt::spawn(async move {
+        loop {
+            let failed = match actix_web::rt::time::timeout(idle, payload.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    if sender.send(Ok(chunk)).await.is_err() {
+                        return; // the upstream answered without reading the rest
+                    }
+                    continue;
+                }
+                Ok(None) => return,
+                Ok(Some(Err(_))) => BodyFault::Broken,
+                Err(_) => BodyFault::Stalled,
+            };
+            fault.set(Some(failed));
+            let _ = sender
+                .send(Err(std::io::Error::other("the request body ended early")))
+                .await;
+            return;
+        }
+    });
+    reqwest::Body::wrap_stream(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+    ))
+}
+
+/// An error and its causes, as one log line (`tls handshake: invalid peer certificate…`).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstream(base: &str) -> Upstream {
+        let connection = Connection::new(None, Duration::from_secs(1)).expect("no CA");
+        Upstream::new("--harvest-upstream", base, &connection).expect("an upstream")
+    }
+
+    #[test]
+    fn links_to_the_upstream_point_at_the_gate() {
+        let up = upstream("https://harvest.example:8443/api/");
+        let gate = "https://gate.example/harvest";
+        assert_eq!(
+            up.rewrite_link(
+                r#"<https://harvest.example:8443/api/v1/candidates?page=2&per_page=100>; rel="next", <https://harvest.example:8443/api/v1/candidates?page=9>; rel="last""#,
+                gate
+            ),
+            r#"<https://gate.example/harvest/v1/candidates?page=2&per_page=100>; rel="next", <https://gate.example/harvest/v1/candidates?page=9>; rel="last""#
+        );
+        assert_eq!(
+            up.rewrite_url("/api/v3/candidates?cursor=abc", gate)
+                .as_deref(),
+            Some("https://gate.example/harvest/v3/candidates?cursor=abc")
+        );
+        // Links elsewhere stay as they are.
+        for other in [
+            "https://elsewhere.example/api/v1/x",
+            "http://harvest.example:8443/api/v1/x",
+            "https://harvest.example/api/v1/x",
+            "https://harvest.example:8443/apix/v1",
+            "//harvest.example:8443/api/v1/x",
+            "not a url",
+        ] {
+            assert_eq!(up.rewrite_url(other, gate), None, "{other}");
+        }
+        assert_eq!(
+            up.rewrite_link("<not a url>; rel=next", gate),
+            "<not a url>; rel=next"
+        );
+    }
+
+    #[test]
+    fn upstreams_are_http_or_https_urls_without_credentials() {
+        let connection = Connection::new(None, Duration::from_secs(1)).expect("no CA");
+        for bad in [
+            "ftp://x",
+            "x",
+            "http://user:pw@x",
+            "http://x/?q=1",
+            "file:///etc/passwd",
+        ] {
+            assert!(
+                Upstream::new("--harvest-upstream", bad, &connection).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! A credential's request log: its most recent requests at the gate, for whoever may
+//! manage it, to see what an integration is doing and why calls fail.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db::request_log::StatusClass;
+use crate::domain::credentials as use_cases;
+
+use super::context::{PageContext, Section};
+use super::error::AppError;
+
+/// `?status=2xx|3xx|4xx|5xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+enum StatusFilter {
+    #[serde(rename = "2xx")]
+    Success,
+    #[serde(rename = "3xx")]
+    Redirection,
+    #[serde(rename = "4xx")]
+    ClientError,
+    #[serde(rename = "5xx")]
+    ServerError,
+}
+
+impl StatusFilter {
+    const ALL: [StatusFilter; 4] = [
+        StatusFilter::Success,
+        StatusFilter::Redirection,
+        StatusFilter::ClientError,
+        StatusFilter::ServerError,
+    ];
+
+    fn class(self) -> StatusClass {
+        StatusClass(match self {
+            StatusFilter::Success => 2,
+            StatusFilter::Redirection => 3,
+            StatusFilter::ClientError => 4,
+            StatusFilter::ServerError => 5,
+        })
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            StatusFilter::Success => "2xx",
+            StatusFilter::Redirection => "3xx",
+            StatusFilter::ClientError => "4xx",
+            StatusFilter::ServerError => "5xx",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    status: Option<StatusFilter>,
+    page: Option<i64>,
+}
+
+struct Row {
+    at: String,
+    method: String,
+    path: String,
+    status: i32,
+    latency: String,
+    client_address: String,
+    user_agent: String,
+}
+
+struct FilterLink {
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "credentials/requests.html")]
+struct RequestLogPage {
+    description: String,
+    filters: Vec<FilterLink>,
+    status: &'static str,
+    rows: Vec<Row>,
+    page: i64,
+    pages: i64,
+    total: i64,
+}
+
+pub async fn page(
+    ctx: PageContext,
+    id: web::Path<i32>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (viewer, id) = (ctx.viewer.clone(), id.into_inner());
+    let LogQuery { status, page } = query.into_inner();
+    let (credential, paged) = ctx
+        .db(move |conn| {
+            use_cases::request_log(
+                conn,
+                &viewer,
+                id,
+                status.map(StatusFilter::class),
+                page.unwrap_or(1),
+            )
+        })
+        .await?;
+    let base = format!("/configure/dev_center/credentials/{id}/requests");
+    let filters = std::iter::once(("All", None))
+        .chain(StatusFilter::ALL.map(|f| (f.value(), Some(f))))
+        .map(|(label, filter)| FilterLink {
+            label,
+            href: match filter {
+                Some(f) => format!("{base}?status={}", f.value()),
+                None => base.clone(),
+            },
+            current: filter == status,
+        })
+        .collect();
+    let rows = paged
+        .items
+        .into_iter()
+        .map(|r| Row {
+            at: r.at.format("%b %-d, %Y %H:%M:%S UTC").to_string(),
+            method: r.method,
+            path: r.path,
+            status: r.status,
+            latency: format!("{:.1} ms", r.latency_us as f64 / 1000.0),
+            client_address: r.client_address,
+            user_agent: r.user_agent.unwrap_or_default(),
+        })
+        .collect();
+    let page = RequestLogPage {
+        description: credential.description,
+        filters,
+        status: status.map_or("", StatusFilter::value),
+        rows,
+        page: paged.page,
+        pages: paged.pages,
+        total: paged.total,
+    };
+    ctx.render("Request log", Section::DevCenter, &page)
+}
