@@ -25,14 +25,13 @@ use serde_json::json;
 use crate::client_address;
 use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
-use crate::db::request_log::LoggedRequest;
 use crate::domain::keys::ApiKey;
 use crate::domain::live_keys::{Admission, LiveKey, LiveKeys};
 use crate::domain::people::ApiType;
 use crate::domain::throttle::Failures;
 
 use self::limits::RateLimit;
-use self::request_log::PendingRequests;
+use self::request_log::{PendingRequest, PendingRequests};
 use self::router::EndpointRouter;
 use self::upstream::{Authorized, Upstream};
 
@@ -223,15 +222,7 @@ impl Gate {
         };
         if let Some(entered) = entered {
             with_rate_headers(&mut response, entered.admission);
-            self.log(
-                &req,
-                mount,
-                path,
-                &entered,
-                address,
-                response.status(),
-                started,
-            );
+            self.log(&req, &entered, address, response.status(), started);
         }
         response
     }
@@ -448,34 +439,23 @@ impl Gate {
     }
 
     /// Adds an authenticated request to its credential's request log.
-    #[allow(clippy::too_many_arguments)]
     fn log(
         &self,
         req: &HttpRequest,
-        mount: Mount,
-        path: &str,
         entered: &Entered,
         address: IpAddr,
         status: StatusCode,
         started: Instant,
     ) {
-        let mut logged_path = String::with_capacity(mount.prefix().len() + path.len());
-        logged_path.push_str(mount.prefix());
-        logged_path.push_str(path);
-        self.requests.record(LoggedRequest {
+        self.requests.record(PendingRequest {
             credential_id: entered.key.credential_id,
-            at: chrono::Utc::now().naive_utc(),
-            method: req.method().as_str().to_owned(),
-            path: logged_path,
-            status: i32::from(status.as_u16()),
-            latency_us: i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX),
-            client_address: address.to_string(),
-            user_agent: req.headers().get(header::USER_AGENT).map(|agent| {
-                String::from_utf8_lossy(agent.as_bytes())
-                    .chars()
-                    .take(256)
-                    .collect()
-            }),
+            unix_millis: unix_millis(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            status: status.as_u16(),
+            latency_us: u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX),
+            client_address: address,
+            user_agent: req.headers().get(header::USER_AGENT).cloned(),
         });
     }
 }

@@ -58,6 +58,7 @@ const CURATED: &[(&str, &str, &str)] = &[
         "05-saved",
         "12-grant-developer-permission.png",
     ),
+    ("request_log", "02-requests", "14-request-log.png"),
     ("key_history", "04-history", "13-key-history.png"),
 ];
 

@@ -1085,6 +1085,81 @@ async fn a_manager_reads_a_keys_history_from_the_credentials_table() {
     walk.finish().await;
 }
 
+/// A manager reads what a partner's key did at the gate: the credentials table's Request
+/// log link, the requests newest first with their statuses, and the 4xx filter.
+#[tokio::test]
+async fn a_manager_reads_a_keys_request_log() {
+    let Some(mut walk) = Walk::start("request_log").await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    let (key, id) = admin.new_key("harvest", "Acme background checks").await;
+    admin
+        .update_permissions(id, &["GET /v1/candidates", "GET /v1/candidates/{id}"])
+        .await;
+    let gate = format!("http://{}", walk.app.address);
+    let client = reqwest::Client::new();
+    for (path, status) in [
+        ("/harvest/v1/candidates?per_page=100", 200),
+        ("/harvest/v1/candidates/4242", 200),
+        ("/harvest/v1/offers", 403),
+        ("/harvest/v1/candidates/4242/secret", 404),
+    ] {
+        let answer = client
+            .get(format!("{gate}{path}"))
+            .basic_auth(&key, Some(""))
+            .header("User-Agent", "acme-checks/3.2")
+            .send()
+            .await
+            .expect("the gate answers");
+        assert_eq!(answer.status().as_u16(), status, "{path}");
+    }
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    open_credentials(&walk).await;
+    let row = row_of(&walk, "Acme background checks").await;
+    walk.click(&format!(r#"{row} [data-testid="credential-request-log"]"#))
+        .await;
+    let log = format!("{LIST}/{id}/requests");
+    walk.arrive(&log).await;
+    walk.see_in("main h1", "Request log: Acme background checks")
+        .await;
+    // Requests are written in batches a few seconds apart: reload until they are there.
+    let started = std::time::Instant::now();
+    while walk.count(r#"[data-testid="request-log-row"]"#).await < 4
+        && started.elapsed() < std::time::Duration::from_secs(20)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        walk.visit(&log).await;
+    }
+    let rows = walk.texts_of(r#"[data-testid="request-log-row"]"#).await;
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(
+        rows[0].contains("/harvest/v1/candidates/4242/secret") && rows[0].contains("404"),
+        "newest first: {}",
+        rows[0]
+    );
+    assert!(rows[1].contains("/harvest/v1/offers") && rows[1].contains("403"));
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("acme-checks/3.2") && r.contains("127.0.0.1"))
+    );
+    let source = walk.client.source().await.expect("the page source");
+    assert!(!source.contains(&key), "the log never shows the key");
+    assert!(!source.contains("per_page"), "nor a query string");
+    walk.step("requests").await;
+
+    walk.click_text("4xx").await;
+    walk.see_in(r#".status-filters [aria-current="page"]"#, "4xx").await;
+    let rows = walk.texts_of(r#"[data-testid="request-log-row"]"#).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    walk.step("client-errors").await;
+    walk.finish().await;
+}
+
 /// The accessibility check is able to fail: a sign-in field stripped of its label is caught.
 #[tokio::test]
 async fn the_accessibility_check_catches_an_unlabelled_field() {
