@@ -71,6 +71,18 @@ impl TestApp {
         }
     }
 
+    /// The server's resident memory now, in bytes (Linux).
+    pub fn resident_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.server.0.id()))
+            .expect("the server's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmRSS")
+            * 1024
+    }
+
     pub fn database(&self) -> PathBuf {
         self.dir.path().join("devcenter.db")
     }

@@ -1153,7 +1153,8 @@ async fn a_manager_reads_a_keys_request_log() {
     walk.step("requests").await;
 
     walk.click_text("4xx").await;
-    walk.see_in(r#".status-filters [aria-current="page"]"#, "4xx").await;
+    walk.see_in(r#".status-filters [aria-current="page"]"#, "4xx")
+        .await;
     let rows = walk.texts_of(r#"[data-testid="request-log-row"]"#).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
     walk.step("client-errors").await;
