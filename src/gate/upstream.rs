@@ -16,6 +16,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
 use reqwest::Url;
+use thread_local::ThreadLocal;
 
 use super::answer;
 
@@ -27,7 +28,10 @@ pub struct Upstream {
     base: Url,
     /// The base URL's path without its trailing slash (`""` for the root).
     base_path: String,
-    client: reqwest::Client,
+    extra_roots: Vec<reqwest::Certificate>,
+    /// One client per worker thread: each worker's connections are driven by its own
+    /// runtime, so no request waits for another, busier worker to poll its connection.
+    clients: ThreadLocal<reqwest::Client>,
     body_idle: Duration,
 }
 
@@ -83,20 +87,30 @@ impl Upstream {
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
             bail!("{flag} must not carry a query, a fragment or credentials: {base:?}");
         }
-        // Idempotent: the gate's TLS uses ring, whichever upstream asks first.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(Duration::from_secs(10))
-            .tls_certs_merge(connection.extra_roots.iter().cloned())
-            .build()
-            .context("cannot set up the upstream HTTP client")?;
-        Ok(Self {
+        let upstream = Self {
             base_path: url.path().trim_end_matches('/').to_owned(),
             base: url,
-            client,
+            extra_roots: connection.extra_roots.clone(),
+            clients: ThreadLocal::new(),
             body_idle: connection.body_idle,
+        };
+        // Made once here so that a TLS set-up that cannot work stops the start.
+        upstream.client()?;
+        Ok(upstream)
+    }
+
+    /// This thread's HTTP client for the upstream.
+    fn client(&self) -> anyhow::Result<&reqwest::Client> {
+        self.clients.get_or_try(|| {
+            // Idempotent: the gate's TLS uses ring, whichever upstream asks first.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .connect_timeout(Duration::from_secs(10))
+                .tls_certs_merge(self.extra_roots.iter().cloned())
+                .build()
+                .context("cannot set up the upstream HTTP client")
         })
     }
 
@@ -113,7 +127,18 @@ impl Upstream {
                 None,
             );
         };
-        let mut outgoing = self.client.request(method, url);
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::warn!(upstream = %self.base, error = format!("{error:#}"), "upstream unreachable");
+                return answer(
+                    StatusCode::BAD_GATEWAY,
+                    "The upstream API could not be reached.",
+                    None,
+                );
+            }
+        };
+        let mut outgoing = client.request(method, url);
         for name in &FORWARDED_REQUEST_HEADERS {
             for value in req.headers().get_all(name) {
                 outgoing = outgoing.header(name.as_str(), value.as_bytes());
