@@ -772,6 +772,41 @@ async fn the_client_address_comes_from_trusted_proxies_only() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_sign_in_throttles_and_the_audit_log_use_the_client_address() {
+    let app =
+        TestApp::spawn_with(&["--trusted-proxy", "127.0.0.1", "--sign-in-limit", "4/15m"]).await;
+    let (email, password) = (app.admin_email.clone(), app.admin_password.clone());
+    let guesser = app.visitor_behind_proxy("203.0.113.5");
+    for n in 0..4 {
+        let email = format!("nobody{n}@example.com");
+        let page = guesser
+            .post("/login", &[("email", &email), ("password", "wrong wrong")])
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let page = guesser
+        .post("/login", &[("email", &email), ("password", &password)])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "that client is throttled"
+    );
+    // Another client behind the same proxy is not.
+    let admin = app.visitor_behind_proxy("198.51.100.77");
+    admin.sign_in(&email, &password).await;
+    admin.new_key("harvest", "From the office").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'credential_created' AND actor_address = '198.51.100.77'"),
+        1
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'sign_in_throttled' AND actor_address = '203.0.113.5'"),
+        1
+    );
+}
+
+#[tokio::test]
 async fn the_request_log_shows_each_credentials_recent_requests_to_its_managers() {
     let app = TestApp::spawn_with(&["--trusted-proxy", "127.0.0.1"]).await;
     let admin = app.admin().await;

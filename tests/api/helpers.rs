@@ -208,6 +208,27 @@ impl TestApp {
         }
     }
 
+    /// Someone who has not signed in, reaching the server through a proxy that says they
+    /// are at `address` (`X-Forwarded-For` on every request).
+    pub fn visitor_behind_proxy(&self, address: &str) -> Person {
+        let jar = Arc::new(Jar::default());
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            address.parse().expect("an address as a header value"),
+        );
+        Person {
+            base: format!("http://{}", self.address),
+            client: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(Policy::none())
+                .default_headers(headers)
+                .build()
+                .expect("an HTTP client"),
+            jar,
+        }
+    }
+
     /// SQLite's own verdict on the database file.
     pub fn integrity_check(&self) -> String {
         use diesel::prelude::*;
