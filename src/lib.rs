@@ -6,5 +6,6 @@ pub mod client_address;
 pub mod db;
 pub mod domain;
 pub mod gate;
+pub mod security_headers;
 pub mod startup;
 pub mod web;

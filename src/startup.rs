@@ -7,7 +7,7 @@ use actix_htmx::HtmxMiddleware;
 use actix_session::SessionMiddleware;
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
 use actix_web::cookie::{Key, SameSite, time::Duration};
-use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
+use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use rand::RngExt;
@@ -21,6 +21,7 @@ use crate::domain::users;
 use crate::gate::request_log::PendingRequests;
 use crate::gate::upstream::{Connection, Upstream};
 use crate::gate::{self, Gate, GateSettings, Mount, router::EndpointRouter};
+use crate::security_headers;
 use crate::web::context::AppState;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
@@ -28,29 +29,14 @@ use crate::web::login::{SessionPolicy, SignInThrottle};
 use crate::web::session_store::SqliteSessionStore;
 use crate::web::{self as pages, csrf, static_files};
 
-/// Headers on every response: scripts only from this server (htmx is configured to need no
-/// inline script or style), no framing, no sniffing, no referrer leaks.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
-             object-src 'none'",
-        ))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-write=(self)",
-        ))
-}
-
 /// Each mount's upstream, from `--harvest-upstream`, `--job-board-upstream` and
 /// `--partner-upstream`, in `Mount::ALL` order.
 fn upstreams(args: &ServeArgs) -> anyhow::Result<[Option<Upstream>; 3]> {
-    let connection = Connection::new(args.upstream_ca.as_deref(), args.body_idle_timeout)?;
+    let connection = Connection::new(
+        args.upstream_ca.as_deref(),
+        args.body_idle_timeout,
+        args.upstream_timeout,
+    )?;
     let configured = |mount: Mount| match mount {
         Mount::Harvest => ("--harvest-upstream", &args.harvest_upstream),
         Mount::JobBoard => ("--job-board-upstream", &args.job_board_upstream),
@@ -171,7 +157,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(
                 web::PathConfig::default().error_handler(|_, _| AppError::NotFound("Page").into()),
             )
-            .wrap(security_headers())
+            .wrap(security_headers::default_headers())
             // The access log formats every request up front: only when it will be written.
             .wrap(Condition::new(
                 access_log,

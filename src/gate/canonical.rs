@@ -32,21 +32,16 @@ fn check_segment(segment: &str) -> Result<(), Refusal> {
         return Err("The path has an empty segment (a double slash).");
     }
     let bytes = segment.as_bytes();
-    // The segment's name: what comes before a `;` parameter, which some servers strip
-    // before they resolve dots (`..;` is `..` to them).
-    let mut name_len = 0;
-    let mut name_dots = 0;
-    let mut in_name = true;
+    let mut encoded = false;
     let mut i = 0;
     while i < bytes.len() {
-        let byte = match bytes[i] {
+        match bytes[i] {
             b'%' => {
                 let value = bytes
                     .get(i + 1..i + 3)
                     .and_then(|hex| std::str::from_utf8(hex).ok())
                     .and_then(|hex| u8::from_str_radix(hex, 16).ok())
                     .ok_or("The path has a malformed percent-encoding.")?;
-                i += 3;
                 match value {
                     b'/' => return Err("The path has an encoded slash (%2F)."),
                     b'\\' => return Err("The path has a backslash."),
@@ -57,26 +52,60 @@ fn check_segment(segment: &str) -> Result<(), Refusal> {
                             "The path has a percent-encoded letter, digit or -._~: write it as is.",
                         );
                     }
-                    _ => value,
+                    _ => {}
                 }
+                encoded = true;
+                i += 3;
             }
             b'\\' => return Err("The path has a backslash."),
             0..=0x1f | 0x7f => return Err("The path has a control character."),
-            raw if is_path_character(raw) => {
-                i += 1;
-                raw
-            }
+            raw if is_path_character(raw) => i += 1,
             _ => return Err("The path has a character that must be percent-encoded."),
-        };
-        if byte == b';' {
-            in_name = false;
-        }
-        if in_name {
-            name_len += 1;
-            name_dots += usize::from(byte == b'.');
         }
     }
-    if (1..=2).contains(&name_len) && name_dots == name_len {
+    // The segment's name: what comes before a `;` parameter, which some servers strip
+    // before they resolve dots (`..;` is `..` to them). Decoded only when it has to be.
+    let raw_name = segment.split(';').next().unwrap_or_default();
+    if !encoded {
+        return check_name(raw_name.as_bytes());
+    }
+    let mut name = Vec::with_capacity(raw_name.len());
+    let mut rest = raw_name.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        let (byte, tail) = match byte {
+            b'%' => (
+                tail.get(..2)
+                    .and_then(|hex| std::str::from_utf8(hex).ok())
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                    .unwrap_or(b'%'),
+                tail.get(2..).unwrap_or_default(),
+            ),
+            _ => (byte, tail),
+        };
+        if byte == b';' {
+            break;
+        }
+        name.push(byte);
+        rest = tail;
+    }
+    check_name(&name)
+}
+
+/// A segment's name (before any `;` parameter), decoded: empty, or only dots, spaces and
+/// look-alike dots, is refused — servers that strip parameters, trim trailing dots and
+/// spaces (Windows) or fold compatibility characters (NFKC) would read it as `.` or `..`
+/// or as no segment at all. Encodings that are not UTF-8 (overlong `%c0%ae`) are refused
+/// for the same reason.
+fn check_name(name: &[u8]) -> Result<(), Refusal> {
+    if name.is_empty() {
+        return Err("The path has a segment with no name before its ; parameter.");
+    }
+    let name = std::str::from_utf8(name)
+        .map_err(|_| "The path has a percent-encoding that is not UTF-8.")?;
+    if name
+        .chars()
+        .all(|c| matches!(c, '.' | ' ' | '\u{2024}' | '\u{FE52}' | '\u{FF0E}'))
+    {
         return Err("The path has a . or .. segment.");
     }
     Ok(())
@@ -126,7 +155,7 @@ mod tests {
             ("/harvest/v1/candidates", "/harvest/v1/candidates"),
             ("/harvest/v1/candidates/", "/harvest/v1/candidates"),
             ("/harvest/v1/candidates/42", "/harvest/v1/candidates/42"),
-            ("/partner/a.b/...", "/partner/a.b/..."),
+            ("/partner/a.b/x..", "/partner/a.b/x.."),
             ("/partner/%C3%A9t%C3%A9/x", "/partner/%C3%A9t%C3%A9/x"),
             (
                 "/partner/a%20b/O'Brien:@!$&()*+,;=~_-",
@@ -168,6 +197,13 @@ mod tests {
             "/harvest/v1/candidates/..%3B/users",
             "/%68arvest/v1/users",
             "/harvest/v1/candidates/%41",
+            "/harvest/v1/candidates/;x",
+            "/harvest/v1/jobs/5/openings/;",
+            "/harvest/v1/candidates/...",
+            "/harvest/v1/candidates/..%20",
+            "/harvest/v1/candidates/%c0%ae%c0%ae",
+            "/harvest/v1/candidates/%EF%BC%8E%EF%BC%8E",
+            "/harvest/v1/candidates/%E2%80%A4",
             "/harvest/v1/candidates/%zz",
             "/harvest/v1/candidates/{id}",
             "/harvest/v1/candidates/a b",

@@ -12,9 +12,12 @@ pub mod upstream;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -92,7 +95,7 @@ pub struct Gate {
     failures: Failures<IpAddr>,
     upstreams: [Option<Upstream>; 3],
     public_url: Option<String>,
-    public_readers: InFlight,
+    public_readers: Arc<InFlight>,
     requests: Arc<PendingRequests>,
 }
 
@@ -112,7 +115,7 @@ impl Gate {
             public_url: settings
                 .public_url
                 .map(|url| url.trim_end_matches('/').to_owned()),
-            public_readers: InFlight::new(settings.public_concurrency),
+            public_readers: Arc::new(InFlight::new(settings.public_concurrency)),
             requests,
         }
     }
@@ -199,6 +202,13 @@ impl Gate {
             Ok(path) => path,
             Err(refusal) => return answer(StatusCode::BAD_REQUEST, refusal, None),
         };
+        if matches!(*req.method(), Method::CONNECT | Method::TRACE) {
+            return answer(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "CONNECT and TRACE are not API methods.",
+                None,
+            );
+        }
         if matches!(*req.method(), Method::GET | Method::HEAD) && upstream::has_body(req.headers())
         {
             return answer(
@@ -294,7 +304,7 @@ impl Gate {
             );
             return (None, response);
         }
-        let Some(_slot) = self.public_readers.enter(address) else {
+        let Some(slot) = InFlight::enter(&self.public_readers, address) else {
             let mut response = answer(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many requests from your address at once: wait for one to finish.",
@@ -308,6 +318,10 @@ impl Gate {
         let response = self
             .serve(req, payload, Mount::JobBoard, path, None, None)
             .await;
+        // The place is given back when the answer has been sent, not when it starts.
+        let response = response
+            .map_body(|_, body| Holding { body, _slot: slot })
+            .map_into_boxed_body();
         (None, response)
     }
 
@@ -523,8 +537,8 @@ struct InFlight {
 }
 
 /// A place taken in `InFlight`, given back when dropped.
-struct Slot<'a> {
-    in_flight: &'a InFlight,
+struct Slot {
+    in_flight: Arc<InFlight>,
     address: IpAddr,
 }
 
@@ -536,21 +550,24 @@ impl InFlight {
         }
     }
 
-    fn enter(&self, address: IpAddr) -> Option<Slot<'_>> {
-        let mut by_address = self.by_address.lock().unwrap_or_else(|e| e.into_inner());
+    fn enter(in_flight: &Arc<InFlight>, address: IpAddr) -> Option<Slot> {
+        let mut by_address = in_flight
+            .by_address
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let count = by_address.entry(address).or_insert(0);
-        if *count >= self.limit {
+        if *count >= in_flight.limit {
             return None;
         }
         *count += 1;
         Some(Slot {
-            in_flight: self,
+            in_flight: Arc::clone(in_flight),
             address,
         })
     }
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Slot {
     fn drop(&mut self) {
         let mut by_address = self
             .in_flight
@@ -563,6 +580,27 @@ impl Drop for Slot<'_> {
                 by_address.remove(&self.address);
             }
         }
+    }
+}
+
+/// An answer's body that holds a place in `InFlight` until it has been sent.
+struct Holding {
+    body: BoxBody,
+    _slot: Slot,
+}
+
+impl MessageBody for Holding {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<web::Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
     }
 }
 

@@ -19,6 +19,7 @@ use reqwest::Url;
 use thread_local::ThreadLocal;
 
 use super::answer;
+use crate::security_headers::GATE_CONTENT_SECURITY_POLICY;
 
 const CREDENTIAL_HEADER: &str = "x-devcenter-credential-id";
 
@@ -29,22 +30,29 @@ pub struct Upstream {
     /// The base URL's path without its trailing slash (`""` for the root).
     base_path: String,
     extra_roots: Vec<reqwest::Certificate>,
+    answer_timeout: Duration,
     /// One client per worker thread: each worker's connections are driven by its own
     /// runtime, so no request waits for another, busier worker to poll its connection.
     clients: ThreadLocal<reqwest::Client>,
     body_idle: Duration,
 }
 
-/// How every upstream is reached: extra trusted roots and the request body's idle limit.
+/// How every upstream is reached: extra trusted roots, the request body's idle limit and
+/// how long an upstream may take to answer.
 #[derive(Clone)]
 pub struct Connection {
     pub extra_roots: Vec<reqwest::Certificate>,
     pub body_idle: Duration,
+    pub answer_timeout: Duration,
 }
 
 impl Connection {
     /// Reads `--upstream-ca`: PEM certificates to trust besides the platform's roots.
-    pub fn new(ca_file: Option<&std::path::Path>, body_idle: Duration) -> anyhow::Result<Self> {
+    pub fn new(
+        ca_file: Option<&std::path::Path>,
+        body_idle: Duration,
+        answer_timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let extra_roots = match ca_file {
             Some(path) => {
                 let pem = std::fs::read(path)
@@ -62,6 +70,7 @@ impl Connection {
         Ok(Self {
             extra_roots,
             body_idle,
+            answer_timeout,
         })
     }
 }
@@ -91,6 +100,7 @@ impl Upstream {
             base_path: url.path().trim_end_matches('/').to_owned(),
             base: url,
             extra_roots: connection.extra_roots.clone(),
+            answer_timeout: connection.answer_timeout,
             clients: ThreadLocal::new(),
             body_idle: connection.body_idle,
         };
@@ -108,6 +118,7 @@ impl Upstream {
                 .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .connect_timeout(Duration::from_secs(10))
+                .read_timeout(self.answer_timeout)
                 .tls_certs_merge(self.extra_roots.iter().cloned())
                 .build()
                 .context("cannot set up the upstream HTTP client")
@@ -139,7 +150,11 @@ impl Upstream {
             }
         };
         let mut outgoing = client.request(method, url);
+        let hop_by_hop = listed_in_connection(req.headers());
         for name in &FORWARDED_REQUEST_HEADERS {
+            if hop_by_hop.iter().any(|listed| listed == name.as_str()) {
+                continue;
+            }
             for value in req.headers().get_all(name) {
                 outgoing = outgoing.header(name.as_str(), value.as_bytes());
             }
@@ -151,9 +166,12 @@ impl Upstream {
         if has_body(req.headers()) {
             outgoing = outgoing.body(stream_body(payload, self.body_idle, fault.clone()));
         }
-        match outgoing.send().await {
-            Ok(upstream) => self.answer_with(upstream, authorized.gate_base),
-            Err(error) => match fault.get() {
+        let sent = actix_web::rt::time::timeout(self.answer_timeout, outgoing.send()).await;
+        match sent {
+            Ok(Ok(upstream)) => self.answer_with(upstream, authorized.gate_base),
+            Err(_) => self.too_late(),
+            Ok(Err(error)) if error.is_timeout() && fault.get().is_none() => self.too_late(),
+            Ok(Err(error)) => match fault.get() {
                 Some(BodyFault::Stalled) => answer(
                     StatusCode::REQUEST_TIMEOUT,
                     "The request body stalled: send it without pausing.",
@@ -178,6 +196,15 @@ impl Upstream {
                 }
             },
         }
+    }
+
+    fn too_late(&self) -> HttpResponse {
+        tracing::warn!(upstream = %self.base, "upstream did not answer in time");
+        answer(
+            StatusCode::GATEWAY_TIMEOUT,
+            "The upstream API did not answer in time.",
+            None,
+        )
     }
 
     /// The upstream URL for what was authorized, if the HTTP client will send it as is.
@@ -217,6 +244,10 @@ impl Upstream {
             .flat_map(|v| v.split(','))
             .map(|name| name.trim().to_ascii_lowercase())
             .collect();
+        response.insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            GATE_CONTENT_SECURITY_POLICY,
+        ));
         let mut gate = None;
         for (name, value) in upstream.headers() {
             let name = name.as_str();
@@ -328,6 +359,16 @@ const DROPPED_RESPONSE_HEADERS: &[&str] = &[
     "clear-site-data",
 ];
 
+/// The header names a request's `Connection` header lists: hop-by-hop, never forwarded.
+fn listed_in_connection(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONNECTION)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect()
+}
+
 /// Whether the request says it carries a body.
 pub fn has_body(headers: &HeaderMap) -> bool {
     headers.contains_key(header::TRANSFER_ENCODING)
@@ -393,7 +434,8 @@ mod tests {
     use super::*;
 
     fn upstream(base: &str) -> Upstream {
-        let connection = Connection::new(None, Duration::from_secs(1)).expect("no CA");
+        let connection =
+            Connection::new(None, Duration::from_secs(1), Duration::from_secs(1)).expect("no CA");
         Upstream::new("--harvest-upstream", base, &connection).expect("an upstream")
     }
 
@@ -432,7 +474,8 @@ mod tests {
 
     #[test]
     fn upstreams_are_http_or_https_urls_without_credentials() {
-        let connection = Connection::new(None, Duration::from_secs(1)).expect("no CA");
+        let connection =
+            Connection::new(None, Duration::from_secs(1), Duration::from_secs(1)).expect("no CA");
         for bad in [
             "ftp://x",
             "x",

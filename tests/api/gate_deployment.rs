@@ -128,6 +128,19 @@ async fn traversal_and_encoding_attacks_are_refused_and_never_reach_any_upstream
             None,
         ),
         ("GET", "/partner/../harvest/v1/users", None),
+        // Servers that strip `;` parameters would read these as the list endpoints.
+        ("GET", "/harvest/v1/candidates/;x", Some(&reader)),
+        ("GET", "/harvest/v1/candidates/%3Bx", Some(&reader)),
+        ("DELETE", "/harvest/v1/candidates/7/tags/;", Some(&tagger)),
+        ("GET", "/boards-api/v1/boards/;", None),
+        // Look-alike dots for lenient decoders: overlong UTF-8, fullwidth, trailing space.
+        ("GET", "/harvest/v1/candidates/%c0%ae%c0%ae", Some(&reader)),
+        (
+            "GET",
+            "/harvest/v1/candidates/%EF%BC%8E%EF%BC%8E",
+            Some(&reader),
+        ),
+        ("GET", "/harvest/v1/candidates/..%20", Some(&reader)),
     ];
     for (method, target, key) in attacks {
         let answer = raw(&app.address, method, target, *key, "").await;
@@ -215,6 +228,37 @@ async fn each_mount_forwards_only_to_its_own_upstream() {
         harvest.targets().is_empty(),
         "a Partner key never lands on Harvest"
     );
+    // CONNECT would reach the upstream as a tunnel to its own authority, not the path.
+    let tunnel = raw(
+        &app.address,
+        "CONNECT",
+        "/partner/admin/secret",
+        Some(&partner_key),
+        "",
+    )
+    .await;
+    assert_eq!(tunnel.status, 405);
+    let trace = raw(
+        &app.address,
+        "TRACE",
+        "/partner/v1/x",
+        Some(&partner_key),
+        "",
+    )
+    .await;
+    assert_eq!(trace.status, 405);
+    assert_eq!(partners.targets(), ["/v1/candidates"]);
+    // Headers the client lists in Connection are hop-by-hop: not forwarded.
+    let hop = raw(
+        &app.address,
+        "GET",
+        "/partner/v1/me",
+        Some(&partner_key),
+        "On-Behalf-Of: 7\r\nConnection: On-Behalf-Of\r\n",
+    )
+    .await;
+    assert_eq!(hop.status, 201);
+    assert!(hop.body.contains(r#""on_behalf_of":null"#), "{}", hop.body);
     // A Partner key is no Harvest key.
     let refused = raw(
         &app.address,
@@ -237,7 +281,7 @@ async fn each_mount_forwards_only_to_its_own_upstream() {
     assert_eq!(public.status, 200);
     let described: Value = serde_json::from_str(&public.body).expect("JSON");
     assert_eq!(described["endpoint"]["path"], "/v1/boards/acme/jobs");
-    assert!(harvest.targets().is_empty() && partners.targets().len() == 1);
+    assert!(harvest.targets().is_empty() && partners.targets().len() == 2);
 }
 
 #[tokio::test]
@@ -669,7 +713,8 @@ async fn public_job_board_reads_are_capped_per_address() {
         "2",
     ])
     .await;
-    let slow = "/boards-api/v1/boards/acme/jobs?slow=1";
+    // Headers come at once, the body over 1.5 s: the place is held until it is sent.
+    let slow = "/boards-api/v1/boards/acme/jobs?trickle=1";
     let calls: Vec<_> = (0..3)
         .map(|_| {
             let address = app.address.clone();
@@ -689,6 +734,32 @@ async fn public_job_board_reads_are_capped_per_address() {
             .status,
         201
     );
+}
+
+#[tokio::test]
+async fn an_upstream_that_does_not_answer_in_time_is_a_504() {
+    let upstream = TestUpstream::start();
+    let app = TestApp::spawn_with(&[
+        "--harvest-upstream",
+        &upstream.url,
+        "--upstream-timeout",
+        "1s",
+    ])
+    .await;
+    let admin = app.admin().await;
+    let (key, _) = harvest_key(&admin, &["GET /v1/jobs"]).await;
+    let started = Instant::now();
+    let answer = raw(
+        &app.address,
+        "GET",
+        "/harvest/v1/jobs?slow=1",
+        Some(&key),
+        "",
+    )
+    .await;
+    assert_eq!(answer.status, 504, "{}", answer.body);
+    assert!(started.elapsed() < Duration::from_millis(1400));
+    assert!(app.logs().contains("upstream did not answer in time"));
 }
 
 #[tokio::test]

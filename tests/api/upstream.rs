@@ -105,25 +105,34 @@ async fn answer(req: HttpRequest, mut body: web::Payload, own: web::Data<Own>) -
         own.origin,
         req.path()
     );
-    HttpResponse::Created()
+    let mut response = HttpResponse::Created();
+    response
         .insert_header(("Link", next))
         .insert_header(("Location", format!("{}/v1/candidates/99", own.origin)))
         .insert_header(("Set-Cookie", "upstream_session=stolen; Path=/"))
         .insert_header(("Content-Security-Policy", "default-src *"))
         .insert_header(("Strict-Transport-Security", "max-age=31536000"))
         .insert_header(("X-Frame-Options", "ALLOWALL"))
-        .insert_header(("X-Upstream", "kept"))
-        .json(serde_json::json!({
-            "method": req.method().as_str(),
-            "path": req.path(),
-            "query": req.query_string(),
-            "page": page,
-            "body": String::from_utf8_lossy(&text),
-            "content_type": header("content-type"),
-            "on_behalf_of": header("on-behalf-of"),
-            "credential": header("x-devcenter-credential-id"),
-            "authorization": header("authorization"),
-        }))
+        .insert_header(("X-Upstream", "kept"));
+    if req.query_string().contains("trickle") {
+        // Headers at once, then the body in three pieces half a second apart.
+        let pieces = futures_util::stream::iter(0..3).then(|n| async move {
+            actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+            Ok::<_, std::io::Error>(web::Bytes::from(format!("piece {n}\n")))
+        });
+        return response.streaming(pieces);
+    }
+    response.json(serde_json::json!({
+        "method": req.method().as_str(),
+        "path": req.path(),
+        "query": req.query_string(),
+        "page": page,
+        "body": String::from_utf8_lossy(&text),
+        "content_type": header("content-type"),
+        "on_behalf_of": header("on-behalf-of"),
+        "credential": header("x-devcenter-credential-id"),
+        "authorization": header("authorization"),
+    }))
 }
 
 impl TestUpstream {
