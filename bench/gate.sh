@@ -15,7 +15,7 @@ KEYS=${KEYS:-1000}
 THREADS=${THREADS:-2}
 
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet
 
 work=$(mktemp -d)
 server_pid=""
