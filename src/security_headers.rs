@@ -1,5 +1,6 @@
 //! The security headers every response carries, pages and gate answers alike.
 
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
 
 /// Scripts and styles only from this server (htmx is configured to need no inline script
@@ -14,18 +15,35 @@ pub const GATE_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src '
      style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'; sandbox";
 
-/// Headers on every response that has not set its own: the policy above, no framing, no
-/// sniffing, no referrer leaks.
+/// The headers themselves, beside the policy.
+const OTHERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-write=(self)",
+    ),
+];
+
+/// Middleware: the headers on every response that has not set its own.
 pub fn default_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-write=(self)",
-        ))
+    OTHERS.iter().fold(
+        DefaultHeaders::new().add(("content-security-policy", CONTENT_SECURITY_POLICY)),
+        |headers, header| headers.add(*header),
+    )
+}
+
+/// The same headers on a response built outside the middleware's reach: an error that a
+/// middleware (CSRF, sessions) returns goes around the layers that would add them.
+pub fn add_to(headers: &mut HeaderMap) {
+    let all = std::iter::once(("content-security-policy", CONTENT_SECURITY_POLICY)).chain(OTHERS);
+    for (name, value) in all {
+        let name = HeaderName::from_static(name);
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,14 +25,6 @@ impl ClientApplication {
             .optional()
     }
 
-    pub fn find_by_name(conn: &mut Conn, name: &str) -> QueryResult<Option<ClientApplication>> {
-        client_applications::table
-            .filter(client_applications::name.eq(name))
-            .select(ClientApplication::as_select())
-            .first(conn)
-            .optional()
-    }
-
     /// Every client application, by name.
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<ClientApplication>> {
         client_applications::table

@@ -56,10 +56,7 @@ pub fn database_path(raw: &str) -> PathBuf {
 
 /// Opens (creating file and folder when missing) the database and runs pending migrations.
 pub fn open(path: &Path) -> anyhow::Result<Pool> {
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create the folder {}", folder.display()))?;
-    }
+    owner_only(path)?;
     let url = path
         .to_str()
         .with_context(|| format!("the database path {} is not UTF-8", path.display()))?;
@@ -81,6 +78,31 @@ pub fn open(path: &Path) -> anyhow::Result<Pool> {
         .build(ConnectionManager::<SqliteConnection>::new(url))
         .with_context(|| format!("cannot open the database {}", path.display()))?;
     Ok(pool)
+}
+
+/// Creates the database file (and its folder, when missing) readable by its owner only:
+/// it holds password hashes and the session key material. SQLite gives its WAL and
+/// shared-memory files the database file's permissions. An existing file is tightened.
+fn owner_only(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(folder)
+            .with_context(|| format!("cannot create the folder {}", folder.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make {} private", path.display()))?;
+    Ok(())
 }
 
 /// The current time as stored in the database (UTC).

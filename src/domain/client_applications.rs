@@ -11,7 +11,7 @@ use super::access::{Action, Viewer};
 use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
 use super::catalogue::{self, ResourceGroup};
 use super::live_keys::LiveKeys;
-use super::{Failure, FieldError, FieldErrors, parse_label};
+use super::{Failure, FieldError, FieldErrors, parse_label, skeleton};
 
 /// A client application with its preset endpoints.
 pub struct Listed {
@@ -68,13 +68,23 @@ pub fn create(
                 None
             }
         };
-        if let Some(name) = &name
-            && ClientApplication::find_by_name(conn, name)?.is_some()
-        {
-            errors.add(
-                "name",
-                "A client application with this name already exists.",
-            );
+        if let Some(name) = &name {
+            let looks_alike = skeleton(name);
+            let existing = ClientApplication::all(conn)?;
+            if existing.iter().any(|a| &a.name == name) {
+                errors.add(
+                    "name",
+                    "A client application with this name already exists.",
+                );
+            } else if let Some(twin) = existing.iter().find(|a| skeleton(&a.name) == looks_alike) {
+                errors.add(
+                    "name",
+                    format!(
+                        "This name can be mistaken for the client application “{}”. Choose a name that reads differently.",
+                        twin.name
+                    ),
+                );
+            }
         }
         let endpoint_ids = match catalogue::resolve(conn, identifiers) {
             Ok(ids) => ids,

@@ -188,12 +188,15 @@ pub fn list(
     })
 }
 
-/// A key the viewer may manage, by id.
+/// A key the viewer may manage, by id. A key of a type the viewer may not manage is not
+/// found, like a missing one, so its id tells nothing.
 pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<(Credential, ApiType), Failure> {
     viewer.require(Action::OpenDevCenter)?;
     let credential = Credential::find(conn, id)?.ok_or(Failure::NotFound("API key"))?;
     let api_type = stored_api_type(&credential)?;
-    viewer.require(Action::ManageCredential(api_type))?;
+    if !viewer.may(Action::ManageCredential(api_type)) {
+        return Err(Failure::NotFound("API key"));
+    }
     Ok((credential, api_type))
 }
 

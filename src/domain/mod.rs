@@ -90,7 +90,34 @@ pub fn parse_label(field: &'static str, what: &str, raw: &str) -> Result<String,
             format!("The {what} cannot contain control characters such as line breaks."),
         ));
     }
+    if text.chars().any(is_invisible) {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "The {what} cannot contain invisible or text-direction characters (such as a zero-width space or a right-to-left override)."
+            ),
+        ));
+    }
     Ok(text.to_owned())
+}
+
+/// Characters that change how text reads without being seen: Unicode's format characters
+/// (zero-width spaces and joiners, bidirectional controls, the byte-order mark, soft
+/// hyphens) and the line and paragraph separators.
+pub fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+/// Unicode's skeleton of `text` (UTS #39): two texts with the same skeleton can be
+/// mistaken for each other (`Acme` and `Acme` with a Cyrillic `е`).
+pub fn skeleton(text: &str) -> String {
+    unicode_security::confusable_detection::skeleton(text).collect()
 }
 
 /// Why a use case did not happen. Nothing was written in any of these cases.

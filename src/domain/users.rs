@@ -233,6 +233,9 @@ fn summaries(conn: &mut Conn, users: Vec<User>) -> Result<Vec<UserSummary>, Fail
         .collect())
 }
 
+/// The longest search text used; names and e-mails are at most 255 characters.
+pub const MAX_SEARCH: usize = 255;
+
 /// Configure → Users: a page of the users whose name or e-mail contains `search`.
 pub fn list(
     conn: &mut Conn,
@@ -241,6 +244,9 @@ pub fn list(
     page: i64,
 ) -> Result<Paged<UserSummary>, Failure> {
     viewer.require(Action::ManageUsers)?;
+    // Free text is bounded: a longer search finds nothing a shorter one would not.
+    let search: String = search.chars().take(MAX_SEARCH).collect();
+    let search = search.as_str();
     let total = User::count_matching(conn, search)?;
     let (page, pages) = Paged::<UserSummary>::clamp(page, total);
     let per_page = Paged::<UserSummary>::PER_PAGE;

@@ -221,7 +221,12 @@ pub async fn export(
 /// Spreadsheets run cells that start with these as formulas; a leading quote keeps the
 /// text as typed (a description is free text a person entered).
 fn neutralised(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // Spreadsheets skip invisible format characters (a byte-order mark, zero-width
+    // spaces) before they look for a formula: so does this guard.
+    let visible = cell.trim_start_matches(|c: char| {
+        crate::domain::is_invisible(c) || c.is_whitespace() && c != '\t' && c != '\r'
+    });
+    if visible.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
         cell.to_owned()
@@ -257,4 +262,25 @@ fn to_csv(events: &[AuditEvent]) -> anyhow::Result<Vec<u8>> {
         ])?;
     }
     writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::neutralised;
+
+    #[test]
+    fn formulas_are_neutralised_behind_invisible_characters_too() {
+        for formula in [
+            "=1+1",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\u{FEFF}=HYPERLINK(\"x\")",
+            "\u{200B}\u{200B}=1",
+            " =1",
+        ] {
+            assert!(neutralised(formula).starts_with('\''), "{formula:?}");
+        }
+        assert_eq!(neutralised("Payroll sync"), "Payroll sync");
+    }
 }

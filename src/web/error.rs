@@ -65,6 +65,15 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let mut response = self.page();
+        crate::security_headers::add_to(response.headers_mut());
+        response
+    }
+}
+
+impl AppError {
+    /// The error as a friendly page (or, for sign-in, a redirect).
+    fn page(&self) -> HttpResponse {
         if let Self::SignInRequired { next, htmx } = self {
             let location = sign_in_location(next);
             return if *htmx {

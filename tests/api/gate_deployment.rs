@@ -976,7 +976,7 @@ async fn the_request_log_shows_each_credentials_recent_requests_to_its_managers(
             &["manage_job_board_credentials"],
         )
         .await;
-    assert_eq!(board_manager.get(&log).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(board_manager.get(&log).await.status, StatusCode::NOT_FOUND);
     let board_log = format!("/configure/dev_center/credentials/{board_id}/requests");
     let mut page = board_manager.get(&board_log).await;
     let waited = Instant::now();

@@ -7,6 +7,7 @@ mod credentials;
 mod gate;
 mod gate_deployment;
 mod hardening;
+mod hardening_second_pass;
 mod helpers;
 mod matrix;
 mod permissions;

@@ -76,8 +76,21 @@ async fn request(person: &Person, method: &str, path: &str) -> Page {
     }
 }
 
-fn check(page: &Page, role: Role, method: &str, path: &str, allowed: bool) {
+/// `hidden`: the person may use the route, but not for this key's type.
+fn check(page: &Page, role: Role, method: &str, path: &str, allowed: bool, hidden: bool) {
     let case = format!("{role:?} {method} {path}");
+    for header in [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+    ] {
+        assert!(
+            page.headers.contains_key(header),
+            "{case}: {header} on a {}",
+            page.status
+        );
+    }
     let to_sign_in = page
         .location
         .as_deref()
@@ -107,6 +120,16 @@ fn check(page: &Page, role: Role, method: &str, path: &str, allowed: bool) {
             (page.status, to_sign_in),
             (StatusCode::SEE_OTHER, true),
             "{case}"
+        );
+    } else if hidden {
+        assert_eq!(
+            page.status,
+            StatusCode::NOT_FOUND,
+            "{case}: not found, like a missing key"
+        );
+        assert!(
+            page.body.contains("Back to Configure"),
+            "{case}: a friendly 404 page"
         );
     } else {
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{case}");
@@ -183,13 +206,11 @@ async fn every_route_for_every_kind_of_person() {
             for &job_board_key in kinds {
                 let path = concrete(route.path, &fixtures, job_board_key);
                 let page = request(person, route.method, &path).await;
-                check(
-                    &page,
-                    *role,
-                    route.method,
-                    &path,
-                    allowed(route.audience, *role, job_board_key),
-                );
+                let may = allowed(route.audience, *role, job_board_key);
+                let hidden = route.audience == Audience::KeyTypeManagers
+                    && !may
+                    && allowed(route.audience, *role, true);
+                check(&page, *role, route.method, &path, may, hidden);
             }
             checked += 1;
         }
