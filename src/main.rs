@@ -4,6 +4,7 @@ use tracing_subscriber::EnvFilter;
 use devcenter::cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
+    return_large_allocations();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -25,5 +26,17 @@ fn main() -> std::process::ExitCode {
             eprintln!("devcenter: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Large allocations (argon2's 7 MiB for each password check) are mapped on their own and
+/// handed back to the system when freed. Left to itself, glibc raises its mmap threshold
+/// after the first such free and keeps every later one in its heaps: ten sign-ins grew the
+/// server from 31 to 110 MiB, and it never shrank.
+fn return_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of the allocator; nothing else runs yet.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }

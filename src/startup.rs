@@ -26,6 +26,7 @@ use crate::web::context::AppState;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
 use crate::web::login::{SessionPolicy, SignInThrottle};
+use crate::web::password_checks::PasswordChecks;
 use crate::web::session_store::SqliteSessionStore;
 use crate::web::{self as pages, csrf, static_files};
 
@@ -120,6 +121,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let access_log =
         tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
     let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0.map(Into::into)));
+    let checks = web::Data::new(PasswordChecks::new()?);
     let policy = web::Data::new(SessionPolicy {
         lifetime: args.session_lifetime,
     });
@@ -146,6 +148,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(gate.clone())
             .app_data(proxies.clone())
             .app_data(throttle.clone())
+            .app_data(checks.clone())
             .app_data(policy.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {

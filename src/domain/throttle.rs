@@ -44,6 +44,35 @@ impl<K: Hash + Eq> Failures<K> {
             .then(|| (limit.period - elapsed).as_secs_f64().ceil().max(1.0) as u64)
     }
 
+    /// Counts an attempt before it is checked, so that a burst cannot check more than the
+    /// limit: `Ok(true)` when this attempt takes the count to the limit, `Err` with the
+    /// seconds to wait when the limit is already reached. A successful attempt gives its
+    /// place back with `release`.
+    pub fn reserve(&self, key: K, now: Instant) -> Result<bool, u64> {
+        let Some(limit) = self.limit else {
+            return Ok(false);
+        };
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        windows.retain(|_, (started, _)| now.duration_since(*started) < limit.period);
+        let (started, count) = windows.entry(key).or_insert((now, 0));
+        if *count >= limit.failures {
+            let left = limit.period.saturating_sub(now.duration_since(*started));
+            return Err(left.as_secs_f64().ceil().max(1.0) as u64);
+        }
+        *count += 1;
+        let reached = *count == limit.failures;
+        self.recorded.store(windows.len(), Ordering::Relaxed);
+        Ok(reached)
+    }
+
+    /// Gives back a place `reserve` took, for an attempt that did not fail.
+    pub fn release(&self, key: &K) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, count)) = windows.get_mut(key) {
+            *count = count.saturating_sub(1);
+        }
+    }
+
     /// Counts a failure; true when this one reached the limit.
     pub fn record(&self, key: K, now: Instant) -> bool {
         let Some(limit) = self.limit else {
@@ -86,5 +115,31 @@ mod tests {
         );
         assert_eq!(failures.blocked(&b, now), None);
         assert_eq!(failures.blocked(&a, now + Duration::from_secs(60)), None);
+    }
+
+    #[test]
+    fn reservations_count_before_the_check_and_successes_give_them_back() {
+        let failures = Failures::new(Some(Limit {
+            failures: 2,
+            period: Duration::from_secs(60),
+        }));
+        let now = Instant::now();
+        assert_eq!(failures.reserve("a", now), Ok(false));
+        assert_eq!(
+            failures.reserve("a", now),
+            Ok(true),
+            "the second reaches the limit"
+        );
+        assert_eq!(
+            failures.reserve("a", now + Duration::from_secs(20)),
+            Err(40)
+        );
+        failures.release(&"a");
+        assert_eq!(
+            failures.reserve("a", now),
+            Ok(true),
+            "a success gave its place back"
+        );
+        assert_eq!(failures.reserve("b", now), Ok(false));
     }
 }

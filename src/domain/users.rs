@@ -137,21 +137,38 @@ fn hash_password(password: &str) -> Result<String, Failure> {
 static DECOY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password(&generate_password()).unwrap_or_default());
 
-/// The id of the enabled user with this e-mail and password.
-pub fn authenticate(conn: &mut Conn, email: &str, password: &str) -> Result<Option<i32>, Failure> {
-    let user = User::find_by_email(conn, &email.trim().to_lowercase())?;
-    let stored = user
-        .as_ref()
-        .map_or(DECOY_HASH.as_str(), |u| u.password_hash.as_str());
-    let matches = PasswordHash::new(stored)
+/// Who a sign-in names: the enabled user with this e-mail, if any, and the hash to check
+/// the password against (a decoy's when there is no such user, so that an unknown e-mail
+/// takes as long to refuse as a wrong password).
+pub struct SignInCandidate {
+    pub user_id: Option<i32>,
+    pub password_hash: String,
+}
+
+pub fn sign_in_candidate(conn: &mut Conn, email: &str) -> Result<SignInCandidate, Failure> {
+    let user = User::find_by_email(conn, &email.trim().to_lowercase())?.filter(|u| !u.disabled);
+    Ok(match user {
+        Some(user) => SignInCandidate {
+            user_id: Some(user.id),
+            password_hash: user.password_hash,
+        },
+        None => SignInCandidate {
+            user_id: None,
+            password_hash: DECOY_HASH.clone(),
+        },
+    })
+}
+
+/// Whether `password` matches `stored` (the hash carries its own parameters). Costly by
+/// design: call it through the bounded password checks, never on a request's thread.
+pub fn password_matches(stored: &str, password: &str) -> bool {
+    PasswordHash::new(stored)
         .map(|hash| {
-            // Verification takes its parameters from the stored hash.
             Argon2::default()
                 .verify_password(password.as_bytes(), &hash)
                 .is_ok()
         })
-        .unwrap_or(false);
-    Ok(user.filter(|u| matches && !u.disabled).map(|u| u.id))
+        .unwrap_or(false)
 }
 
 /// The signed-in person as the database says now; `None` if gone or disabled.

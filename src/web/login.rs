@@ -17,6 +17,7 @@ use super::context::{AppState, Chrome, render_layout};
 use super::csrf;
 use super::error::AppError;
 use super::forms::HtmlForm;
+use super::password_checks::PasswordChecks;
 
 pub const USER_ID: &str = "user_id";
 /// Unix seconds of the sign-in, for the session's absolute lifetime.
@@ -35,11 +36,21 @@ impl SessionPolicy {
     }
 }
 
-/// Failed sign-ins per account (the e-mail typed, known or not) and per client address.
+/// Sign-in attempts per account (the e-mail typed, known or not) and per client address.
+/// Each attempt is counted before its password is checked and given back if it succeeds,
+/// so that no burst checks more passwords than the limit.
 pub struct SignInThrottle {
     limit: Option<Limit>,
     accounts: Failures<String>,
     addresses: Failures<IpAddr>,
+}
+
+/// An attempt's place in the throttle: given back on success, kept on failure.
+struct Attempt {
+    account: String,
+    address: IpAddr,
+    /// Whether this attempt took a count to the limit (its failure is then audited).
+    reaches_limit: bool,
 }
 
 impl SignInThrottle {
@@ -51,18 +62,33 @@ impl SignInThrottle {
         }
     }
 
-    fn blocked(&self, account: &String, address: &IpAddr, now: Instant) -> Option<u64> {
-        let by_account = self.accounts.blocked(account, now);
-        let by_address = self.addresses.blocked(address, now);
-        by_account.max(by_address)
+    /// Counts an attempt, or the seconds to wait when the account or the address is over
+    /// the limit.
+    fn reserve(&self, account: String, address: IpAddr, now: Instant) -> Result<Attempt, u64> {
+        let by_account = self.accounts.reserve(account.clone(), now)?;
+        let by_address = match self.addresses.reserve(address, now) {
+            Ok(reached) => reached,
+            Err(wait) => {
+                self.accounts.release(&account);
+                return Err(wait);
+            }
+        };
+        Ok(Attempt {
+            account,
+            address,
+            reaches_limit: by_account || by_address,
+        })
     }
 
-    /// Counts a failed sign-in; the limit's failure count when this one reached it.
-    fn record(&self, account: String, address: IpAddr, now: Instant) -> Option<u32> {
-        let by_account = self.accounts.record(account, now);
-        let by_address = self.addresses.record(address, now);
+    fn succeeded(&self, attempt: &Attempt) {
+        self.accounts.release(&attempt.account);
+        self.addresses.release(&attempt.address);
+    }
+
+    /// The limit's count, when this failure is the one that reached it.
+    fn failed(&self, attempt: &Attempt) -> Option<u32> {
         self.limit
-            .filter(|_| by_account || by_address)
+            .filter(|_| attempt.reaches_limit)
             .map(|l| l.failures)
     }
 }
@@ -107,34 +133,42 @@ pub async fn submit(
     session: Session,
     state: web::Data<AppState>,
     throttle: web::Data<SignInThrottle>,
+    checks: web::Data<PasswordChecks>,
     HtmlForm(form): HtmlForm<SignIn>,
 ) -> Result<HttpResponse, AppError> {
-    let now = Instant::now();
     let address = crate::client_address::of(&req);
     let account: String = form.email.trim().to_lowercase().chars().take(254).collect();
-    if let Some(retry_after) = throttle.blocked(&account, &address, now) {
-        let minutes = retry_after.div_ceil(60);
-        let message = format!(
-            "Too many failed sign-ins. For your account's safety, try again in {minutes} minute{}.",
-            if minutes == 1 { "" } else { "s" }
-        );
-        let mut page = render(
-            &session,
-            StatusCode::TOO_MANY_REQUESTS,
-            &form.email,
-            &form.next,
-            Some(&message),
-        )?;
+    let refuse = |status: StatusCode, message: &str, retry_after: u64| {
+        let mut page = render(&session, status, &form.email, &form.next, Some(message))?;
         page.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
-        return Ok(page);
-    }
-    let (email, password) = (form.email.clone(), form.password);
-    let user = state
-        .db(move |conn| users::authenticate(conn, &email, &password))
+        Ok::<_, AppError>(page)
+    };
+    let attempt = match throttle.reserve(account.clone(), address, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(retry_after) => {
+            let minutes = retry_after.div_ceil(60);
+            let message = format!(
+                "Too many failed sign-ins. For your account's safety, try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            return refuse(StatusCode::TOO_MANY_REQUESTS, &message, retry_after);
+        }
+    };
+    let email = form.email.clone();
+    let candidate = state
+        .db(move |conn| users::sign_in_candidate(conn, &email))
         .await?;
-    let Some(user_id) = user else {
-        if let Some(failures) = throttle.record(account.clone(), address, now) {
+    let Some(matches) = checks.matches(candidate.password_hash, form.password).await else {
+        throttle.succeeded(&attempt); // not checked: it is not a failure either
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Dev Center is busy checking other sign-ins. Try again in a moment.",
+            1,
+        );
+    };
+    let Some(user_id) = candidate.user_id.filter(|_| matches) else {
+        if let Some(failures) = throttle.failed(&attempt) {
             tracing::warn!(%address, failures, "sign-in throttled");
             let from = address.to_string();
             state
@@ -151,6 +185,7 @@ pub async fn submit(
             Some("That e-mail and password do not match an active account."),
         );
     };
+    throttle.succeeded(&attempt);
     // A new session id at sign-in, so a planted or observed anonymous id is worthless.
     session.renew();
     session

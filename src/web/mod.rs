@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod error;
 pub mod forms;
 pub mod login;
+pub mod password_checks;
 pub mod picker;
 pub mod request_log;
 pub mod session_store;

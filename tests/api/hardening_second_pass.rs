@@ -150,3 +150,137 @@ async fn the_database_and_its_folder_are_owner_only() {
     assert_eq!(mode(&database), 0o600);
     assert_eq!(mode(database.parent().expect("a folder")), 0o700);
 }
+
+/// `n` visitors, each with the sign-in form's token, ready to post at once.
+async fn visitors_at_the_sign_in_form(
+    app: &TestApp,
+    n: usize,
+) -> Vec<(crate::helpers::Person, String)> {
+    let mut ready = Vec::with_capacity(n);
+    for _ in 0..n {
+        let visitor = app.visitor();
+        let token = visitor.csrf_token().await;
+        ready.push((visitor, token));
+    }
+    ready
+}
+
+/// Posts every visitor's sign-in at once, each on a fresh connection (an idle keep-alive
+/// connection from preparing the form may be closed meanwhile); the statuses, in order.
+async fn sign_in_at_once(
+    ready: Vec<(crate::helpers::Person, String)>,
+    email: &str,
+    passwords: Vec<String>,
+) -> Vec<StatusCode> {
+    let attempts: Vec<_> = ready
+        .into_iter()
+        .zip(passwords)
+        .map(|((visitor, token), password)| {
+            let email = email.to_owned();
+            let cookie = visitor
+                .cookie_header()
+                .expect("the sign-in form's session cookie");
+            tokio::spawn(async move {
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("a client")
+                    .post(format!("{}/login", visitor.base))
+                    .header("cookie", cookie)
+                    .form(&[
+                        ("email", email.as_str()),
+                        ("password", &password),
+                        ("csrf_token", &token),
+                    ])
+                    .send()
+                    .await
+                    .expect("an answer")
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.expect("an attempt"));
+    }
+    statuses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_sign_ins_checks_no_more_passwords_than_the_limit() {
+    let app = TestApp::spawn_with(&["--sign-in-limit", "10/15m"]).await;
+    let ready = visitors_at_the_sign_in_form(&app, 60).await;
+    let mut passwords = vec!["wrong wrong wrong".to_owned(); 59];
+    passwords.push(app.admin_password.clone());
+    let statuses = sign_in_at_once(ready, &app.admin_email, passwords).await;
+    let count = |wanted: &[StatusCode]| statuses.iter().filter(|s| wanted.contains(s)).count();
+    let failed = count(&[StatusCode::UNPROCESSABLE_ENTITY]);
+    let succeeded = count(&[StatusCode::SEE_OTHER]);
+    let refused = count(&[
+        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::SERVICE_UNAVAILABLE,
+    ]);
+    println!(
+        "60 sign-ins at once, limit 10: {failed} wrong passwords checked, {succeeded} right, {refused} refused unchecked"
+    );
+    // A success gives its place back, so the right password may be checked besides ten
+    // wrong ones; never more than ten wrong ones.
+    assert!(failed <= 10, "{statuses:?}");
+    assert_eq!(failed + succeeded + refused, 60, "{statuses:?}");
+    // Ten failures lock the account, even for the right password.
+    let visitor = app.visitor();
+    let page = visitor
+        .post(
+            "/login",
+            &[
+                ("email", &app.admin_email),
+                ("password", &app.admin_password),
+            ],
+        )
+        .await;
+    if failed == 10 {
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_of_parallel_sign_ins_are_answered_quickly_and_memory_stays_bounded() {
+    let app = TestApp::spawn_with(&["--sign-in-limit", "off"]).await;
+    let before = app.resident_bytes();
+    let mut busy = 0;
+    for _ in 0..4 {
+        let ready = visitors_at_the_sign_in_form(&app, 100).await;
+        let statuses = sign_in_at_once(
+            ready,
+            "nobody@example.com",
+            vec!["wrong wrong wrong".to_owned(); 100],
+        )
+        .await;
+        assert!(
+            statuses.iter().all(|s| [
+                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::SERVICE_UNAVAILABLE
+            ]
+            .contains(s)),
+            "{statuses:?}"
+        );
+        busy += statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+            .count();
+    }
+    let after = app.resident_bytes();
+    println!(
+        "4 bursts of 100 parallel sign-ins: {busy} answered 503 at once; resident memory {} MiB before, {} MiB after",
+        before >> 20,
+        after >> 20
+    );
+    assert!(after < 128 << 20, "resident memory {} MiB", after >> 20);
+    // The busy answer says when to come back.
+    let ready = visitors_at_the_sign_in_form(&app, 60).await;
+    let statuses = sign_in_at_once(ready, "nobody@example.com", vec!["x".to_owned(); 60]).await;
+    assert!(
+        statuses.contains(&StatusCode::SERVICE_UNAVAILABLE),
+        "a burst beyond the queue is turned away"
+    );
+}
