@@ -119,6 +119,14 @@ pub struct ServeArgs {
         value_name = "CIDR"
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often the live keys the gate checks are compared with the database and
+    /// corrected (an update that failed after a commit is caught by the next one).
+    #[arg(long, env = "DEVCENTER_RECONCILE_INTERVAL", default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub reconcile_interval: std::time::Duration,
+    /// For tests: every update of the live keys after a commit fails, as if the database
+    /// had gone away at that moment, so that the reconcile can be seen to correct it.
+    #[arg(long, hide = true)]
+    pub test_fail_live_index_updates: bool,
     /// Failed sign-ins allowed per account and per client address, as N/Wm, or `off`.
     #[arg(
         long,

@@ -82,7 +82,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cookie_key =
         Key::try_from(cookie_key.as_slice()).context("the stored session key is too short")?;
     let router = EndpointRouter::new(Endpoint::all(&mut conn)?)?;
-    let keys = Arc::new(LiveKeys::load(&mut conn, router.max_id())?);
+    let keys = Arc::new(LiveKeys::load(
+        &mut conn,
+        args.test_fail_live_index_updates,
+    )?);
     drop(conn);
     let requests = Arc::new(PendingRequests::default());
     let gate = web::Data::new(Gate::new(
@@ -109,6 +112,32 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 loop {
                     std::thread::sleep(USAGE_FLUSH_INTERVAL);
                     gate::flush_usage(&pool, &keys, &requests);
+                }
+            })?;
+    }
+
+    // A missed update (a failure after a commit) is corrected within one interval.
+    {
+        let (pool, keys, interval) = (pool.clone(), keys.clone(), args.reconcile_interval);
+        std::thread::Builder::new()
+            .name("live-keys-reconcile".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(interval);
+                    let reconciled = pool
+                        .get()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|mut conn| keys.reconcile(&mut conn).map_err(Into::into));
+                    match reconciled {
+                        Ok(0) => {}
+                        Ok(corrected) => {
+                            tracing::warn!(corrected, "live keys corrected by the reconcile")
+                        }
+                        Err(error) => tracing::warn!(
+                            error = format!("{error:#}"),
+                            "live keys not reconciled; trying again"
+                        ),
+                    }
                 }
             })?;
     }

@@ -155,9 +155,7 @@ pub fn set_active(
         }
         Ok::<_, Failure>((application, Credential::ids_for_client_application(conn, id)?))
     })?;
-    for credential in credentials {
-        keys.reload(conn, credential)?;
-    }
+    keys.after_commit(conn, &credentials);
     Ok(ClientApplication {
         active,
         ..application

@@ -136,7 +136,7 @@ pub fn create(
         )?;
         Ok(id)
     })?;
-    keys.reload(conn, id)?;
+    keys.after_commit(conn, &[id]);
     Ok(CreatedCredential { id, api_type, key })
 }
 
@@ -324,10 +324,7 @@ pub fn replace_grants(
         }
         Ok(endpoint_ids.len())
     })
-    .and_then(|granted| {
-        keys.reload(conn, id)?;
-        Ok(granted)
-    })
+    .inspect(|_| keys.after_commit(conn, &[id]))
 }
 
 /// Revokes a key; it stops working at once. Revoking a revoked key changes nothing.
@@ -362,6 +359,6 @@ pub fn revoke(
         }
         Ok::<_, Failure>(credential)
     })?;
-    keys.reload(conn, id)?;
+    keys.after_commit(conn, &[id]);
     Ok(credential)
 }

@@ -1,16 +1,20 @@
 //! The live keys, in memory: what the gate checks on every request without touching the
-//! database. Loaded at start and reloaded, one credential at a time, by every use case that
-//! creates, re-grants or revokes a key, before its answer goes out — so a change applies
-//! to the very next request. Each key's activity (requests per endpoint, last use, its
-//! rate-limit window) is counted here and written to the database in batches.
+//! database. Loaded at start; after every commit that changes a credential, the one
+//! post-commit step (`after_commit`) updates that credential alone, and a periodic
+//! `reconcile` brings the whole index back in line with the database, so that a failed
+//! update can never leave a revoked key alive for long. Each key's activity (requests per
+//! endpoint, last use, its rate-limit window) is counted here and written to the database
+//! in batches.
+//!
+//! Sized for many keys: the index is a concurrent map changed one key at a time (no copy
+//! of the others), grants are a bit set, and usage is counted only for endpoints used.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
 use chrono::DateTime;
+use dashmap::DashMap;
 
 use crate::db::Conn;
 use crate::db::client_applications::ClientApplication;
@@ -25,7 +29,7 @@ use super::people::{ApiType, ProductWord};
 pub struct LiveKey {
     pub credential_id: i32,
     pub api_type: ApiType,
-    grants: HashSet<i32>,
+    grants: Grants,
     /// Whether the key's client application is deactivated: its Partner and Harvest keys
     /// stop with it.
     pub suspended: bool,
@@ -36,7 +40,41 @@ pub struct LiveKey {
 
 impl LiveKey {
     pub fn is_granted(&self, endpoint_id: i32) -> bool {
-        self.grants.contains(&endpoint_id)
+        self.grants.contains(endpoint_id)
+    }
+
+    /// Whether the gate would treat `other` exactly as this key.
+    fn same_as(&self, other: &LiveKey) -> bool {
+        self.credential_id == other.credential_id
+            && self.api_type == other.api_type
+            && self.grants == other.grants
+            && self.suspended == other.suspended
+    }
+}
+
+/// Endpoint ids as a bit set: a few words for the whole catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Grants(Box<[u64]>);
+
+impl Grants {
+    fn new(ids: impl IntoIterator<Item = i32>) -> Self {
+        let ids: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|id| usize::try_from(id).ok())
+            .collect();
+        let words = ids.iter().max().map_or(0, |max| max / 64 + 1);
+        let mut bits = vec![0u64; words];
+        for id in ids {
+            bits[id / 64] |= 1 << (id % 64);
+        }
+        Self(bits.into_boxed_slice())
+    }
+
+    fn contains(&self, id: i32) -> bool {
+        usize::try_from(id)
+            .ok()
+            .and_then(|id| self.0.get(id / 64).map(|word| word & (1 << (id % 64)) != 0))
+            .unwrap_or(false)
     }
 }
 
@@ -44,17 +82,17 @@ impl LiveKey {
 #[derive(Debug)]
 pub struct KeyActivity {
     credential_id: i32,
-    /// Unix milliseconds of the last authorized request; 0 when none since the last batch.
-    last_used: AtomicI64,
-    /// Requests per endpoint id; slot 0 counts requests outside the catalogue.
-    requests: Box<[AtomicU64]>,
-    window: Mutex<Window>,
+    state: Mutex<Activity>,
 }
 
-#[derive(Debug)]
-struct Window {
-    started: Option<Instant>,
-    count: u32,
+#[derive(Debug, Default)]
+struct Activity {
+    window_started: Option<Instant>,
+    window_count: u32,
+    /// Unix milliseconds of the last authorized request; 0 when none since the last batch.
+    last_used: i64,
+    /// Requests per endpoint used since the last batch (`None`: outside the catalogue).
+    requests: Vec<(Option<i32>, i64)>,
 }
 
 /// The answer of a rate limit: whether to serve, and what to tell the client.
@@ -68,64 +106,55 @@ pub struct Admission {
 }
 
 impl KeyActivity {
-    fn new(credential_id: i32, slots: usize) -> Self {
+    fn new(credential_id: i32) -> Self {
         Self {
             credential_id,
-            last_used: AtomicI64::new(0),
-            requests: (0..slots).map(|_| AtomicU64::new(0)).collect(),
-            window: Mutex::new(Window {
-                started: None,
-                count: 0,
-            }),
+            state: Mutex::new(Activity::default()),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Activity> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Counts a request against `limit` requests per `period`; windows start at a key's
     /// first request after the previous window ended.
     pub fn admit(&self, limit: u32, period: Duration, now: Instant) -> Admission {
-        let mut window = self.window.lock().unwrap_or_else(|e| e.into_inner());
-        let started = match window.started {
+        let mut state = self.state();
+        let started = match state.window_started {
             Some(started) if now.duration_since(started) < period => started,
             _ => {
-                window.started = Some(now);
-                window.count = 0;
+                state.window_started = Some(now);
+                state.window_count = 0;
                 now
             }
         };
-        window.count = window.count.saturating_add(1);
+        state.window_count = state.window_count.saturating_add(1);
         let left = period.saturating_sub(now.duration_since(started));
         Admission {
-            allowed: window.count <= limit,
+            allowed: state.window_count <= limit,
             limit,
-            remaining: limit.saturating_sub(window.count),
+            remaining: limit.saturating_sub(state.window_count),
             reset_after: left.as_secs_f64().ceil().max(1.0) as u64,
         }
     }
 
     /// Records an authorized request to `endpoint_id` (`None` outside the catalogue).
     pub fn record(&self, endpoint_id: Option<i32>, unix_millis: i64) {
-        let slot = endpoint_id
-            .and_then(|e| usize::try_from(e).ok())
-            .filter(|e| *e < self.requests.len())
-            .unwrap_or(0);
-        self.requests[slot].fetch_add(1, Ordering::Relaxed);
-        self.last_used.fetch_max(unix_millis, Ordering::Relaxed);
+        let mut state = self.state();
+        state.last_used = state.last_used.max(unix_millis);
+        add(&mut state.requests, endpoint_id, 1);
     }
 
     fn drain(&self) -> Option<UsageBatch> {
-        let requests: Vec<(Option<i32>, i64)> = self
-            .requests
-            .iter()
-            .enumerate()
-            .filter_map(|(slot, count)| {
-                let n = count.swap(0, Ordering::Relaxed);
-                (n > 0).then(|| ((slot > 0).then_some(slot as i32), n as i64))
-            })
-            .collect();
-        let last_used = self.last_used.swap(0, Ordering::Relaxed);
+        let mut state = self.state();
+        let mut requests = std::mem::take(&mut state.requests);
+        let last_used = std::mem::take(&mut state.last_used);
+        drop(state);
         if requests.is_empty() && last_used == 0 {
             return None;
         }
+        requests.sort_unstable();
         Some(UsageBatch {
             credential_id: self.credential_id,
             last_used_at: DateTime::from_timestamp_millis(last_used)
@@ -136,71 +165,93 @@ impl KeyActivity {
     }
 
     fn restore(&self, batch: &UsageBatch) {
+        let mut state = self.state();
         for (endpoint, n) in &batch.requests {
-            let slot = endpoint.map_or(0, |e| e as usize);
-            if let Some(count) = self.requests.get(slot) {
-                count.fetch_add(*n as u64, Ordering::Relaxed);
-            }
+            add(&mut state.requests, *endpoint, *n);
         }
         if let Some(at) = batch.last_used_at {
-            self.last_used
-                .fetch_max(at.and_utc().timestamp_millis(), Ordering::Relaxed);
+            state.last_used = state.last_used.max(at.and_utc().timestamp_millis());
         }
+    }
+}
+
+fn add(requests: &mut Vec<(Option<i32>, i64)>, endpoint: Option<i32>, n: i64) {
+    match requests.iter_mut().find(|(e, _)| *e == endpoint) {
+        Some((_, count)) => *count += n,
+        None => requests.push((endpoint, n)),
     }
 }
 
 /// Every live key by the hash of its text.
 pub struct LiveKeys {
-    index: ArcSwap<HashMap<KeyHash, Arc<LiveKey>>>,
-    activity: Mutex<HashMap<i32, Arc<KeyActivity>>>,
-    /// Serialises reloads, so two changes cannot overwrite each other's map.
-    reloading: Mutex<()>,
-    slots: usize,
+    index: DashMap<KeyHash, Arc<LiveKey>>,
+    /// Each credential's activity, kept across updates of its key.
+    activity: DashMap<i32, Arc<KeyActivity>>,
+    /// Serialises updates, so an older read of a credential cannot overwrite a newer one.
+    updating: Mutex<()>,
+    /// For tests of what follows a failed update: every `after_commit` update fails.
+    fail_updates: bool,
 }
 
 impl LiveKeys {
-    /// Loads every live key; `catalogue_len` is the highest endpoint id.
-    pub fn load(conn: &mut Conn, catalogue_len: usize) -> diesel::QueryResult<Self> {
+    /// Loads every live key.
+    pub fn load(conn: &mut Conn, fail_updates: bool) -> diesel::QueryResult<Self> {
         let keys = Self {
-            index: ArcSwap::from_pointee(HashMap::new()),
-            activity: Mutex::new(HashMap::new()),
-            reloading: Mutex::new(()),
-            slots: catalogue_len + 1,
+            index: DashMap::new(),
+            activity: DashMap::new(),
+            updating: Mutex::new(()),
+            fail_updates,
         };
-        let mut grants: HashMap<i32, HashSet<i32>> = HashMap::new();
+        keys.reconcile(conn)?;
+        Ok(keys)
+    }
+
+    /// Makes the whole index agree with the database: adds and changes what differs,
+    /// removes what is no longer live. Returns how many keys it had to correct.
+    pub fn reconcile(&self, conn: &mut Conn) -> diesel::QueryResult<usize> {
+        let _updating = self.updating.lock().unwrap_or_else(|e| e.into_inner());
+        let mut grants: HashMap<i32, Vec<i32>> = HashMap::new();
         for (credential, endpoint) in KeyRecord::all_live_grants(conn)? {
-            grants.entry(credential).or_default().insert(endpoint);
+            grants.entry(credential).or_default().push(endpoint);
         }
         let active: HashMap<i32, bool> = ClientApplication::all(conn)?
             .into_iter()
             .map(|a| (a.id, a.active))
             .collect();
-        let mut index = HashMap::new();
+        let mut live = HashSet::new();
+        let mut corrected = 0;
         for record in KeyRecord::all_live(conn)? {
             let own = grants.remove(&record.id).unwrap_or_default();
-            if let Some((hash, key)) = keys.entry(&record, own, &active) {
-                index.insert(hash, Arc::new(key));
+            let Some((hash, key)) = self.entry(&record, own, &active) else {
+                continue;
+            };
+            live.insert(hash);
+            let current = self.index.get(&hash).map(|k| Arc::clone(k.value()));
+            if !current.is_some_and(|current| current.same_as(&key)) {
+                self.index.insert(hash, Arc::new(key));
+                corrected += 1;
             }
         }
-        keys.index.store(Arc::new(index));
-        Ok(keys)
+        let before = self.index.len();
+        self.index.retain(|hash, _| live.contains(hash));
+        corrected += before - self.index.len();
+        Ok(corrected)
     }
 
     fn entry(
         &self,
         record: &KeyRecord,
-        grants: HashSet<i32>,
+        grants: Vec<i32>,
         active: &HashMap<i32, bool>,
     ) -> Option<(KeyHash, LiveKey)> {
         let hash = KeyHash(record.key_hash.as_slice().try_into().ok()?);
         let api_type = ApiType::parse(&record.api_type)?;
-        let activity = self
-            .activity
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(record.id)
-            .or_insert_with(|| Arc::new(KeyActivity::new(record.id, self.slots)))
-            .clone();
+        let activity = Arc::clone(
+            self.activity
+                .entry(record.id)
+                .or_insert_with(|| Arc::new(KeyActivity::new(record.id)))
+                .value(),
+        );
         let suspended = record
             .client_application_id
             .is_some_and(|app| !active.get(&app).copied().unwrap_or(false));
@@ -209,7 +260,7 @@ impl LiveKeys {
             LiveKey {
                 credential_id: record.id,
                 api_type,
-                grants,
+                grants: Grants::new(grants),
                 suspended,
                 activity,
                 described: serde_json::json!({ "id": record.id, "type": api_type.as_str() })
@@ -220,40 +271,68 @@ impl LiveKeys {
 
     /// The live key with this hash.
     pub fn get(&self, hash: &KeyHash) -> Option<Arc<LiveKey>> {
-        self.index.load().get(hash).cloned()
+        self.index.get(hash).map(|key| Arc::clone(key.value()))
     }
 
     pub fn len(&self) -> usize {
-        self.index.load().len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.index.is_empty()
     }
 
-    /// Makes the index agree with the database about one credential.
-    pub fn reload(&self, conn: &mut Conn, credential_id: i32) -> diesel::QueryResult<()> {
-        let _guard = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+    /// The step after every commit that changed credentials: the gate learns of the change
+    /// before the answer goes out. It never fails the change, which is already saved: a
+    /// failure is logged, and the next `reconcile` corrects the index.
+    pub fn after_commit(&self, conn: &mut Conn, credential_ids: &[i32]) {
+        for &id in credential_ids {
+            let updated = if self.fail_updates {
+                Err(anyhow::anyhow!(
+                    "updates are set to fail (a test of the reconcile)"
+                ))
+            } else {
+                self.update(conn, id).map_err(anyhow::Error::from)
+            };
+            if let Err(error) = updated {
+                tracing::warn!(
+                    credential_id = id,
+                    error = format!("{error:#}"),
+                    "live keys not updated after a commit; the next reconcile will"
+                );
+            }
+        }
+    }
+
+    /// Makes the index agree with the database about one credential, without touching
+    /// the others.
+    fn update(&self, conn: &mut Conn, credential_id: i32) -> diesel::QueryResult<()> {
+        let _updating = self.updating.lock().unwrap_or_else(|e| e.into_inner());
         let Some(record) = KeyRecord::find(conn, credential_id)? else {
             return Ok(());
         };
-        let mut index = HashMap::clone(&self.index.load());
-        index.retain(|_, key| key.credential_id != credential_id);
-        if record.revoked_at.is_none() {
-            let grants = Credential::granted_endpoint_ids(conn, credential_id)?
-                .into_iter()
-                .collect();
-            let active = match record.client_application_id {
-                Some(app) => ClientApplication::find(conn, app)?
-                    .map(|a| HashMap::from([(a.id, a.active)]))
-                    .unwrap_or_default(),
-                None => HashMap::new(),
-            };
-            if let Some((hash, key)) = self.entry(&record, grants, &active) {
-                index.insert(hash, Arc::new(key));
+        let Ok(hash) = record.key_hash.as_slice().try_into().map(KeyHash) else {
+            return Ok(());
+        };
+        if record.revoked_at.is_some() {
+            self.index.remove(&hash);
+            return Ok(());
+        }
+        let grants = Credential::granted_endpoint_ids(conn, credential_id)?;
+        let active = match record.client_application_id {
+            Some(app) => ClientApplication::find(conn, app)?
+                .map(|a| HashMap::from([(a.id, a.active)]))
+                .unwrap_or_default(),
+            None => HashMap::new(),
+        };
+        match self.entry(&record, grants, &active) {
+            Some((hash, key)) => {
+                self.index.insert(hash, Arc::new(key));
+            }
+            None => {
+                self.index.remove(&hash);
             }
         }
-        self.index.store(Arc::new(index));
         Ok(())
     }
 
@@ -261,20 +340,17 @@ impl LiveKeys {
     pub fn drain_usage(&self) -> Vec<UsageBatch> {
         let all: Vec<Arc<KeyActivity>> = self
             .activity
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
+            .iter()
+            .map(|a| Arc::clone(a.value()))
             .collect();
         all.iter().filter_map(|a| a.drain()).collect()
     }
 
     /// Puts back counts that could not be written, for the next batch.
     pub fn restore_usage(&self, batches: &[UsageBatch]) {
-        let activity = self.activity.lock().unwrap_or_else(|e| e.into_inner());
         for batch in batches {
-            if let Some(a) = activity.get(&batch.credential_id) {
-                a.restore(batch);
+            if let Some(activity) = self.activity.get(&batch.credential_id) {
+                activity.restore(batch);
             }
         }
     }
@@ -286,7 +362,7 @@ mod tests {
 
     #[test]
     fn a_window_admits_its_limit_then_refuses_until_it_ends() {
-        let activity = KeyActivity::new(1, 4);
+        let activity = KeyActivity::new(1);
         let start = Instant::now();
         let period = Duration::from_secs(10);
         for n in 0..3 {
@@ -306,14 +382,14 @@ mod tests {
 
     #[test]
     fn usage_is_drained_once_and_restored_on_failure() {
-        let activity = KeyActivity::new(7, 4);
+        let activity = KeyActivity::new(7);
         activity.record(Some(2), 1_000);
         activity.record(Some(2), 3_000);
         activity.record(None, 2_000);
         activity.record(Some(99), 2_500);
         let batch = activity.drain().expect("counts");
         assert_eq!(batch.credential_id, 7);
-        assert_eq!(batch.requests, vec![(None, 2), (Some(2), 2)]);
+        assert_eq!(batch.requests, vec![(None, 1), (Some(2), 2), (Some(99), 1)]);
         assert_eq!(
             batch.last_used_at.map(|t| t.and_utc().timestamp_millis()),
             Some(3_000)
@@ -321,5 +397,22 @@ mod tests {
         assert!(activity.drain().is_none());
         activity.restore(&batch);
         assert_eq!(activity.drain(), Some(batch));
+    }
+
+    #[test]
+    fn grants_are_a_bit_set_of_endpoint_ids() {
+        let grants = Grants::new([1, 63, 64, 133]);
+        for id in [1, 63, 64, 133] {
+            assert!(grants.contains(id), "{id}");
+        }
+        for id in [0, 2, 62, 65, 132, 134, 10_000, -1] {
+            assert!(!grants.contains(id), "{id}");
+        }
+        assert!(!Grants::new([]).contains(1));
+        assert_eq!(
+            std::mem::size_of_val(&*grants.0),
+            24,
+            "three words for 133 ids"
+        );
     }
 }

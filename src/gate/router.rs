@@ -58,15 +58,6 @@ impl EndpointRouter {
         let index = *self.by_method.get(method)?.at(path).ok()?.value;
         Some((self.endpoints.get(index)?, self.described.get(index)?))
     }
-
-    /// The highest endpoint id.
-    pub fn max_id(&self) -> usize {
-        self.endpoints
-            .iter()
-            .map(|e| usize::try_from(e.id).unwrap_or(0))
-            .max()
-            .unwrap_or(0)
-    }
 }
 
 fn trim_trailing_slash(path: &str) -> &str {
@@ -134,7 +125,6 @@ mod tests {
         assert_eq!(id(&Method::GET, "/v1/custom_fields"), Some(5));
         assert_eq!(id(&Method::POST, "/v1/custom_fields"), Some(6));
         assert_eq!(id(&Method::POST, "/v1/custom_fields/job"), None);
-        assert_eq!(router.max_id(), 6);
         let (_, described) = router.find(&Method::GET, "/v1/users/7").expect("a match");
         let described: serde_json::Value = serde_json::from_str(described).expect("JSON");
         assert_eq!(described["path"], "/v1/users/{id}");

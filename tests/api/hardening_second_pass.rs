@@ -284,3 +284,58 @@ async fn bursts_of_parallel_sign_ins_are_answered_quickly_and_memory_stays_bound
         "a burst beyond the queue is turned away"
     );
 }
+
+#[tokio::test]
+async fn a_failed_update_after_a_commit_loses_nothing_and_the_reconcile_corrects_the_gate() {
+    let app = TestApp::spawn_with(&[
+        "--test-fail-live-index-updates",
+        "--reconcile-interval",
+        "1s",
+    ])
+    .await;
+    let admin = app.admin().await;
+    // The key is saved and shown once, although the gate's index could not be updated.
+    let (key, id) = admin.new_key("job_board", "Careers site").await;
+    assert!(key.starts_with("dcj_"));
+    let apply = |key: String| {
+        let address = app.address.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("http://{address}/boards-api/v1/boards/acme/jobs/1"))
+                .basic_auth(key, Some(""))
+                .send()
+                .await
+                .expect("the gate answers")
+                .status()
+        }
+    };
+    let waited = std::time::Instant::now();
+    while apply(key.clone()).await != StatusCode::OK {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(5),
+            "the reconcile adds the key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!(
+        "a key the post-commit update missed worked after {:?}",
+        waited.elapsed()
+    );
+    // A revocation whose update fails still takes effect within the interval.
+    let page = admin.revoke(id).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let waited = std::time::Instant::now();
+    while apply(key.clone()).await != StatusCode::UNAUTHORIZED {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(5),
+            "the reconcile removes the key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!(
+        "a revoked key the post-commit update missed stopped after {:?}",
+        waited.elapsed()
+    );
+    assert!(app.logs().contains("live keys not updated after a commit"));
+    assert!(app.logs().contains("live keys corrected by the reconcile"));
+}
