@@ -23,6 +23,7 @@ use crate::gate::upstream::{Connection, Upstream};
 use crate::gate::{self, Gate, GateSettings, Mount, router::EndpointRouter};
 use crate::security_headers;
 use crate::web::context::AppState;
+use crate::web::csrf::VisitorTokens;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
 use crate::web::login::{SessionPolicy, SignInThrottle};
@@ -54,6 +55,20 @@ fn upstreams(args: &ServeArgs) -> anyhow::Result<[Option<Upstream>; 3]> {
     Ok(upstreams)
 }
 
+/// Deletes expired sessions, on the flusher's timer (not only when a new one is saved).
+fn sweep_sessions(pool: &db::Pool) {
+    let swept = pool
+        .get()
+        .map_err(anyhow::Error::from)
+        .and_then(|mut conn| db::sessions::sweep(&mut conn, db::now()).map_err(Into::into));
+    if let Err(error) = swept {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "expired sessions not swept yet"
+        );
+    }
+}
+
 const USAGE_FLUSH_INTERVAL: StdDuration = StdDuration::from_secs(5);
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -79,6 +94,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rand::rng().fill(&mut bytes[..]);
         bytes
     })?;
+    let secure_cookie = args
+        .public_url
+        .as_deref()
+        .is_some_and(|url| url.starts_with("https://"));
+    let visitor_tokens = web::Data::new(VisitorTokens::new(&cookie_key, secure_cookie));
     let cookie_key =
         Key::try_from(cookie_key.as_slice()).context("the stored session key is too short")?;
     let router = EndpointRouter::new(Endpoint::all(&mut conn)?)?;
@@ -112,6 +132,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 loop {
                     std::thread::sleep(USAGE_FLUSH_INTERVAL);
                     gate::flush_usage(&pool, &keys, &requests);
+                    sweep_sessions(&pool);
                 }
             })?;
     }
@@ -154,10 +175,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let policy = web::Data::new(SessionPolicy {
         lifetime: args.session_lifetime,
     });
-    let secure_cookie = args
-        .public_url
-        .as_deref()
-        .is_some_and(|url| url.starts_with("https://"));
     let idle = Duration::try_from(args.session_idle).context("--session-idle is too long")?;
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
@@ -178,6 +195,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(proxies.clone())
             .app_data(throttle.clone())
             .app_data(checks.clone())
+            .app_data(visitor_tokens.clone())
             .app_data(policy.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {

@@ -15,6 +15,11 @@ pub fn load(conn: &mut Conn, id: &[u8], now: NaiveDateTime) -> QueryResult<Optio
         .optional()
 }
 
+/// Deletes expired sessions; how many.
+pub fn sweep(conn: &mut Conn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}
+
 /// Writes the state (and whose session it is); on a new session also sweeps away expired
 /// ones.
 pub fn save(

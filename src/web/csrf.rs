@@ -1,15 +1,21 @@
 //! Cross-site request forgery protection, in one place for every state-changing request.
 //!
-//! Each session holds a random token. Pages carry it in `<meta name="csrf-token">` and in a
-//! hidden `csrf_token` field of every form; htmx sends it as `X-CSRF-Token`. A POST (or any
-//! unsafe method) without the session's token is refused with 403 before a handler runs.
+//! A signed-in session holds a random token. Pages carry it in `<meta name="csrf-token">`
+//! and in a hidden `csrf_token` field of every form; htmx sends it as `X-CSRF-Token`.
+//! Anonymous visitors (the sign-in form) get no server-side session at all: their token is
+//! a signed double submit, an HMAC of a random value kept in a cookie of their own, so
+//! visiting `/login` writes nothing. A POST (or any unsafe method) without a matching
+//! token is refused with 403 before a handler runs.
 
 use actix_session::{Session, SessionExt};
 use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_TYPE, HeaderName};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::distr::{Alphanumeric, SampleString};
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
@@ -20,6 +26,10 @@ use super::error::AppError;
 use super::forms::body_error;
 
 const SESSION_KEY: &str = "csrf_token";
+/// The anonymous visitor's random value; its HMAC is the form's token. Behind https the
+/// `__Host-` prefix keeps a sibling subdomain from planting one.
+const VISITOR_COOKIE: &str = "devcenter_visitor";
+const SECURE_VISITOR_COOKIE: &str = "__Host-devcenter_visitor";
 const HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
 
 /// The session's token, made on first use.
@@ -38,6 +48,68 @@ pub fn renew(session: &Session) -> String {
     token
 }
 
+/// The key that signs anonymous visitors' tokens (derived from the server's session key).
+pub struct VisitorTokens {
+    key: Vec<u8>,
+    secure: bool,
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+impl VisitorTokens {
+    pub fn new(server_secret: &[u8], secure: bool) -> Self {
+        use hmac::Mac;
+        // A key of its own, so that the session key is never used for two things.
+        let mut derive = <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(server_secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        derive.update(b"devcenter anonymous csrf v1");
+        Self {
+            key: derive.finalize().into_bytes().to_vec(),
+            secure,
+        }
+    }
+
+    fn cookie_name(&self) -> &'static str {
+        if self.secure {
+            SECURE_VISITOR_COOKIE
+        } else {
+            VISITOR_COOKIE
+        }
+    }
+
+    fn sign(&self, value: &str) -> String {
+        use hmac::Mac;
+        let mut mac = <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(value.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// The token for an anonymous visitor's form, and the cookie to set when the visitor
+    /// has none yet.
+    pub fn for_visitor(&self, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+        if let Some(value) = req.cookie(self.cookie_name()).map(|c| c.value().to_owned())
+            && value.len() == 43
+            && value.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return (self.sign(&value), None);
+        }
+        let value = Alphanumeric.sample_string(&mut UnwrapErr(SysRng), 43);
+        let cookie = Cookie::build(self.cookie_name(), value.clone())
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .finish();
+        (self.sign(&value), Some(cookie))
+    }
+
+    /// The token an anonymous visitor's form must carry, from their cookie.
+    fn expected(&self, req: &ServiceRequest) -> Option<String> {
+        req.cookie(self.cookie_name()).map(|c| self.sign(c.value()))
+    }
+}
+
 #[derive(Deserialize)]
 struct TokenField {
     csrf_token: Option<String>,
@@ -51,7 +123,15 @@ pub async fn protect(
     if req.method().is_safe() {
         return next.call(req).await;
     }
-    let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
+    let expected = req
+        .get_session()
+        .get::<String>(SESSION_KEY)
+        .ok()
+        .flatten()
+        .or_else(|| {
+            req.app_data::<web::Data<VisitorTokens>>()
+                .and_then(|tokens| tokens.expected(&req))
+        });
     let presented = match req.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
         Some(header) => Some(header.to_owned()),
         None if is_form(&req) => {

@@ -14,7 +14,7 @@ use crate::domain::throttle::{Failures, Limit};
 use crate::domain::users;
 
 use super::context::{AppState, Chrome, render_layout};
-use super::csrf;
+use super::csrf::{self, VisitorTokens};
 use super::error::AppError;
 use super::forms::HtmlForm;
 use super::password_checks::PasswordChecks;
@@ -108,6 +108,7 @@ pub struct NextQuery {
 }
 
 pub async fn form(
+    req: HttpRequest,
     session: Session,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -115,7 +116,7 @@ pub async fn form(
     if session.get::<i32>(USER_ID).ok().flatten().is_some() {
         return Ok(see_other(&safe_next(&next)));
     }
-    render(&session, StatusCode::OK, "", &next, None)
+    render(&req, StatusCode::OK, "", &next, None)
 }
 
 #[derive(Deserialize)]
@@ -139,7 +140,7 @@ pub async fn submit(
     let address = crate::client_address::of(&req);
     let account: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let refuse = |status: StatusCode, message: &str, retry_after: u64| {
-        let mut page = render(&session, status, &form.email, &form.next, Some(message))?;
+        let mut page = render(&req, status, &form.email, &form.next, Some(message))?;
         page.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
         Ok::<_, AppError>(page)
@@ -178,7 +179,7 @@ pub async fn submit(
                 .await?;
         }
         return render(
-            &session,
+            &req,
             StatusCode::UNPROCESSABLE_ENTITY,
             &form.email,
             &form.next,
@@ -202,14 +203,19 @@ pub async fn logout(session: Session) -> HttpResponse {
     see_other("/login")
 }
 
+/// The sign-in form, for an anonymous visitor: its token is the visitor's own (no
+/// server-side session is written until sign-in succeeds).
 fn render(
-    session: &Session,
+    req: &HttpRequest,
     status: StatusCode,
     email: &str,
     next: &str,
     error: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
-    let csrf_token = csrf::token(session);
+    let tokens = req
+        .app_data::<web::Data<VisitorTokens>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no visitor tokens")))?;
+    let (csrf_token, new_cookie) = tokens.for_visitor(req);
     let body = LoginForm {
         csrf_token: &csrf_token,
         email,
@@ -227,7 +233,12 @@ fn render(
         show_audit_log: false,
         flash: None,
     };
-    render_layout(status, &chrome, &body)
+    let mut page = render_layout(status, &chrome, &body)?;
+    if let Some(cookie) = new_cookie {
+        page.add_cookie(&cookie)
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    Ok(page)
 }
 
 pub fn see_other(location: &str) -> HttpResponse {

@@ -749,31 +749,54 @@ mod sign_in {
         );
     }
 
-    fn session_cookie(headers: &reqwest::header::HeaderMap) -> String {
+    fn cookie(headers: &reqwest::header::HeaderMap, name: &str) -> String {
         headers
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("devcenter_session="))
-            .expect("a session cookie")
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("a {name} cookie"))
             .to_owned()
+    }
+
+    /// The cookies a visitor gets: at the sign-in form (its own, anonymous) and at sign-in
+    /// (the session's).
+    async fn cookies(app: &TestApp, visitor_cookie: &str) -> (String, String) {
+        let visitor = app.visitor();
+        let form = visitor.get("/login").await;
+        let signed_in = visitor
+            .post(
+                "/login",
+                &[
+                    ("email", &app.admin_email),
+                    ("password", &app.admin_password),
+                ],
+            )
+            .await;
+        (
+            cookie(&form.headers, visitor_cookie),
+            cookie(&signed_in.headers, "devcenter_session"),
+        )
     }
 
     #[tokio::test]
     async fn the_session_cookie_is_http_only_same_site_and_secure_behind_https() {
         let plain = TestApp::spawn().await;
-        let cookie = session_cookie(&plain.visitor().get("/login").await.headers);
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
-            "{cookie}"
-        );
-        assert!(!cookie.contains("Secure"), "{cookie}");
+        for cookie in <[String; 2]>::from(cookies(&plain, "devcenter_visitor").await) {
+            assert!(
+                cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+                "{cookie}"
+            );
+            assert!(!cookie.contains("Secure"), "{cookie}");
+        }
 
         let https = TestApp::spawn_with(&["--public-url", "https://devcenter.example.com"]).await;
-        let cookie = session_cookie(&https.visitor().get("/login").await.headers);
-        assert!(
-            cookie.contains("Secure") && cookie.contains("HttpOnly"),
-            "{cookie}"
-        );
+        // Behind https the visitor's cookie is `__Host-`: no sibling subdomain can plant it.
+        for cookie in <[String; 2]>::from(cookies(&https, "__Host-devcenter_visitor").await) {
+            assert!(
+                cookie.contains("Secure") && cookie.contains("HttpOnly"),
+                "{cookie}"
+            );
+        }
     }
 }

@@ -339,3 +339,66 @@ async fn a_failed_update_after_a_commit_loses_nothing_and_the_reconcile_corrects
     assert!(app.logs().contains("live keys not updated after a commit"));
     assert!(app.logs().contains("live keys corrected by the reconcile"));
 }
+
+#[tokio::test]
+async fn anonymous_visits_write_no_sessions_and_the_sign_in_form_stays_protected() {
+    let app = TestApp::spawn().await;
+    for _ in 0..300 {
+        let page = app.visitor().get("/login").await;
+        assert_eq!(page.status, StatusCode::OK);
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions"),
+        0,
+        "300 visits, no session rows"
+    );
+    // A failed sign-in writes none either.
+    let visitor = app.visitor();
+    let failed = visitor
+        .post(
+            "/login",
+            &[("email", "nobody@example.com"), ("password", "wrong wrong")],
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT count(*) FROM sessions"), 0);
+
+    // The form's token belongs to its visitor: missing, forged or another visitor's is 403.
+    let (email, password) = (app.admin_email.clone(), app.admin_password.clone());
+    let someone_else = app.visitor().csrf_token().await;
+    let victim = app.visitor();
+    victim.get("/login").await;
+    for token in ["", "forged", &someone_else] {
+        let page = victim
+            .post_raw(
+                "/login",
+                &[
+                    ("email", &email),
+                    ("password", &password),
+                    ("csrf_token", token),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "token {token:?}");
+    }
+    assert_eq!(app.count("SELECT count(*) FROM sessions"), 0);
+    // With its own token the visitor signs in, and only then is a session stored.
+    victim.sign_in(&email, &password).await;
+    assert_eq!(app.count("SELECT count(*) FROM sessions"), 1);
+    assert_eq!(victim.get("/configure").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn expired_sessions_are_swept_on_a_timer() {
+    let app = TestApp::spawn_with(&["--session-idle", "1s"]).await;
+    app.admin().await;
+    assert_eq!(app.count("SELECT count(*) FROM sessions"), 1);
+    let waited = std::time::Instant::now();
+    while app.count("SELECT count(*) FROM sessions") > 0 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(12),
+            "swept within the flusher's 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
