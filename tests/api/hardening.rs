@@ -367,6 +367,41 @@ mod forms {
     }
 
     #[test]
+    fn any_search_or_filter_gets_a_clear_answer() {
+        let (rt, _app, admin) = server_with_admin();
+        let (_, key) = rt.block_on(admin.new_key("harvest", "Something to filter"));
+        // Long and odd strings, up to what one URL can carry.
+        let text = || {
+            prop_oneof![
+                ".{0,40}",
+                "\\PC{0,300}",
+                "[\\x00-\\x1f\\x7f]{1,8}",
+                "[%_\\\\*?\\[\\]]{1,64}",
+                Just("x".repeat(30_000)),
+                Just("%_\\".repeat(1_000)),
+                Just("é".repeat(2_500)),
+                Just("4xx".to_owned()),
+            ]
+        };
+        check((text(), text()), |(search, page)| {
+            let users = rt.block_on(admin.get(&format!(
+                "/configure/users?{}",
+                serde_html_form::to_string([("q", &search), ("page", &page)]).unwrap_or_default()
+            )));
+            no_server_error(users.status)?;
+            let requests = rt.block_on(
+                admin.get(&format!(
+                    "{LIST}/{key}/requests?{}",
+                    serde_html_form::to_string([("status", &search), ("page", &page)])
+                        .unwrap_or_default()
+                )),
+            );
+            no_server_error(requests.status)?;
+            Ok(())
+        });
+    }
+
+    #[test]
     fn any_bytes_as_a_form_body_get_a_clear_answer() {
         let (rt, app, admin) = server_with_admin();
         let token = rt.block_on(admin.csrf_token());
