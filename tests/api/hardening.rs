@@ -389,13 +389,11 @@ mod forms {
                 serde_html_form::to_string([("q", &search), ("page", &page)]).unwrap_or_default()
             )));
             no_server_error(users.status)?;
-            let requests = rt.block_on(
-                admin.get(&format!(
+            let requests = rt.block_on(admin.get(&format!(
                     "{LIST}/{key}/requests?{}",
                     serde_html_form::to_string([("status", &search), ("page", &page)])
                         .unwrap_or_default()
-                )),
-            );
+                )));
             no_server_error(requests.status)?;
             Ok(())
         });
