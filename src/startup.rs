@@ -214,9 +214,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Logger::new("%a \"%r\" %s %b %Dms"),
             ))
             .route("/healthz", web::get().to(pages::healthz))
-            .service(web::scope("/harvest").default_service(web::to(gate::harvest)))
-            .service(web::scope("/boards-api").default_service(web::to(gate::job_board)))
-            .service(web::scope("/partner").default_service(web::to(gate::partner)))
+            .service(gate::scope(Mount::Harvest))
+            .service(gate::scope(Mount::JobBoard))
+            .service(gate::scope(Mount::Partner))
             .route("/static/{name}", web::get().to(static_files::serve))
             .service(
                 web::scope("")

@@ -169,28 +169,13 @@ struct Entered {
     admission: Option<Admission>,
 }
 
-pub async fn harvest(
-    req: HttpRequest,
-    payload: web::Payload,
-    gate: web::Data<Gate>,
-) -> HttpResponse {
-    gate.handle(Mount::Harvest, req, payload).await
-}
-
-pub async fn job_board(
-    req: HttpRequest,
-    payload: web::Payload,
-    gate: web::Data<Gate>,
-) -> HttpResponse {
-    gate.handle(Mount::JobBoard, req, payload).await
-}
-
-pub async fn partner(
-    req: HttpRequest,
-    payload: web::Payload,
-    gate: web::Data<Gate>,
-) -> HttpResponse {
-    gate.handle(Mount::Partner, req, payload).await
+/// The mount's scope: every method and path below its prefix goes to the gate.
+pub fn scope(mount: Mount) -> actix_web::Scope {
+    web::scope(mount.prefix()).default_service(web::to(
+        move |req: HttpRequest, payload: web::Payload, gate: web::Data<Gate>| async move {
+            gate.handle(mount, req, payload).await
+        },
+    ))
 }
 
 impl Gate {
