@@ -1,13 +1,14 @@
 //! Forwarding an authorized request to its mount's upstream API, over http or https.
 //!
-//! What the upstream receives is exactly the path and query the gate authorized: the URL
-//! is built from them, and a URL the HTTP client would read differently is refused. The
-//! request body streams through, cut off when it stalls. The answer streams back with the
+//! What the upstream receives is exactly the path and query the gate authorized: the
+//! request line is built from them and sent by hyper's client as it is (no URL parser
+//! rewrites it on the way). The request body streams through, cut off when it stalls. The answer streams back with the
 //! upstream's own links pointed at the gate, and without the headers that are this
 //! server's to set (cookies, security policies, hop-by-hop).
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
@@ -15,8 +16,20 @@ use actix_web::http::header::{self, HeaderMap, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
 use anyhow::{Context, bail};
 use futures_util::StreamExt;
-use reqwest::Url;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyDataStream, BodyExt, Empty, StreamBody};
+use hyper::body::Frame;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use thread_local::ThreadLocal;
+use url::Url;
+
+type OutgoingBody = UnsyncBoxBody<web::Bytes, std::io::Error>;
+type UpstreamClient = Client<HttpsConnector<HttpConnector>, OutgoingBody>;
 
 use super::answer;
 use crate::security_headers::GATE_CONTENT_SECURITY_POLICY;
@@ -29,11 +42,11 @@ pub struct Upstream {
     base: Url,
     /// The base URL's path without its trailing slash (`""` for the root).
     base_path: String,
-    extra_roots: Vec<reqwest::Certificate>,
+    tls: Arc<rustls::ClientConfig>,
     answer_timeout: Duration,
     /// One client per worker thread: each worker's connections are driven by its own
     /// runtime, so no request waits for another, busier worker to poll its connection.
-    clients: ThreadLocal<reqwest::Client>,
+    clients: ThreadLocal<UpstreamClient>,
     body_idle: Duration,
 }
 
@@ -41,7 +54,7 @@ pub struct Upstream {
 /// how long an upstream may take to answer.
 #[derive(Clone)]
 pub struct Connection {
-    pub extra_roots: Vec<reqwest::Certificate>,
+    pub extra_roots: Vec<CertificateDer<'static>>,
     pub body_idle: Duration,
     pub answer_timeout: Duration,
 }
@@ -57,9 +70,11 @@ impl Connection {
             Some(path) => {
                 let pem = std::fs::read(path)
                     .with_context(|| format!("cannot read --upstream-ca {}", path.display()))?;
-                let roots = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
-                    format!("--upstream-ca {} is not PEM certificates", path.display())
-                })?;
+                let roots = CertificateDer::pem_slice_iter(&pem)
+                    .collect::<Result<Vec<_>, _>>()
+                    .with_context(|| {
+                        format!("--upstream-ca {} is not PEM certificates", path.display())
+                    })?;
                 if roots.is_empty() {
                     bail!("--upstream-ca {} holds no certificate", path.display());
                 }
@@ -96,32 +111,42 @@ impl Upstream {
         if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
             bail!("{flag} must not carry a query, a fragment or credentials: {base:?}");
         }
-        let upstream = Self {
+        // The platform's roots and the private CA's, verified by rustls on ring.
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            connection.extra_roots.iter().cloned(),
+            provider.clone(),
+        )
+        .context("cannot load the platform's trusted certificates")?;
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .context("cannot set up TLS for the upstreams")?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        Ok(Self {
             base_path: url.path().trim_end_matches('/').to_owned(),
             base: url,
-            extra_roots: connection.extra_roots.clone(),
+            tls: Arc::new(tls),
             answer_timeout: connection.answer_timeout,
             clients: ThreadLocal::new(),
             body_idle: connection.body_idle,
-        };
-        // Made once here so that a TLS set-up that cannot work stops the start.
-        upstream.client()?;
-        Ok(upstream)
+        })
     }
 
     /// This thread's HTTP client for the upstream.
-    fn client(&self) -> anyhow::Result<&reqwest::Client> {
-        self.clients.get_or_try(|| {
-            // Idempotent: the gate's TLS uses ring, whichever upstream asks first.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .connect_timeout(Duration::from_secs(10))
-                .read_timeout(self.answer_timeout)
-                .tls_certs_merge(self.extra_roots.iter().cloned())
-                .build()
-                .context("cannot set up the upstream HTTP client")
+    fn client(&self) -> &UpstreamClient {
+        self.clients.get_or(|| {
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            http.set_nodelay(true);
+            http.set_connect_timeout(Some(Duration::from_secs(10)));
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(rustls::ClientConfig::clone(&self.tls))
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http);
+            Client::builder(TokioExecutor::new()).build(connector)
         })
     }
 
@@ -131,25 +156,14 @@ impl Upstream {
         payload: web::Payload,
         authorized: Authorized<'_>,
     ) -> HttpResponse {
-        let Some((url, method)) = self.request_line(req, &authorized) else {
+        let Some((uri, method)) = self.request_line(req, &authorized) else {
             return answer(
                 StatusCode::BAD_REQUEST,
                 "The path or query is not in canonical form.",
                 None,
             );
         };
-        let client = match self.client() {
-            Ok(client) => client,
-            Err(error) => {
-                tracing::warn!(upstream = %self.base, error = format!("{error:#}"), "upstream unreachable");
-                return answer(
-                    StatusCode::BAD_GATEWAY,
-                    "The upstream API could not be reached.",
-                    None,
-                );
-            }
-        };
-        let mut outgoing = client.request(method, url);
+        let mut outgoing = http::Request::builder().method(method).uri(uri);
         let hop_by_hop = listed_in_connection(req.headers());
         for name in &FORWARDED_REQUEST_HEADERS {
             if hop_by_hop.iter().any(|listed| listed == name.as_str()) {
@@ -163,14 +177,24 @@ impl Upstream {
             outgoing = outgoing.header(CREDENTIAL_HEADER, id);
         }
         let fault = Rc::new(Cell::new(None));
-        if has_body(req.headers()) {
-            outgoing = outgoing.body(stream_body(payload, self.body_idle, fault.clone()));
-        }
-        let sent = actix_web::rt::time::timeout(self.answer_timeout, outgoing.send()).await;
+        let body = if has_body(req.headers()) {
+            stream_body(payload, self.body_idle, fault.clone())
+        } else {
+            Empty::new().map_err(|never| match never {}).boxed_unsync()
+        };
+        let Ok(outgoing) = outgoing.body(body) else {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                "The request's headers cannot be forwarded.",
+                None,
+            );
+        };
+        let sent =
+            actix_web::rt::time::timeout(self.answer_timeout, self.client().request(outgoing))
+                .await;
         match sent {
             Ok(Ok(upstream)) => self.answer_with(upstream, authorized.gate_base),
             Err(_) => self.too_late(),
-            Ok(Err(error)) if error.is_timeout() && fault.get().is_none() => self.too_late(),
             Ok(Err(error)) => match fault.get() {
                 Some(BodyFault::Stalled) => answer(
                     StatusCode::REQUEST_TIMEOUT,
@@ -185,7 +209,7 @@ impl Upstream {
                 None => {
                     tracing::warn!(
                         upstream = %self.base,
-                        error = %causes(&error.without_url()),
+                        error = %causes(&error),
                         "upstream unreachable"
                     );
                     answer(
@@ -212,25 +236,31 @@ impl Upstream {
         &self,
         req: &HttpRequest,
         authorized: &Authorized<'_>,
-    ) -> Option<(Url, reqwest::Method)> {
-        let mut path = String::with_capacity(self.base_path.len() + authorized.path.len());
-        path.push_str(&self.base_path);
-        path.push_str(authorized.path);
-        let mut url = self.base.clone();
-        url.set_path(&path);
-        url.set_query(authorized.query);
-        // The authorized path and query are canonical, so this never differs; if it ever
-        // did, the upstream would receive something not authorized: refuse instead.
-        if url.path() != path || url.query() != authorized.query {
+    ) -> Option<(http::Uri, http::Method)> {
+        let origin = &self.base[..url::Position::BeforePath];
+        let mut target =
+            String::with_capacity(origin.len() + self.base_path.len() + authorized.path.len() + 64);
+        target.push_str(origin);
+        let line_starts = target.len();
+        target.push_str(&self.base_path);
+        target.push_str(authorized.path);
+        if let Some(query) = authorized.query {
+            target.push('?');
+            target.push_str(query);
+        }
+        let uri = http::Uri::try_from(target.as_str()).ok()?;
+        // hyper sends the URI's path and query as they are; check they are the authorized
+        // ones, byte for byte, before anything leaves.
+        if uri.path_and_query().map(|p| p.as_str()) != Some(&target[line_starts..]) {
             return None;
         }
-        let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).ok()?;
-        Some((url, method))
+        let method = http::Method::from_bytes(req.method().as_str().as_bytes()).ok()?;
+        Some((uri, method))
     }
 
     fn answer_with(
         &self,
-        upstream: reqwest::Response,
+        upstream: http::Response<hyper::body::Incoming>,
         gate_base: &dyn Fn() -> String,
     ) -> HttpResponse {
         let status =
@@ -238,7 +268,7 @@ impl Upstream {
         let mut response = HttpResponse::build(status);
         let listed_in_connection: Vec<String> = upstream
             .headers()
-            .get_all(reqwest::header::CONNECTION)
+            .get_all(http::header::CONNECTION)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
@@ -271,7 +301,7 @@ impl Upstream {
             }
             response.append_header((name, value.as_bytes()));
         }
-        response.streaming(upstream.bytes_stream())
+        response.streaming(BodyDataStream::new(upstream.into_body()))
     }
 
     /// Each `<URL>` of a `Link` header that points at the upstream, pointed at the gate.
@@ -389,7 +419,7 @@ fn stream_body(
     mut payload: web::Payload,
     idle: Duration,
     fault: Rc<Cell<Option<BodyFault>>>,
-) -> reqwest::Body {
+) -> OutgoingBody {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(2);
     actix_web::rt::spawn(async move {
         loop {
@@ -411,10 +441,13 @@ fn stream_body(
             return;
         }
     });
-    reqwest::Body::wrap_stream(futures_util::stream::unfold(
-        receiver,
-        |mut receiver| async { receiver.recv().await.map(|chunk| (chunk, receiver)) },
-    ))
+    let chunks = futures_util::stream::unfold(receiver, |mut receiver| async {
+        receiver
+            .recv()
+            .await
+            .map(|chunk| (chunk.map(Frame::data), receiver))
+    });
+    StreamBody::new(chunks).boxed_unsync()
 }
 
 /// An error and its causes, as one log line (`tls handshake: invalid peer certificate…`).

@@ -304,8 +304,7 @@ impl TestApp {
     }
 }
 
-/// The TLS provider of the tests' HTTP clients: ring, as the server's (reqwest is built
-/// without a default one, so that no second crypto library is compiled in).
+/// The TLS provider for what the tests serve over https: ring, as the server's.
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
