@@ -78,23 +78,9 @@ http {
 EOF
 nginx -p "$work" -e "$work/error.log" -c "$work/nginx.conf"
 
-RUST_LOG=warn ./target/release/devcenter serve --bind 127.0.0.1:0 --database "$work/bench.db" \
-    --rate-limit off --failed-auth-limit off --harvest-upstream "http://127.0.0.1:$up_port" \
-    >"$work/stdout" 2>"$work/stderr" &
-server_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done
-base=$(sed -n 's/^devcenter listening on //p' "$work/stdout")
-password=$(sed -n 's/^ *password: //p' "$work/stdout")
-[ -n "$base" ] || { cat "$work/stderr" >&2; exit 1; }
-
-jar="$work/cookies"
-token() { sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p' | head -1; }
-curl -sf -c "$jar" -b "$jar" "$base/login" -o "$work/login.html"
-login_token=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' "$work/login.html" | head -1)
-curl -sf -c "$jar" -b "$jar" -o /dev/null -X POST "$base/login" \
-    --data-urlencode "email=admin@devcenter.local" --data-urlencode "password=$password" \
-    --data-urlencode "csrf_token=$login_token"
-csrf=$(curl -sf -b "$jar" "$base/configure" | token)
+# shellcheck source=bench/devcenter.sh
+. bench/devcenter.sh
+start_devcenter --harvest-upstream "http://127.0.0.1:$up_port"
 page=$(curl -sf -b "$jar" -X POST "$base/configure/dev_center/credentials" \
     --data-urlencode "api_type=harvest" --data-urlencode "description=Forward bench key" \
     --data-urlencode "csrf_token=$csrf")

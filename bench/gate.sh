@@ -22,22 +22,9 @@ server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-RUST_LOG=warn ./target/release/devcenter serve --bind 127.0.0.1:0 --database "$work/bench.db" \
-    --rate-limit off --failed-auth-limit off >"$work/stdout" 2>"$work/stderr" &
-server_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done
-base=$(sed -n 's/^devcenter listening on //p' "$work/stdout")
-password=$(sed -n 's/^ *password: //p' "$work/stdout")
-[ -n "$base" ] || { cat "$work/stderr" >&2; exit 1; }
-
-jar="$work/cookies"
-token() { sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p' | head -1; }
-curl -sf -c "$jar" -b "$jar" "$base/login" -o "$work/login.html"
-login_token=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' "$work/login.html" | head -1)
-curl -sf -c "$jar" -b "$jar" -o /dev/null -X POST "$base/login" \
-    --data-urlencode "email=admin@devcenter.local" --data-urlencode "password=$password" \
-    --data-urlencode "csrf_token=$login_token"
-csrf=$(curl -sf -b "$jar" "$base/configure" | token)
+# shellcheck source=bench/devcenter.sh
+. bench/devcenter.sh
+start_devcenter
 
 echo "creating $KEYS Harvest keys…" >&2
 started=$(date +%s.%N)

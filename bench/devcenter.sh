@@ -1,0 +1,24 @@
+# Sourced by the benchmarks: start the release build on a fresh database and sign in as
+# its first Site Admin. Expects `$work` (a scratch folder) and sets `$base`, `$server_pid`,
+# `$jar` (the signed-in cookie jar) and `$csrf` (the session's form token).
+
+# start_devcenter [serve flags…]
+start_devcenter() {
+    RUST_LOG=warn ./target/release/devcenter serve --bind 127.0.0.1:0 \
+        --database "$work/bench.db" --rate-limit off --failed-auth-limit off "$@" \
+        >"$work/stdout" 2>"$work/stderr" &
+    server_pid=$!
+    for _ in $(seq 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done
+    base=$(sed -n 's/^devcenter listening on //p' "$work/stdout")
+    [ -n "$base" ] || { cat "$work/stderr" >&2; exit 1; }
+    local password login_token
+    password=$(sed -n 's/^ *password: //p' "$work/stdout")
+    jar="$work/cookies"
+    curl -sf -c "$jar" -b "$jar" "$base/login" -o "$work/login.html"
+    login_token=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' "$work/login.html" | head -1)
+    curl -sf -c "$jar" -b "$jar" -o /dev/null -X POST "$base/login" \
+        --data-urlencode "email=admin@devcenter.local" --data-urlencode "password=$password" \
+        --data-urlencode "csrf_token=$login_token"
+    csrf=$(curl -sf -b "$jar" "$base/configure" \
+        | sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p' | head -1)
+}
