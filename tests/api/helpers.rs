@@ -45,7 +45,6 @@ impl TestApp {
 
     /// A server started with extra `serve` flags (kept across restarts).
     pub async fn spawn_with(flags: &[&str]) -> TestApp {
-        install_tls_provider();
         let dir = tempfile::tempdir().expect("a temporary folder");
         let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
         let (server, address, stdout) = start(&dir, 0, &flags);
@@ -302,11 +301,6 @@ impl TestApp {
     pub fn user_id(&self, email: &str) -> i32 {
         self.count(&format!("SELECT id FROM users WHERE email = '{email}'")) as i32
     }
-}
-
-/// The TLS provider for what the tests serve over https: ring, as the server's.
-pub fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 fn name_of(email: &str) -> String {

@@ -143,7 +143,8 @@ impl TestUpstream {
 
     /// An https upstream whose certificate `certificates` made.
     pub fn start_tls(certificates: &TestCertificates) -> TestUpstream {
-        crate::helpers::install_tls_provider();
+        // The TLS provider of what the test serves: ring, as the server's.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let config = rustls::ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(
