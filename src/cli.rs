@@ -96,7 +96,7 @@ pub struct ServeArgs {
     /// How long a request body may pause before the gate cuts it off with 408.
     #[arg(long, env = "DEVCENTER_BODY_IDLE_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub body_idle_timeout: std::time::Duration,
-    /// How long an upstream may take to answer (its headers, and each read of its body)
+    /// How long an upstream may take to answer (its headers, and each pause in its body)
     /// before the gate gives up with 504.
     #[arg(long, env = "DEVCENTER_UPSTREAM_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub upstream_timeout: std::time::Duration,

@@ -301,7 +301,10 @@ impl Upstream {
             }
             response.append_header((name, value.as_bytes()));
         }
-        response.streaming(BodyDataStream::new(upstream.into_body()))
+        response.streaming(idle_limited(
+            BodyDataStream::new(upstream.into_body()),
+            self.answer_timeout,
+        ))
     }
 
     /// Each `<URL>` of a `Link` header that points at the upstream, pointed at the gate.
@@ -448,6 +451,30 @@ fn stream_body(
             .map(|chunk| (chunk.map(Frame::data), receiver))
     });
     StreamBody::new(chunks).boxed_unsync()
+}
+
+/// The upstream's answer body, ended with an error when it pauses longer than `idle`: a
+/// trickling upstream cannot hold a connection (or a public reader's place) for ever.
+fn idle_limited(
+    body: BodyDataStream<hyper::body::Incoming>,
+    idle: Duration,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    futures_util::stream::unfold(Some(body), move |body| async move {
+        let mut body = body?;
+        match actix_web::rt::time::timeout(idle, body.next()).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(std::io::Error::other), Some(body))),
+            Ok(None) => None,
+            Err(_) => {
+                tracing::warn!("upstream stopped sending its answer; cut off");
+                Some((
+                    Err(std::io::Error::other(
+                        "the upstream stopped sending its answer",
+                    )),
+                    None,
+                ))
+            }
+        }
+    })
 }
 
 /// An error and its causes, as one log line (`tls handshake: invalid peer certificate…`).

@@ -760,6 +760,33 @@ async fn an_upstream_that_does_not_answer_in_time_is_a_504() {
     assert_eq!(answer.status, 504, "{}", answer.body);
     assert!(started.elapsed() < Duration::from_millis(1400));
     assert!(app.logs().contains("upstream did not answer in time"));
+
+    // An answer that starts, then pauses longer than the limit, is cut off.
+    let app = TestApp::spawn_with(&[
+        "--harvest-upstream",
+        &upstream.url,
+        "--upstream-timeout",
+        "300ms",
+    ])
+    .await;
+    let admin = app.admin().await;
+    let (key, _) = harvest_key(&admin, &["GET /v1/jobs"]).await;
+    let started = Instant::now();
+    let answer = raw(
+        &app.address,
+        "GET",
+        "/harvest/v1/jobs?trickle=1",
+        Some(&key),
+        "",
+    )
+    .await;
+    assert_eq!(answer.status, 201, "the headers came in time");
+    assert!(!answer.body.contains("piece"), "{}", answer.body);
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "not waited out"
+    );
+    assert!(app.logs().contains("upstream stopped sending its answer"));
 }
 
 #[tokio::test]
