@@ -56,6 +56,21 @@ async fn raw(
     }
 }
 
+/// A server forwarding `/harvest` to `upstream` (with `flags` besides), and a Harvest key
+/// granted exactly `endpoints`.
+async fn harvest_gate(
+    upstream: &TestUpstream,
+    flags: &[&str],
+    endpoints: &[&str],
+) -> (TestApp, String, i32) {
+    let mut all = vec!["--harvest-upstream", upstream.url.as_str()];
+    all.extend_from_slice(flags);
+    let app = TestApp::spawn_with(&all).await;
+    let admin = app.admin().await;
+    let (key, id) = harvest_key(&admin, endpoints).await;
+    (app, key, id)
+}
+
 async fn harvest_key(admin: &Person, endpoints: &[&str]) -> (String, i32) {
     let (key, id) = admin.new_key("harvest", "Deployment test").await;
     admin.update_permissions(id, endpoints).await;
@@ -483,9 +498,7 @@ async fn a_client_paging_by_link_stays_on_the_gate() {
 #[tokio::test]
 async fn the_answer_carries_the_apps_security_headers_not_the_upstreams() {
     let upstream = TestUpstream::start();
-    let app = TestApp::spawn_with(&["--harvest-upstream", &upstream.url]).await;
-    let admin = app.admin().await;
-    let (key, _) = harvest_key(&admin, &["GET /v1/jobs"]).await;
+    let (app, key, _) = harvest_gate(&upstream, &[], &["GET /v1/jobs"]).await;
     let response = reqwest::Client::new()
         .get(format!("http://{}/harvest/v1/jobs", app.address))
         .basic_auth(&key, Some(""))
@@ -514,16 +527,9 @@ async fn the_answer_carries_the_apps_security_headers_not_the_upstreams() {
 #[tokio::test]
 async fn bodies_stream_through_and_a_stalled_body_is_cut_off_with_408() {
     let upstream = TestUpstream::start();
-    let app = TestApp::spawn_with(&[
-        "--harvest-upstream",
-        &upstream.url,
-        "--body-idle-timeout",
-        "1s",
-    ])
-    .await;
-    let admin = app.admin().await;
-    let (key, _) = harvest_key(
-        &admin,
+    let (app, key, _) = harvest_gate(
+        &upstream,
+        &["--body-idle-timeout", "1s"],
         &[
             "POST /v1/candidates/{id}/activity_feed/notes",
             "GET /v1/jobs",
@@ -587,10 +593,12 @@ async fn twenty_concurrent_16_mib_uploads_stream_through_without_growing_memory(
     const SIZE: usize = 16 << 20;
     const CHUNK: usize = 256 << 10;
     let upstream = TestUpstream::start();
-    let app =
-        TestApp::spawn_with(&["--harvest-upstream", &upstream.url, "--rate-limit", "off"]).await;
-    let admin = app.admin().await;
-    let (key, _) = harvest_key(&admin, &["POST /v1/candidates/{id}/activity_feed/notes"]).await;
+    let (app, key, _) = harvest_gate(
+        &upstream,
+        &["--rate-limit", "off"],
+        &["POST /v1/candidates/{id}/activity_feed/notes"],
+    )
+    .await;
     let url = format!(
         "http://{}/harvest/v1/candidates/7/activity_feed/notes",
         app.address
@@ -646,10 +654,9 @@ async fn twenty_concurrent_16_mib_uploads_stream_through_without_growing_memory(
 #[tokio::test]
 async fn head_is_allowed_where_get_is_granted_and_optional_segments_are_optional() {
     let upstream = TestUpstream::start();
-    let app = TestApp::spawn_with(&["--harvest-upstream", &upstream.url]).await;
-    let admin = app.admin().await;
-    let (key, _) = harvest_key(
-        &admin,
+    let (app, key, _) = harvest_gate(
+        &upstream,
+        &[],
         &["GET /v1/jobs", "GET /v1/custom_fields/{field_type}"],
     )
     .await;
@@ -762,15 +769,12 @@ async fn an_upstream_that_does_not_answer_in_time_is_a_504() {
     assert!(app.logs().contains("upstream did not answer in time"));
 
     // An answer that starts, then pauses longer than the limit, is cut off.
-    let app = TestApp::spawn_with(&[
-        "--harvest-upstream",
-        &upstream.url,
-        "--upstream-timeout",
-        "300ms",
-    ])
+    let (app, key, _) = harvest_gate(
+        &upstream,
+        &["--upstream-timeout", "300ms"],
+        &["GET /v1/jobs"],
+    )
     .await;
-    let admin = app.admin().await;
-    let (key, _) = harvest_key(&admin, &["GET /v1/jobs"]).await;
     let started = Instant::now();
     let answer = raw(
         &app.address,
