@@ -7,11 +7,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::db;
-use crate::domain::Failure;
-use crate::domain::audit::Actor;
-use crate::domain::people::{DeveloperPermission, UserLevel};
-use crate::domain::users::{self, UserRequest};
 use crate::gate::limits::LimitSetting;
+use crate::rules::words::{DeveloperPermission, UserLevel};
+use crate::use_cases::Failure;
+use crate::use_cases::audit::Actor;
+use crate::use_cases::users::{self, UserRequest};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod client_address;
 pub mod db;
-pub mod domain;
 pub mod gate;
+pub mod limiter;
+pub mod rules;
 pub mod security_headers;
 pub mod startup;
+pub mod use_cases;
 pub mod web;

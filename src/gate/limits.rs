@@ -11,7 +11,7 @@ pub struct RateLimit {
     pub period: Duration,
 }
 
-impl From<RateLimit> for crate::domain::throttle::Limit {
+impl From<RateLimit> for crate::limiter::Limit {
     fn from(limit: RateLimit) -> Self {
         Self {
             failures: limit.requests,

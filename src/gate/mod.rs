@@ -6,6 +6,7 @@
 
 pub mod canonical;
 pub mod limits;
+pub mod live_keys;
 pub mod request_log;
 pub mod router;
 pub mod upstream;
@@ -28,10 +29,10 @@ use serde_json::json;
 use crate::client_address;
 use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
-use crate::domain::keys::ApiKey;
-use crate::domain::live_keys::{Admission, LiveKey, LiveKeys};
-use crate::domain::people::ApiType;
-use crate::domain::throttle::Failures;
+use crate::gate::live_keys::{Admission, LiveKey, LiveKeys};
+use crate::limiter::Failures;
+use crate::rules::keys::ApiKey;
+use crate::rules::words::ApiType;
 
 use self::limits::RateLimit;
 use self::request_log::{PendingRequest, PendingRequests};

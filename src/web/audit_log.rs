@@ -8,10 +8,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::audit::AuditEvent;
-use crate::domain::FieldErrors;
-use crate::domain::access::Action;
-use crate::domain::audit::{self as use_cases, AuditAction, Filter, FilterRequest, ObjectKind};
-use crate::domain::people::ProductWord;
+use crate::rules::access::Action;
+use crate::rules::text::FieldErrors;
+use crate::rules::words::ProductWord;
+use crate::use_cases::audit::{self as use_cases, AuditAction, Filter, FilterRequest, ObjectKind};
 
 use super::context::{PageContext, Section};
 use super::error::AppError;
@@ -224,7 +224,7 @@ fn neutralised(cell: &str) -> String {
     // Spreadsheets skip invisible format characters (a byte-order mark, zero-width
     // spaces) before they look for a formula: so does this guard.
     let visible = cell.trim_start_matches(|c: char| {
-        crate::domain::is_invisible(c) || c.is_whitespace() && c != '\t' && c != '\r'
+        crate::rules::text::is_invisible(c) || c.is_whitespace() && c != '\t' && c != '\r'
     });
     if visible.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")

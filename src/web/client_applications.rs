@@ -6,9 +6,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::access::Action;
-use crate::domain::client_applications as use_cases;
-use crate::domain::{Failure, FieldErrors};
+use crate::rules::access::Action;
+use crate::rules::text::FieldErrors;
+use crate::use_cases::Failure;
+use crate::use_cases::client_applications as use_cases;
 
 use super::context::{PageContext, Section};
 use super::error::AppError;

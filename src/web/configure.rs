@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use askama::Template;
 
-use crate::domain::access::Action;
+use crate::rules::access::Action;
 
 use super::context::{PageContext, Section};
 use super::error::AppError;

@@ -13,10 +13,10 @@ use futures_util::future::LocalBoxFuture;
 use std::sync::Arc;
 
 use crate::db::{Conn, Pool};
-use crate::domain::Failure;
-use crate::domain::access::{Action, Viewer};
-use crate::domain::live_keys::LiveKeys;
-use crate::domain::users;
+use crate::gate::live_keys::LiveKeys;
+use crate::rules::access::{Action, Viewer};
+use crate::use_cases::Failure;
+use crate::use_cases::users;
 
 use super::csrf;
 use super::error::AppError;

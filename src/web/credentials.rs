@@ -9,10 +9,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::credentials::Credential;
-use crate::domain::access::Action;
-use crate::domain::credentials::{self as use_cases, CredentialRequest};
-use crate::domain::people::{ApiType, ProductWord};
-use crate::domain::{Failure, FieldErrors, client_applications};
+use crate::rules::access::Action;
+use crate::rules::text::FieldErrors;
+use crate::rules::words::{ApiType, ProductWord};
+use crate::use_cases::credentials::{self as use_cases, CredentialRequest};
+use crate::use_cases::{Failure, client_applications};
 
 use super::context::{PageContext, Section};
 use super::error::AppError;

@@ -6,8 +6,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::domain::Failure;
-use crate::domain::access::Action;
+use crate::rules::access::Action;
+use crate::use_cases::Failure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

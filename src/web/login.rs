@@ -10,8 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::throttle::{Failures, Limit};
-use crate::domain::users;
+use crate::limiter::{Failures, Limit};
+use crate::use_cases::users;
 
 use super::context::{AppState, Chrome, render_layout};
 use super::csrf::{self, VisitorTokens};

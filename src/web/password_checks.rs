@@ -6,7 +6,7 @@
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use crate::domain::users;
+use crate::use_cases::users;
 
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -3,7 +3,7 @@
 use askama::Template;
 
 use crate::db::catalogue::Endpoint;
-use crate::domain::catalogue::ResourceGroup;
+use crate::use_cases::catalogue::ResourceGroup;
 
 #[derive(Template)]
 #[template(path = "endpoint_picker.html")]

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::request_log::StatusClass;
-use crate::domain::credentials as use_cases;
+use crate::use_cases::credentials as use_cases;
 
 use super::context::{PageContext, Section};
 use super::error::AppError;

@@ -9,10 +9,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::access::Action;
-use crate::domain::people::{DeveloperPermission, ProductWord, UserLevel};
-use crate::domain::users::{self as use_cases, NewUserRequest, UserChange, UserSummary};
-use crate::domain::{Failure, FieldErrors};
+use crate::rules::access::Action;
+use crate::rules::text::FieldErrors;
+use crate::rules::words::{DeveloperPermission, ProductWord, UserLevel};
+use crate::use_cases::Failure;
+use crate::use_cases::users::{self as use_cases, NewUserRequest, UserChange, UserSummary};
 
 use super::context::{PageContext, Section};
 use super::error::AppError;

@@ -3,8 +3,8 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use devcenter::domain::keys::ApiKey;
-use devcenter::domain::people::ApiType;
+use devcenter::rules::keys::ApiKey;
+use devcenter::rules::words::ApiType;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 

@@ -9,13 +9,16 @@ use crate::db::credentials::{Credential, CredentialListing, NewCredential};
 use crate::db::request_log::{self, LoggedRequest, StatusClass};
 use crate::db::{self, Conn, usage};
 
-use super::access::{Action, Viewer};
+use crate::gate::live_keys::LiveKeys;
+use crate::rules::access::{Action, Viewer};
+use crate::rules::keys::ApiKey;
+use crate::rules::paging::Paged;
+use crate::rules::text::{FieldError, FieldErrors, parse_label};
+use crate::rules::words::{ApiType, ProductWord};
+
+use super::Failure;
 use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
 use super::catalogue::{self, ResourceGroup};
-use super::keys::ApiKey;
-use super::live_keys::LiveKeys;
-use super::people::{ApiType, ProductWord};
-use super::{Failure, FieldErrors, Paged, parse_label};
 
 /// The Create New Credential form as submitted.
 #[derive(Debug, Clone, Default)]
@@ -276,7 +279,7 @@ pub fn replace_grants(
     conn.immediate_transaction(|conn| {
         let credential = harvest_key(conn, id)?;
         if credential.revoked_at.is_some() {
-            return Err(super::FieldError::new(
+            return Err(FieldError::new(
                 "endpoints",
                 "This key is revoked; its permissions can no longer change.",
             )

@@ -21,8 +21,8 @@ use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{Credential, KeyRecord};
 use crate::db::usage::UsageBatch;
 
-use super::keys::KeyHash;
-use super::people::{ApiType, ProductWord};
+use crate::rules::keys::KeyHash;
+use crate::rules::words::{ApiType, ProductWord};
 
 /// A key the gate accepts.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 
-use super::people::ApiType;
+use super::words::ApiType;
 
 const SECRET_LEN: usize = 43;
 const CHECKSUM_LEN: usize = 6;

@@ -7,11 +7,13 @@ use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::Credential;
 use crate::db::{self, Conn};
 
-use super::access::{Action, Viewer};
+use crate::gate::live_keys::LiveKeys;
+use crate::rules::access::{Action, Viewer};
+use crate::rules::text::{FieldError, FieldErrors, parse_label, skeleton};
+
+use super::Failure;
 use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
 use super::catalogue::{self, ResourceGroup};
-use super::live_keys::LiveKeys;
-use super::{Failure, FieldError, FieldErrors, parse_label, skeleton};
 
 /// A client application with its preset endpoints.
 pub struct Listed {

@@ -3,38 +3,18 @@
 //! an event exactly when the change happened. It never holds a key: descriptions, prefixes
 //! and endpoint identifiers only.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{Days, NaiveDate, NaiveDateTime};
 
 use crate::db::audit::{AuditEvent, EventFilter, NewAuditEvent};
 use crate::db::users::User;
 use crate::db::{self, Conn};
 
-use super::access::{Action, Viewer};
-use super::people::{ProductWord, UnknownWord, product_word};
-use super::{Failure, FieldErrors, Paged};
-
-product_word!(AuditAction {
-    CredentialCreated => ("credential_created", "API key created"),
-    CredentialGrantsChanged => ("credential_grants_changed", "Endpoint grants changed"),
-    CredentialRevoked => ("credential_revoked", "API key revoked"),
-    ClientApplicationCreated => ("client_application_created", "Client application added"),
-    ClientApplicationChanged => ("client_application_changed", "Client application changed"),
-    UserCreated => ("user_created", "User added"),
-    UserLevelChanged => ("user_level_changed", "Level changed"),
-    UserPermissionsChanged => ("user_permissions_changed", "Developer permissions changed"),
-    UserDisabled => ("user_disabled", "User disabled"),
-    UserEnabled => ("user_enabled", "User enabled"),
-    SignInThrottled => ("sign_in_throttled", "Sign-in failures throttled"),
-});
-
-product_word!(ObjectKind {
-    Credential => ("credential", "API key"),
-    ClientApplication => ("client_application", "Client application"),
-    User => ("user", "User"),
-});
+use super::Failure;
+use crate::rules::access::{Action, Viewer};
+use crate::rules::paging::Paged;
+use crate::rules::text::FieldErrors;
+use crate::rules::words::ProductWord;
+pub use crate::rules::words::{AuditAction, ObjectKind};
 
 /// Who did it.
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 use crate::db::Conn;
 use crate::db::catalogue::Endpoint;
 
-use super::{Failure, FieldError};
+use crate::rules::text::FieldError;
+
+use super::Failure;
 
 /// The endpoints of one resource, in catalogue order.
 #[derive(Debug, Clone)]

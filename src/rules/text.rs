@@ -1,17 +1,4 @@
-//! What Dev Center knows, free of HTTP: the words of the product (API types, user levels,
-//! developer permissions), how keys are made, who may do what, and the use cases that
-//! change credentials, grants and client applications.
-
-pub mod access;
-pub mod audit;
-pub mod catalogue;
-pub mod client_applications;
-pub mod credentials;
-pub mod keys;
-pub mod live_keys;
-pub mod people;
-pub mod throttle;
-pub mod users;
+//! Text people type into forms, and how a refusal of it is reported beside its field.
 
 use std::fmt;
 
@@ -118,53 +105,4 @@ pub fn is_invisible(c: char) -> bool {
 /// mistaken for each other (`Acme` and `Acme` with a Cyrillic `е`).
 pub fn skeleton(text: &str) -> String {
     unicode_security::confusable_detection::skeleton(text).collect()
-}
-
-/// Why a use case did not happen. Nothing was written in any of these cases.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// The input was refused; each message belongs beside its field.
-    #[error("{0}")]
-    Invalid(FieldErrors),
-    #[error(transparent)]
-    Denied(#[from] access::Denied),
-    /// The thing asked for does not exist (or is not of the kind the page is for).
-    #[error("{0}")]
-    NotFound(&'static str),
-    #[error(transparent)]
-    Storage(#[from] diesel::result::Error),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<FieldError> for Failure {
-    fn from(error: FieldError) -> Self {
-        Self::Invalid(error.into())
-    }
-}
-
-impl From<FieldErrors> for Failure {
-    fn from(errors: FieldErrors) -> Self {
-        Self::Invalid(errors)
-    }
-}
-
-/// One page of a longer list.
-#[derive(Debug, Clone)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
-}
-
-impl<T> Paged<T> {
-    pub const PER_PAGE: i64 = 25;
-
-    /// The page to show for a requested page number, clamped into range.
-    pub fn clamp(requested: i64, total: i64) -> (i64, i64) {
-        let pages = ((total + Self::PER_PAGE - 1) / Self::PER_PAGE).max(1);
-        let page = requested.clamp(1, pages);
-        (page, pages)
-    }
 }

@@ -15,10 +15,13 @@ use rand::rngs::SysRng;
 use crate::db::users::{NewUser, User};
 use crate::db::{self, Conn, sessions};
 
-use super::access::{Action, Viewer};
+use crate::rules::access::{Action, Viewer};
+use crate::rules::paging::Paged;
+use crate::rules::text::{FieldError, FieldErrors, parse_label};
+use crate::rules::words::{DeveloperPermission, ProductWord, UserLevel};
+
+use super::Failure;
 use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
-use super::people::{DeveloperPermission, ProductWord, UserLevel};
-use super::{Failure, FieldError, FieldErrors, Paged, parse_label};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -53,7 +56,7 @@ pub fn create(conn: &mut Conn, actor: &Actor<'_>, request: &UserRequest) -> Resu
     let password_hash = hash_password(&request.password)?;
     conn.immediate_transaction(|conn| {
         if User::find_by_email(conn, &email)?.is_some() {
-            return Err(super::FieldError::new(
+            return Err(FieldError::new(
                 "email",
                 format!("A user with the e-mail {email} already exists."),
             )

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::people::{ApiType, DeveloperPermission, UserLevel};
+use super::words::{ApiType, DeveloperPermission, UserLevel};
 
 /// The signed-in person as the database describes them right now.
 #[derive(Debug, Clone)]

@@ -1,4 +1,5 @@
-//! The product's words for people and keys: API types, user levels, developer permissions.
+//! The product's words: API types, user levels, developer permissions, and what the audit
+//! log says happened. Each is stored and submitted as a fixed text and shown with a label.
 
 use std::fmt;
 use std::str::FromStr;
@@ -46,9 +47,6 @@ macro_rules! product_word {
     };
 }
 
-/// Other modules name their own words with the same macro (e.g. the audit log's actions).
-pub(crate) use product_word;
-
 /// A value that is not one of the product's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown value {0:?}")]
@@ -70,4 +68,24 @@ product_word!(DeveloperPermission {
     ManageJobBoardCredentials => ("manage_job_board_credentials", "Can manage Job Board related API Credentials"),
     ManageAllCredentials => ("manage_all_credentials", "Can manage ALL organization's API Credentials"),
     ManageWebhooks => ("manage_webhooks", "Can manage and configure web hooks"),
+});
+
+product_word!(AuditAction {
+    CredentialCreated => ("credential_created", "API key created"),
+    CredentialGrantsChanged => ("credential_grants_changed", "Endpoint grants changed"),
+    CredentialRevoked => ("credential_revoked", "API key revoked"),
+    ClientApplicationCreated => ("client_application_created", "Client application added"),
+    ClientApplicationChanged => ("client_application_changed", "Client application changed"),
+    UserCreated => ("user_created", "User added"),
+    UserLevelChanged => ("user_level_changed", "Level changed"),
+    UserPermissionsChanged => ("user_permissions_changed", "Developer permissions changed"),
+    UserDisabled => ("user_disabled", "User disabled"),
+    UserEnabled => ("user_enabled", "User enabled"),
+    SignInThrottled => ("sign_in_throttled", "Sign-in failures throttled"),
+});
+
+product_word!(ObjectKind {
+    Credential => ("credential", "API key"),
+    ClientApplication => ("client_application", "Client application"),
+    User => ("user", "User"),
 });

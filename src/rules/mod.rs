@@ -1,0 +1,9 @@
+//! The product's rules, free of the database and of HTTP: its words, who may do what, how
+//! keys are made, how typed text is checked, how lists are paged. Everything here is pure
+//! and tested in process.
+
+pub mod access;
+pub mod keys;
+pub mod paging;
+pub mod text;
+pub mod words;
