@@ -11,6 +11,7 @@ use actix_web::middleware::{Condition, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use rand::RngExt;
+use secrecy::ExposeSecret;
 
 use crate::cli::ServeArgs;
 use crate::client_address::TrustedProxies;
@@ -26,8 +27,9 @@ use crate::web::context::AppState;
 use crate::web::csrf::VisitorTokens;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
-use crate::web::login::{SessionPolicy, SignInThrottle};
+use crate::web::login::SignInThrottle;
 use crate::web::password_checks::PasswordChecks;
+use crate::web::session::SessionPolicy;
 use crate::web::session_store::SqliteSessionStore;
 use crate::web::{self as pages, csrf, static_files};
 
@@ -85,8 +87,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(password) = users::ensure_first_user(&mut conn)? {
         println!(
             "Created the first user, a Site Admin with every developer permission.\n  \
-             e-mail:   {}\n  password: {password}\nSign in and keep the password somewhere safe: it is not shown again.",
-            users::FIRST_USER_EMAIL
+             e-mail:   {}\n  password: {}\nSign in and keep the password somewhere safe: it is not shown again.",
+            users::FIRST_USER_EMAIL,
+            password.reveal()
         );
     }
     let cookie_key = db::secrets::get_or_create(&mut conn, "session_cookie_key", || {
@@ -98,9 +101,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .public_url
         .as_deref()
         .is_some_and(|url| url.starts_with("https://"));
-    let visitor_tokens = web::Data::new(VisitorTokens::new(&cookie_key, secure_cookie));
+    let visitor_tokens = web::Data::new(VisitorTokens::new(
+        cookie_key.expose_secret(),
+        secure_cookie,
+    ));
     let cookie_key =
-        Key::try_from(cookie_key.as_slice()).context("the stored session key is too short")?;
+        Key::try_from(cookie_key.expose_secret()).context("the stored session key is too short")?;
     let router = EndpointRouter::new(Endpoint::all(&mut conn)?)?;
     let keys = Arc::new(LiveKeys::load(
         &mut conn,
@@ -165,7 +171,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let state = web::Data::new(AppState {
         pool: pool.clone(),
-        keys: keys.clone(),
+        after_commit: keys.clone(),
     });
     let store = SqliteSessionStore::new(pool.clone());
     let access_log =

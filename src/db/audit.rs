@@ -5,6 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 
+use crate::rules::words::{AuditAction, ObjectKind};
+
 use super::Conn;
 use super::schema::audit_events;
 
@@ -16,8 +18,8 @@ pub struct AuditEvent {
     pub actor_id: Option<i32>,
     pub actor_name: String,
     pub actor_address: Option<String>,
-    pub action: String,
-    pub object_type: String,
+    pub action: AuditAction,
+    pub object_type: ObjectKind,
     pub object_id: Option<i32>,
     pub object_label: String,
     pub summary: String,
@@ -31,8 +33,8 @@ pub struct NewAuditEvent<'a> {
     pub actor_id: Option<i32>,
     pub actor_name: &'a str,
     pub actor_address: Option<&'a str>,
-    pub action: &'a str,
-    pub object_type: &'a str,
+    pub action: AuditAction,
+    pub object_type: ObjectKind,
     pub object_id: Option<i32>,
     pub object_label: &'a str,
     pub summary: &'a str,
@@ -41,18 +43,18 @@ pub struct NewAuditEvent<'a> {
 
 /// Which events to read; every field narrows, `None` does not.
 #[derive(Debug, Clone, Default)]
-pub struct EventFilter<'a> {
+pub struct EventFilter {
     pub actor_id: Option<i32>,
-    pub action: Option<&'a str>,
+    pub action: Option<AuditAction>,
     /// Inclusive.
     pub since: Option<NaiveDateTime>,
     /// Exclusive.
     pub before: Option<NaiveDateTime>,
-    pub object: Option<(&'a str, i32)>,
+    pub object: Option<(ObjectKind, i32)>,
 }
 
-impl EventFilter<'_> {
-    fn query(&self) -> audit_events::BoxedQuery<'_, Sqlite> {
+impl EventFilter {
+    fn query(&self) -> audit_events::BoxedQuery<'static, Sqlite> {
         let mut query = audit_events::table.into_boxed();
         if let Some(actor) = self.actor_id {
             query = query.filter(audit_events::actor_id.eq(actor));
@@ -85,14 +87,14 @@ impl AuditEvent {
             .map(drop)
     }
 
-    pub fn count(conn: &mut Conn, filter: &EventFilter<'_>) -> QueryResult<i64> {
+    pub fn count(conn: &mut Conn, filter: &EventFilter) -> QueryResult<i64> {
         filter.query().count().get_result(conn)
     }
 
     /// Matching events, newest first; `limit` `None` reads them all (for the export).
     pub fn list(
         conn: &mut Conn,
-        filter: &EventFilter<'_>,
+        filter: &EventFilter,
         limit: Option<i64>,
         offset: i64,
     ) -> QueryResult<Vec<AuditEvent>> {

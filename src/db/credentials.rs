@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::rules::words::ApiType;
+
 use super::Conn;
 use super::schema::{client_applications, credential_endpoints, credentials, users};
 
@@ -11,7 +13,7 @@ use super::schema::{client_applications, credential_endpoints, credentials, user
 pub struct Credential {
     pub id: i32,
     pub description: String,
-    pub api_type: String,
+    pub api_type: ApiType,
     pub client_application_id: Option<i32>,
     pub key_prefix: String,
     pub key_last4: String,
@@ -23,7 +25,7 @@ pub struct Credential {
 #[diesel(table_name = credentials)]
 pub struct NewCredential<'a> {
     pub description: &'a str,
-    pub api_type: &'a str,
+    pub api_type: ApiType,
     pub client_application_id: Option<i32>,
     pub key_hash: &'a [u8],
     pub key_prefix: &'a str,
@@ -37,7 +39,7 @@ pub struct NewCredential<'a> {
 pub struct CredentialListing {
     pub id: i32,
     pub description: String,
-    pub api_type: String,
+    pub api_type: ApiType,
     pub client_application_name: Option<String>,
     pub key_prefix: String,
     pub key_last4: String,
@@ -63,7 +65,7 @@ impl Credential {
             .get_result(conn)
     }
 
-    pub fn count_of_types(conn: &mut Conn, api_types: &[&str]) -> QueryResult<i64> {
+    pub fn count_of_types(conn: &mut Conn, api_types: &[ApiType]) -> QueryResult<i64> {
         credentials::table
             .filter(credentials::api_type.eq_any(api_types))
             .count()
@@ -73,7 +75,7 @@ impl Credential {
     /// A page of the keys of `api_types`, newest first.
     pub fn list_of_types(
         conn: &mut Conn,
-        api_types: &[&str],
+        api_types: &[ApiType],
         limit: i64,
         offset: i64,
     ) -> QueryResult<Vec<CredentialListing>> {
@@ -160,7 +162,7 @@ impl Credential {
 #[derive(Debug, Clone, Queryable)]
 pub struct KeyRecord {
     pub id: i32,
-    pub api_type: String,
+    pub api_type: ApiType,
     pub key_hash: Vec<u8>,
     pub client_application_id: Option<i32>,
     pub revoked_at: Option<NaiveDateTime>,

@@ -1,16 +1,18 @@
 //! Secrets the server makes for itself once and keeps in its database.
 
 use diesel::prelude::*;
+use secrecy::SecretSlice;
 
 use super::Conn;
 use super::schema::server_secrets;
 
-/// The secret called `name`, made by `make` on first use and the same ever after.
+/// The secret called `name`, made by `make` on first use and the same ever after; held in
+/// `secrecy`'s type, so it is never printed.
 pub fn get_or_create(
     conn: &mut Conn,
     name: &str,
     make: impl FnOnce() -> Vec<u8>,
-) -> QueryResult<Vec<u8>> {
+) -> QueryResult<SecretSlice<u8>> {
     conn.immediate_transaction(|conn| {
         let existing = server_secrets::table
             .find(name)
@@ -18,7 +20,7 @@ pub fn get_or_create(
             .first::<Vec<u8>>(conn)
             .optional()?;
         if let Some(value) = existing {
-            return Ok(value);
+            return Ok(value.into());
         }
         let value = make();
         diesel::insert_into(server_secrets::table)
@@ -27,6 +29,6 @@ pub fn get_or_create(
                 server_secrets::value.eq(&value),
             ))
             .execute(conn)?;
-        Ok(value)
+        Ok(value.into())
     })
 }

@@ -2,6 +2,8 @@
 
 use diesel::prelude::*;
 
+use crate::rules::words::{DeveloperPermission, UserLevel};
+
 use super::Conn;
 use super::schema::{user_permissions, users};
 
@@ -12,7 +14,7 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub level: String,
+    pub level: UserLevel,
     pub disabled: bool,
     pub created_at: chrono::NaiveDateTime,
 }
@@ -23,7 +25,7 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: &'a str,
-    pub level: &'a str,
+    pub level: UserLevel,
     pub created_at: chrono::NaiveDateTime,
 }
 
@@ -56,7 +58,7 @@ impl User {
     }
 
     /// The developer permissions held by `user_id`, as stored.
-    pub fn permissions(conn: &mut Conn, user_id: i32) -> QueryResult<Vec<String>> {
+    pub fn permissions(conn: &mut Conn, user_id: i32) -> QueryResult<Vec<DeveloperPermission>> {
         user_permissions::table
             .filter(user_permissions::user_id.eq(user_id))
             .select(user_permissions::permission)
@@ -66,14 +68,14 @@ impl User {
     pub fn grant_permissions(
         conn: &mut Conn,
         user_id: i32,
-        permissions: &[&str],
+        permissions: &[DeveloperPermission],
     ) -> QueryResult<()> {
         let rows: Vec<_> = permissions
             .iter()
             .map(|p| {
                 (
                     user_permissions::user_id.eq(user_id),
-                    user_permissions::permission.eq(*p),
+                    user_permissions::permission.eq(p),
                 )
             })
             .collect();
@@ -122,7 +124,10 @@ impl User {
     }
 
     /// (user id, permission) for each of `user_ids`.
-    pub fn permissions_of(conn: &mut Conn, user_ids: &[i32]) -> QueryResult<Vec<(i32, String)>> {
+    pub fn permissions_of(
+        conn: &mut Conn,
+        user_ids: &[i32],
+    ) -> QueryResult<Vec<(i32, DeveloperPermission)>> {
         user_permissions::table
             .filter(user_permissions::user_id.eq_any(user_ids))
             .select((user_permissions::user_id, user_permissions::permission))
@@ -132,7 +137,11 @@ impl User {
     /// Site Admins who can still sign in.
     pub fn count_active_site_admins(conn: &mut Conn) -> QueryResult<i64> {
         users::table
-            .filter(users::level.eq("site_admin").and(users::disabled.eq(false)))
+            .filter(
+                users::level
+                    .eq(UserLevel::SiteAdmin)
+                    .and(users::disabled.eq(false)),
+            )
             .count()
             .get_result(conn)
     }
@@ -140,7 +149,7 @@ impl User {
     pub fn set_level_and_disabled(
         conn: &mut Conn,
         id: i32,
-        level: &str,
+        level: UserLevel,
         disabled: bool,
     ) -> QueryResult<()> {
         diesel::update(users::table.find(id))
@@ -153,7 +162,7 @@ impl User {
     pub fn replace_permissions(
         conn: &mut Conn,
         user_id: i32,
-        permissions: &[&str],
+        permissions: &[DeveloperPermission],
     ) -> QueryResult<()> {
         diesel::delete(user_permissions::table.filter(user_permissions::user_id.eq(user_id)))
             .execute(conn)?;

@@ -23,6 +23,7 @@ use crate::db::usage::UsageBatch;
 
 use crate::rules::keys::KeyHash;
 use crate::rules::words::{ApiType, ProductWord};
+use crate::use_cases::{AfterCommit, Changes};
 
 /// A key the gate accepts.
 #[derive(Debug)]
@@ -245,7 +246,7 @@ impl LiveKeys {
         active: &HashMap<i32, bool>,
     ) -> Option<(KeyHash, LiveKey)> {
         let hash = KeyHash(record.key_hash.as_slice().try_into().ok()?);
-        let api_type = ApiType::parse(&record.api_type)?;
+        let api_type = record.api_type;
         let activity = Arc::clone(
             self.activity
                 .entry(record.id)
@@ -282,10 +283,8 @@ impl LiveKeys {
         self.index.is_empty()
     }
 
-    /// The step after every commit that changed credentials: the gate learns of the change
-    /// before the answer goes out. It never fails the change, which is already saved: a
-    /// failure is logged, and the next `reconcile` corrects the index.
-    pub fn after_commit(&self, conn: &mut Conn, credential_ids: &[i32]) {
+    /// The changed credentials, made to agree with the database one by one.
+    fn update_all(&self, conn: &mut Conn, credential_ids: &[i32]) {
         for &id in credential_ids {
             let updated = if self.fail_updates {
                 Err(anyhow::anyhow!(
@@ -353,6 +352,15 @@ impl LiveKeys {
                 activity.restore(batch);
             }
         }
+    }
+}
+
+/// The gate learns of every committed change to credentials before the answer goes out.
+/// A failure never fails the change, which is already saved: it is logged, and the next
+/// `reconcile` corrects the index.
+impl AfterCommit for LiveKeys {
+    fn after_commit(&self, conn: &mut Conn, changes: &Changes) {
+        self.update_all(conn, &changes.credentials);
     }
 }
 

@@ -37,6 +37,41 @@ pub enum Action {
     ReadAuditLog,
 }
 
+/// Who may use a page route, as the product promises it. The route table gives every
+/// route one; the router checks it before the handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone, signed in or not.
+    Anyone,
+    /// Every signed-in person.
+    SignedIn,
+    /// Managers of credentials of any type ("ALL" or "Job Board related").
+    CredentialManagers,
+    /// Managers of the type of the key named in the path: the route admits every
+    /// credential manager, and the use case answers "not found" for a key of a type the
+    /// person may not manage.
+    KeyTypeManagers,
+    /// Managers of ALL organization's API credentials.
+    AllCredentialManagers,
+    /// Site Admins.
+    SiteAdmins,
+    /// Site Admins and managers of all credentials.
+    Auditors,
+}
+
+impl Audience {
+    /// The action a signed-in person must be allowed, if any, to use such a route.
+    pub fn action(self) -> Option<Action> {
+        match self {
+            Audience::Anyone | Audience::SignedIn => None,
+            Audience::CredentialManagers | Audience::KeyTypeManagers => Some(Action::OpenDevCenter),
+            Audience::AllCredentialManagers => Some(Action::ManageClientApplications),
+            Audience::SiteAdmins => Some(Action::ManageUsers),
+            Audience::Auditors => Some(Action::ReadAuditLog),
+        }
+    }
+}
+
 /// A refusal: the person is signed in but may not do this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("you do not have permission to do that")]
@@ -88,6 +123,13 @@ impl Viewer {
         } else {
             Err(Denied(action))
         }
+    }
+
+    /// Whether this signed-in person is in a route's audience.
+    pub fn admits(&self, audience: Audience) -> Result<(), Denied> {
+        audience
+            .action()
+            .map_or(Ok(()), |action| self.require(action))
     }
 
     /// The key types this person may create and see, in the dialog's order.
@@ -200,6 +242,30 @@ mod tests {
                     *want,
                     "{role} / {action:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn audiences_admit_by_the_same_rules() {
+        let basic = viewer(UserLevel::Basic, &[]);
+        let job_board = viewer(UserLevel::Basic, &[ManageJobBoardCredentials]);
+        let all = viewer(UserLevel::Basic, &[ManageAllCredentials]);
+        let site_admin = viewer(UserLevel::SiteAdmin, &[]);
+        use Audience::*;
+        // (audience, basic, job board manager, manager of all, site admin)
+        let table = [
+            (Anyone, true, true, true, true),
+            (SignedIn, true, true, true, true),
+            (CredentialManagers, false, true, true, false),
+            (KeyTypeManagers, false, true, true, false),
+            (AllCredentialManagers, false, false, true, false),
+            (SiteAdmins, false, false, false, true),
+            (Auditors, false, false, true, true),
+        ];
+        for (audience, b, j, a, s) in table {
+            for (who, want) in [(&basic, b), (&job_board, j), (&all, a), (&site_admin, s)] {
+                assert_eq!(who.admits(audience).is_ok(), want, "{audience:?} / {who:?}");
             }
         }
     }

@@ -11,6 +11,7 @@ use std::fmt;
 use rand::distr::{Alphanumeric, SampleString};
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::words::ApiType;
 
@@ -26,10 +27,10 @@ fn prefix(api_type: ApiType) -> &'static str {
     }
 }
 
-/// A full API key in plain text. It exists only while a key is being shown once or checked;
-/// its `Debug` never prints it.
+/// A full API key in plain text, held in `secrecy`'s string. It exists only while a key is
+/// being shown once or checked; its `Debug` never prints it.
 pub struct ApiKey {
-    text: String,
+    text: SecretString,
     api_type: ApiType,
 }
 
@@ -56,14 +57,17 @@ impl ApiKey {
         text.push_str(prefix(api_type));
         text.push_str(&secret);
         text.push_str(&encode_checksum(crc32fast::hash(text.as_bytes())));
-        Self { text, api_type }
+        Self {
+            text: text.into(),
+            api_type,
+        }
     }
 
     /// Recognises a presented key by its shape and checksum alone.
     pub fn parse(text: &str) -> Result<Self, MalformedKey> {
         let api_type = Self::check(text)?;
         Ok(Self {
-            text: text.to_owned(),
+            text: text.to_owned().into(),
             api_type,
         })
     }
@@ -98,7 +102,7 @@ impl ApiKey {
     }
 
     pub fn hash(&self) -> KeyHash {
-        KeyHash(*blake3::hash(self.text.as_bytes()).as_bytes())
+        KeyHash(*blake3::hash(self.reveal().as_bytes()).as_bytes())
     }
 
     /// The type prefix, shown in the credentials table.
@@ -108,12 +112,13 @@ impl ApiKey {
 
     /// The last four characters, shown in the credentials table.
     pub fn last4(&self) -> &str {
-        &self.text[self.text.len() - 4..]
+        let text = self.reveal();
+        &text[text.len() - 4..]
     }
 
     /// The whole key, for the one time it is shown.
     pub fn reveal(&self) -> &str {
-        &self.text
+        self.text.expose_secret()
     }
 }
 

@@ -3,7 +3,9 @@
 //! and tested in process.
 
 pub mod access;
+pub mod email;
 pub mod keys;
 pub mod paging;
+pub mod passwords;
 pub mod text;
 pub mod words;

@@ -12,10 +12,21 @@ pub struct Paged<T> {
 impl<T> Paged<T> {
     pub const PER_PAGE: i64 = 25;
 
-    /// The page to show for a requested page number, clamped into range.
-    pub fn clamp(requested: i64, total: i64) -> (i64, i64) {
+    /// The requested page (clamped into range) of `total` items, its items read with
+    /// `read(offset, limit)`.
+    pub fn read<E>(
+        requested: i64,
+        total: i64,
+        read: impl FnOnce(i64, i64) -> Result<Vec<T>, E>,
+    ) -> Result<Paged<T>, E> {
         let pages = ((total + Self::PER_PAGE - 1) / Self::PER_PAGE).max(1);
         let page = requested.clamp(1, pages);
-        (page, pages)
+        let items = read((page - 1) * Self::PER_PAGE, Self::PER_PAGE)?;
+        Ok(Paged {
+            items,
+            page,
+            pages,
+            total,
+        })
     }
 }

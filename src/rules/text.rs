@@ -58,9 +58,25 @@ impl fmt::Display for FieldErrors {
     }
 }
 
+/// Free text a person typed (a description, a name) that `parse_label` accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label(String);
+
+impl Label {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Free text a person typed (a description, a name): trimmed, 1 to 255 characters,
-/// no control characters.
-pub fn parse_label(field: &'static str, what: &str, raw: &str) -> Result<String, FieldError> {
+/// no control characters, nothing invisible.
+pub fn parse_label(field: &'static str, what: &str, raw: &str) -> Result<Label, FieldError> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(FieldError::new(field, format!("Enter a {what}.")));
@@ -85,7 +101,7 @@ pub fn parse_label(field: &'static str, what: &str, raw: &str) -> Result<String,
             ),
         ));
     }
-    Ok(text.to_owned())
+    Ok(Label(text.to_owned()))
 }
 
 /// Characters that change how text reads without being seen: Unicode's format characters

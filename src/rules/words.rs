@@ -2,7 +2,6 @@
 //! log says happened. Each is stored and submitted as a fixed text and shown with a label.
 
 use std::fmt;
-use std::str::FromStr;
 
 /// A word the product stores as text and shows with a label.
 pub trait ProductWord: Copy + Sized + 'static {
@@ -17,10 +16,41 @@ pub trait ProductWord: Copy + Sized + 'static {
     }
 }
 
+/// Declares a product word: the enum, its stored text and label, and its column type, so
+/// that a value read from the database is already the word (a stored text that is not
+/// one is an error, never a silent fallback).
 macro_rules! product_word {
     ($name:ident { $($variant:ident => ($stored:literal, $label:literal)),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            diesel::AsExpression, diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name { $($variant),+ }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $name {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+            ) -> diesel::serialize::Result {
+                out.set_value(self.as_str());
+                Ok(diesel::serialize::IsNull::No)
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $name {
+            fn from_sql(
+                value: diesel::sqlite::SqliteValue<'_, '_, '_>,
+            ) -> diesel::deserialize::Result<Self> {
+                let stored = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::sqlite::Sqlite,
+                >>::from_sql(value)?;
+                <Self as ProductWord>::parse(&stored).ok_or_else(|| {
+                    format!("{:?} is not a stored {}", stored, stringify!($name)).into()
+                })
+            }
+        }
 
         impl ProductWord for $name {
             const ALL: &'static [Self] = &[$(Self::$variant),+];
@@ -32,13 +62,6 @@ macro_rules! product_word {
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownWord;
-            fn from_str(value: &str) -> Result<Self, UnknownWord> {
-                <Self as ProductWord>::parse(value).ok_or_else(|| UnknownWord(value.to_owned()))
-            }
-        }
-
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.label())
@@ -46,11 +69,6 @@ macro_rules! product_word {
         }
     };
 }
-
-/// A value that is not one of the product's words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown value {0:?}")]
-pub struct UnknownWord(pub String);
 
 product_word!(ApiType {
     Harvest => ("harvest", "Harvest"),

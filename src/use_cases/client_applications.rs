@@ -7,13 +7,12 @@ use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::Credential;
 use crate::db::{self, Conn};
 
-use crate::gate::live_keys::LiveKeys;
 use crate::rules::access::{Action, Viewer};
-use crate::rules::text::{FieldError, FieldErrors, parse_label, skeleton};
+use crate::rules::text::{FieldErrors, Label, skeleton};
 
-use super::Failure;
-use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
+use super::audit::{self, Actor, Event};
 use super::catalogue::{self, ResourceGroup};
+use super::{Committed, Failure, write};
 
 /// A client application with its preset endpoints.
 pub struct Listed {
@@ -57,36 +56,27 @@ pub fn choices(conn: &mut Conn) -> Result<Vec<ClientApplication>, Failure> {
 pub fn create(
     conn: &mut Conn,
     viewer: &Viewer,
-    name: &str,
+    name: &Label,
     identifiers: &[String],
-) -> Result<i32, Failure> {
+) -> Result<Committed<i32>, Failure> {
     viewer.require(Action::ManageClientApplications)?;
-    conn.immediate_transaction(|conn| {
+    write(conn, |conn, _| {
         let mut errors = FieldErrors::default();
-        let name = match parse_label("name", "name", name) {
-            Ok(name) => Some(name),
-            Err(e) => {
-                errors.add(e.field, e.message);
-                None
-            }
-        };
-        if let Some(name) = &name {
-            let looks_alike = skeleton(name);
-            let existing = ClientApplication::all(conn)?;
-            if existing.iter().any(|a| &a.name == name) {
-                errors.add(
-                    "name",
-                    "A client application with this name already exists.",
-                );
-            } else if let Some(twin) = existing.iter().find(|a| skeleton(&a.name) == looks_alike) {
-                errors.add(
-                    "name",
-                    format!(
-                        "This name can be mistaken for the client application “{}”. Choose a name that reads differently.",
-                        twin.name
-                    ),
-                );
-            }
+        let looks_alike = skeleton(name.as_str());
+        let existing = ClientApplication::all(conn)?;
+        if existing.iter().any(|a| a.name == name.as_str()) {
+            errors.add(
+                "name",
+                "A client application with this name already exists.",
+            );
+        } else if let Some(twin) = existing.iter().find(|a| skeleton(&a.name) == looks_alike) {
+            errors.add(
+                "name",
+                format!(
+                    "This name can be mistaken for the client application “{}”. Choose a name that reads differently.",
+                    twin.name
+                ),
+            );
         }
         let endpoint_ids = match catalogue::resolve(conn, identifiers) {
             Ok(ids) => ids,
@@ -99,24 +89,13 @@ pub fn create(
             Err(other) => return Err(other),
         };
         errors.into_result()?;
-        let name = name.ok_or_else(|| FieldError::new("name", "Enter a name."))?;
-        let id = ClientApplication::insert(conn, &name, viewer.id, db::now())?;
+        let id = ClientApplication::insert(conn, name.as_str(), viewer.id, db::now())?;
         ClientApplication::set_presets(conn, id, &endpoint_ids)?;
         let presets = Endpoint::identifiers_of(conn, &endpoint_ids)?;
         audit::record(
             conn,
             &Actor::Person(viewer),
-            &Event {
-                action: AuditAction::ClientApplicationCreated,
-                object: ObjectKind::ClientApplication,
-                object_id: Some(id),
-                object_label: name.clone(),
-                summary: format!(
-                    "Added the client application “{name}” needing {}.",
-                    audit::listing(&presets)
-                ),
-                details: serde_json::json!({ "name": name, "endpoints": presets }),
-            },
+            &Event::client_application_created(id, name.as_str(), &presets),
         )?;
         Ok(id)
     })
@@ -126,40 +105,28 @@ pub fn create(
 /// made for it) stop working at the gate (or work again) with the very next request.
 pub fn set_active(
     conn: &mut Conn,
-    keys: &LiveKeys,
     viewer: &Viewer,
     id: i32,
     active: bool,
-) -> Result<ClientApplication, Failure> {
+) -> Result<Committed<ClientApplication>, Failure> {
     viewer.require(Action::ManageClientApplications)?;
-    let (application, credentials) = conn.immediate_transaction(|conn| {
-        let application = ClientApplication::find(conn, id)?
-            .ok_or(Failure::NotFound("Client application"))?;
+    write(conn, |conn, changes| {
+        let application =
+            ClientApplication::find(conn, id)?.ok_or(Failure::NotFound("Client application"))?;
         if application.active != active {
             ClientApplication::set_active(conn, id, active)?;
-            let name = &application.name;
             audit::record(
                 conn,
                 &Actor::Person(viewer),
-                &Event {
-                    action: AuditAction::ClientApplicationChanged,
-                    object: ObjectKind::ClientApplication,
-                    object_id: Some(id),
-                    object_label: name.clone(),
-                    summary: if active {
-                        format!("Activated the client application “{name}”: its keys work again.")
-                    } else {
-                        format!("Deactivated the client application “{name}”: its keys stop working.")
-                    },
-                    details: serde_json::json!({ "active": { "before": application.active, "after": active } }),
-                },
+                &Event::client_application_activated(&application, active),
             )?;
         }
-        Ok::<_, Failure>((application, Credential::ids_for_client_application(conn, id)?))
-    })?;
-    keys.after_commit(conn, &credentials);
-    Ok(ClientApplication {
-        active,
-        ..application
+        changes
+            .credentials
+            .extend(Credential::ids_for_client_application(conn, id)?);
+        Ok(ClientApplication {
+            active,
+            ..application
+        })
     })
 }

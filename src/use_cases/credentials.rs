@@ -9,24 +9,62 @@ use crate::db::credentials::{Credential, CredentialListing, NewCredential};
 use crate::db::request_log::{self, LoggedRequest, StatusClass};
 use crate::db::{self, Conn, usage};
 
-use crate::gate::live_keys::LiveKeys;
 use crate::rules::access::{Action, Viewer};
 use crate::rules::keys::ApiKey;
 use crate::rules::paging::Paged;
-use crate::rules::text::{FieldError, FieldErrors, parse_label};
+use crate::rules::text::{FieldError, FieldErrors, Label, parse_label};
 use crate::rules::words::{ApiType, ProductWord};
 
-use super::Failure;
-use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
+use super::audit::{self, Actor, Event};
 use super::catalogue::{self, ResourceGroup};
+use super::{Committed, Failure, write};
 
-/// The Create New Credential form as submitted.
-#[derive(Debug, Clone, Default)]
+/// The Create New Credential form, parsed.
+#[derive(Debug, Clone)]
 pub struct CredentialRequest {
-    pub api_type: String,
-    pub client_application_id: String,
-    pub description: String,
+    pub api_type: ApiType,
+    /// The client application chosen, if any (a Job Board key takes none).
+    pub client_application_id: Option<i32>,
+    pub description: Label,
 }
+
+impl CredentialRequest {
+    /// The form's fields as typed, refused beside each field that is not understood.
+    pub fn parse(
+        api_type: &str,
+        client_application_id: &str,
+        description: &str,
+    ) -> Result<CredentialRequest, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let api_type = ApiType::parse(api_type.trim());
+        if api_type.is_none() {
+            errors.add(
+                "api_type",
+                "Choose an API type: Harvest, Job Board or Partner.",
+            );
+        }
+        let description = parse_label("description", "description", description)
+            .map_err(|e| errors.add(e.field, e.message))
+            .ok();
+        let client_application_id = match (api_type, client_application_id.trim()) {
+            (Some(ApiType::JobBoard) | None, _) | (_, "") => None,
+            (_, raw) => raw
+                .parse::<i32>()
+                .map_err(|_| errors.add("client_application_id", NOT_A_CLIENT_APPLICATION))
+                .ok(),
+        };
+        match (api_type, description) {
+            (Some(api_type), Some(description)) if errors.is_empty() => Ok(CredentialRequest {
+                api_type,
+                client_application_id,
+                description,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+const NOT_A_CLIENT_APPLICATION: &str = "Choose a client application from the list.";
 
 /// A key just made: the only moment its plain text exists.
 #[derive(Debug)]
@@ -40,58 +78,36 @@ pub struct CreatedCredential {
 /// endpoints granted to a Harvest key in the same transaction.
 pub fn create(
     conn: &mut Conn,
-    keys: &LiveKeys,
     viewer: &Viewer,
     request: &CredentialRequest,
-) -> Result<CreatedCredential, Failure> {
-    let mut errors = FieldErrors::default();
-    let Some(api_type) = ApiType::parse(request.api_type.trim()) else {
-        errors.add(
-            "api_type",
-            "Choose an API type: Harvest, Job Board or Partner.",
-        );
-        if let Err(e) = parse_label("description", "description", &request.description) {
-            errors.add(e.field, e.message);
-        }
-        return Err(errors.into());
-    };
+) -> Result<Committed<CreatedCredential>, Failure> {
+    let api_type = request.api_type;
     viewer.require(Action::CreateCredential(api_type))?;
-    let description = match parse_label("description", "description", &request.description) {
-        Ok(description) => Some(description),
-        Err(e) => {
-            errors.add(e.field, e.message);
-            None
+    let client_application = match request.client_application_id {
+        Some(id) => Some(
+            ClientApplication::find(conn, id)?
+                .filter(|app| app.active)
+                .ok_or_else(|| {
+                    FieldError::new("client_application_id", NOT_A_CLIENT_APPLICATION)
+                })?,
+        ),
+        None if api_type == ApiType::Partner => {
+            return Err(FieldError::new(
+                "client_application_id",
+                "A Partner key needs a client application: choose one.",
+            )
+            .into());
         }
+        None => None,
     };
-    let client_application = match api_type {
-        ApiType::JobBoard => None,
-        ApiType::Harvest | ApiType::Partner => {
-            match chosen_client_application(conn, &request.client_application_id)? {
-                Ok(None) if api_type == ApiType::Partner => {
-                    errors.add(
-                        "client_application_id",
-                        "A Partner key needs a client application: choose one.",
-                    );
-                    None
-                }
-                Ok(chosen) => chosen,
-                Err(message) => {
-                    errors.add("client_application_id", message);
-                    None
-                }
-            }
-        }
-    };
-    errors.into_result()?;
-    let description = description.unwrap_or_default();
-
+    let description = request.description.as_str();
     let key = ApiKey::generate(api_type);
-    let id = conn.immediate_transaction(|conn| -> Result<i32, Failure> {
+    write(conn, |conn, changes| {
         let id = Credential::insert(
             conn,
             &NewCredential {
-                description: &description,
-                api_type: api_type.as_str(),
+                description,
+                api_type,
                 client_application_id: client_application.as_ref().map(|c| c.id),
                 key_hash: &key.hash().0,
                 key_prefix: key.prefix(),
@@ -106,60 +122,19 @@ pub fn create(
             Credential::replace_grants(conn, id, &presets)?;
             granted = Endpoint::identifiers_of(conn, &presets)?;
         }
-        let partner = client_application
-            .as_ref()
-            .map(|a| format!(" for {}", a.name))
-            .unwrap_or_default();
-        let grants = if granted.is_empty() {
-            String::new()
-        } else {
-            format!(", granted {}", audit::listing(&granted))
-        };
         audit::record(
             conn,
             &Actor::Person(viewer),
-            &Event {
-                action: AuditAction::CredentialCreated,
-                object: ObjectKind::Credential,
-                object_id: Some(id),
-                object_label: description.clone(),
-                summary: format!(
-                    "Created the {} API key “{description}”{partner}{grants}.",
-                    api_type.label()
-                ),
-                details: serde_json::json!({
-                    "api_type": api_type.as_str(),
-                    "description": description,
-                    "client_application": client_application
-                        .as_ref()
-                        .map(|a| serde_json::json!({ "id": a.id, "name": a.name })),
-                    "endpoints_granted": granted,
-                }),
-            },
+            &Event::credential_created(
+                id,
+                api_type,
+                description,
+                client_application.as_ref(),
+                &granted,
+            ),
         )?;
-        Ok(id)
-    })?;
-    keys.after_commit(conn, &[id]);
-    Ok(CreatedCredential { id, api_type, key })
-}
-
-/// The client application a form chose: `Ok(None)` when none was chosen, `Err` with a
-/// message when the choice is not an active client application.
-fn chosen_client_application(
-    conn: &mut Conn,
-    raw: &str,
-) -> Result<Result<Option<ClientApplication>, &'static str>, Failure> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(Ok(None));
-    }
-    let refused = "Choose a client application from the list.";
-    let Ok(id) = raw.parse::<i32>() else {
-        return Ok(Err(refused));
-    };
-    Ok(match ClientApplication::find(conn, id)? {
-        Some(app) if app.active => Ok(Some(app)),
-        _ => Err(refused),
+        changes.credentials.push(id);
+        Ok(CreatedCredential { id, api_type, key })
     })
 }
 
@@ -170,25 +145,11 @@ pub fn list(
     page: i64,
 ) -> Result<Paged<CredentialListing>, Failure> {
     viewer.require(Action::OpenDevCenter)?;
-    let types: Vec<&str> = viewer
-        .manageable_api_types()
-        .into_iter()
-        .map(ApiType::as_str)
-        .collect();
+    let types = viewer.manageable_api_types();
     let total = Credential::count_of_types(conn, &types)?;
-    let (page, pages) = Paged::<CredentialListing>::clamp(page, total);
-    let items = Credential::list_of_types(
-        conn,
-        &types,
-        Paged::<CredentialListing>::PER_PAGE,
-        (page - 1) * Paged::<CredentialListing>::PER_PAGE,
-    )?;
-    Ok(Paged {
-        items,
-        page,
-        pages,
-        total,
-    })
+    Ok(Paged::read(page, total, |offset, limit| {
+        Credential::list_of_types(conn, &types, limit, offset)
+    })?)
 }
 
 /// A key the viewer may manage, by id. A key of a type the viewer may not manage is not
@@ -196,7 +157,7 @@ pub fn list(
 pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<(Credential, ApiType), Failure> {
     viewer.require(Action::OpenDevCenter)?;
     let credential = Credential::find(conn, id)?.ok_or(Failure::NotFound("API key"))?;
-    let api_type = stored_api_type(&credential)?;
+    let api_type = credential.api_type;
     if !viewer.may(Action::ManageCredential(api_type)) {
         return Err(Failure::NotFound("API key"));
     }
@@ -214,22 +175,10 @@ pub fn request_log(
 ) -> Result<(Credential, Paged<LoggedRequest>), Failure> {
     let (credential, _) = find(conn, viewer, id)?;
     let total = request_log::count(conn, id, class)?;
-    let (page, pages) = Paged::<LoggedRequest>::clamp(requested_page, total);
-    let per_page = Paged::<LoggedRequest>::PER_PAGE;
-    let items = request_log::newest(conn, id, class, (page - 1) * per_page, per_page)?;
-    Ok((
-        credential,
-        Paged {
-            items,
-            page,
-            pages,
-            total,
-        },
-    ))
-}
-
-fn stored_api_type(credential: &Credential) -> Result<ApiType, Failure> {
-    ApiType::parse(&credential.api_type).ok_or(Failure::NotFound("API key"))
+    let paged = Paged::read(requested_page, total, |offset, limit| {
+        request_log::newest(conn, id, class, offset, limit)
+    })?;
+    Ok((credential, paged))
 }
 
 /// What Manage API Key Permissions shows: the key, the catalogue by resource, its grants.
@@ -263,20 +212,19 @@ pub fn grants(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Grants, Failu
 
 fn harvest_key(conn: &mut Conn, id: i32) -> Result<Credential, Failure> {
     Credential::find(conn, id)?
-        .filter(|c| c.api_type == ApiType::Harvest.as_str())
+        .filter(|c| c.api_type == ApiType::Harvest)
         .ok_or(Failure::NotFound("Harvest API key"))
 }
 
 /// Makes exactly `identifiers` the Harvest key's grants; returns how many are granted.
 pub fn replace_grants(
     conn: &mut Conn,
-    keys: &LiveKeys,
     viewer: &Viewer,
     id: i32,
     identifiers: &[String],
-) -> Result<usize, Failure> {
+) -> Result<Committed<usize>, Failure> {
     viewer.require(Action::ManageEndpointGrants)?;
-    conn.immediate_transaction(|conn| {
+    write(conn, |conn, changes| {
         let credential = harvest_key(conn, id)?;
         if credential.revoked_at.is_some() {
             return Err(FieldError::new(
@@ -296,72 +244,29 @@ pub fn replace_grants(
         if !added.is_empty() || !removed.is_empty() {
             let added = Endpoint::identifiers_of(conn, &added)?;
             let removed = Endpoint::identifiers_of(conn, &removed)?;
-            let mut parts = Vec::new();
-            if !added.is_empty() {
-                parts.push(format!("granted {}", audit::listing(&added)));
-            }
-            if !removed.is_empty() {
-                parts.push(format!("removed {}", audit::listing(&removed)));
-            }
             audit::record(
                 conn,
                 &Actor::Person(viewer),
-                &Event {
-                    action: AuditAction::CredentialGrantsChanged,
-                    object: ObjectKind::Credential,
-                    object_id: Some(id),
-                    object_label: credential.description.clone(),
-                    summary: format!(
-                        "Endpoint grants of “{}”: {}. {} granted in all.",
-                        credential.description,
-                        parts.join("; "),
-                        after.len()
-                    ),
-                    details: serde_json::json!({
-                        "added": added,
-                        "removed": removed,
-                        "granted_count": after.len(),
-                    }),
-                },
+                &Event::credential_grants_changed(&credential, &added, &removed, after.len()),
             )?;
         }
+        changes.credentials.push(id);
         Ok(endpoint_ids.len())
     })
-    .inspect(|_| keys.after_commit(conn, &[id]))
 }
 
 /// Revokes a key; it stops working at once. Revoking a revoked key changes nothing.
-pub fn revoke(
-    conn: &mut Conn,
-    keys: &LiveKeys,
-    viewer: &Viewer,
-    id: i32,
-) -> Result<Credential, Failure> {
-    let credential = conn.immediate_transaction(|conn| {
+pub fn revoke(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Committed<Credential>, Failure> {
+    write(conn, |conn, changes| {
         let (credential, api_type) = find(conn, viewer, id)?;
         if Credential::revoke(conn, id, viewer.id, db::now())? {
             audit::record(
                 conn,
                 &Actor::Person(viewer),
-                &Event {
-                    action: AuditAction::CredentialRevoked,
-                    object: ObjectKind::Credential,
-                    object_id: Some(id),
-                    object_label: credential.description.clone(),
-                    summary: format!(
-                        "Revoked the {} API key “{}”.",
-                        api_type.label(),
-                        credential.description
-                    ),
-                    details: serde_json::json!({
-                        "api_type": api_type.as_str(),
-                        "description": credential.description,
-                    }),
-                },
+                &Event::credential_revoked(&credential, api_type),
             )?;
         }
-        Ok::<_, Failure>(credential)
-    })?;
-    keys.after_commit(conn, &[id]);
-    Ok(credential)
+        changes.credentials.push(id);
+        Ok(credential)
+    })
 }

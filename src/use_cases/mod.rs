@@ -6,8 +6,10 @@ pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
 pub mod credentials;
+pub mod sign_in;
 pub mod users;
 
+use crate::db::Conn;
 use crate::rules::access;
 use crate::rules::text::{FieldError, FieldErrors};
 
@@ -38,4 +40,46 @@ impl From<FieldErrors> for Failure {
     fn from(errors: FieldErrors) -> Self {
         Self::Invalid(errors)
     }
+}
+
+/// What a committed transaction changed, for the step that follows every commit.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Credentials whose key, grants, type or client application changed: the gate must
+    /// see them anew.
+    pub credentials: Vec<i32>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.credentials.is_empty()
+    }
+}
+
+/// A use case's answer once its transaction has committed, with what it changed. Only
+/// `AppState::write` (in the web layer) takes it apart, handing the changes to the one
+/// post-commit step before the answer goes out.
+#[must_use = "what a transaction changed must reach the post-commit step"]
+#[derive(Debug)]
+pub struct Committed<T> {
+    pub value: T,
+    pub changes: Changes,
+}
+
+/// The one step after every commit (today: the gate's live keys; next, web hook events and
+/// token revocations). It never fails a change that is already saved: it logs, and a
+/// periodic reconcile corrects whatever it missed.
+pub trait AfterCommit: Send + Sync {
+    fn after_commit(&self, conn: &mut Conn, changes: &Changes);
+}
+
+/// Runs `work` in one immediate transaction (writers queue up front instead of failing on
+/// upgrade) and returns its answer with what it recorded as changed.
+pub fn write<T>(
+    conn: &mut Conn,
+    work: impl FnOnce(&mut Conn, &mut Changes) -> Result<T, Failure>,
+) -> Result<Committed<T>, Failure> {
+    let mut changes = Changes::default();
+    let value = conn.immediate_transaction(|conn| work(conn, &mut changes))?;
+    Ok(Committed { value, changes })
 }

@@ -1,61 +1,43 @@
-//! People: adding users, passwords (argon2id), signing in, loading the `Viewer` that every
-//! access decision is made on, and Configure → Users (levels, developer permissions,
-//! disabling), each change recorded in the audit log in its own transaction.
+//! Configure → Users and adding people: the first Site Admin, adding users (from the
+//! command line or the page, with a generated first password), listing and searching, and
+//! changing a user's level, developer permissions and disabled flag. Each change is
+//! recorded in the audit log in its own transaction.
 
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
-
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
-use rand::distr::{Alphanumeric, SampleString};
-use rand::rand_core::UnwrapErr;
-use rand::rngs::SysRng;
 
 use crate::db::users::{NewUser, User};
 use crate::db::{self, Conn, sessions};
-
 use crate::rules::access::{Action, Viewer};
+use crate::rules::email::Email;
 use crate::rules::paging::Paged;
-use crate::rules::text::{FieldError, FieldErrors, parse_label};
+use crate::rules::passwords::Password;
+use crate::rules::text::{FieldError, FieldErrors, Label, parse_label};
 use crate::rules::words::{DeveloperPermission, ProductWord, UserLevel};
 
-use super::Failure;
-use super::audit::{self, Actor, AuditAction, Event, ObjectKind};
+use super::audit::{self, Actor, AuditAction, Event, user_label};
+use super::{Committed, Failure, write};
 
-pub const MIN_PASSWORD_CHARS: usize = 10;
-
-/// A user to add.
+/// A user to add, parsed. Its `Debug` never shows the password.
 #[derive(Debug, Clone)]
 pub struct UserRequest {
-    pub email: String,
-    pub name: String,
+    pub email: Email,
+    pub name: Label,
     pub level: UserLevel,
     pub permissions: BTreeSet<DeveloperPermission>,
-    pub password: String,
+    pub password: Password,
 }
 
 /// Adds a user on behalf of `actor` (a Site Admin, the command line, the first start);
-/// refuses a malformed or taken e-mail, an empty name or a short password.
-pub fn create(conn: &mut Conn, actor: &Actor<'_>, request: &UserRequest) -> Result<i32, Failure> {
-    let mut errors = FieldErrors::default();
-    let email = request.email.trim().to_lowercase();
-    if !is_plausible_email(&email) {
-        errors.add("email", "Enter an e-mail address such as name@example.com.");
-    }
-    if let Err(e) = parse_label("name", "name", &request.name) {
-        errors.add(e.field, e.message);
-    }
-    if request.password.chars().count() < MIN_PASSWORD_CHARS {
-        errors.add(
-            "password",
-            format!("Choose a password of at least {MIN_PASSWORD_CHARS} characters."),
-        );
-    }
-    errors.into_result()?;
-    let password_hash = hash_password(&request.password)?;
-    conn.immediate_transaction(|conn| {
-        if User::find_by_email(conn, &email)?.is_some() {
+/// refuses an e-mail that is taken.
+pub fn create(
+    conn: &mut Conn,
+    actor: &Actor<'_>,
+    request: &UserRequest,
+) -> Result<Committed<i32>, Failure> {
+    let password_hash = request.password.hash()?;
+    let (email, name) = (request.email.as_str(), request.name.as_str());
+    write(conn, |conn, _| {
+        if User::find_by_email(conn, email)?.is_some() {
             return Err(FieldError::new(
                 "email",
                 format!("A user with the e-mail {email} already exists."),
@@ -65,137 +47,22 @@ pub fn create(conn: &mut Conn, actor: &Actor<'_>, request: &UserRequest) -> Resu
         let id = User::insert(
             conn,
             &NewUser {
-                email: &email,
-                name: request.name.trim(),
+                email,
+                name,
                 password_hash: &password_hash,
-                level: request.level.as_str(),
+                level: request.level,
                 created_at: db::now(),
             },
         )?;
-        let permissions: Vec<&str> = request.permissions.iter().map(|p| p.as_str()).collect();
+        let permissions: Vec<DeveloperPermission> = request.permissions.iter().copied().collect();
         User::grant_permissions(conn, id, &permissions)?;
-        let name = request.name.trim();
-        let labels: Vec<&str> = request.permissions.iter().map(|p| p.label()).collect();
         audit::record(
             conn,
             actor,
-            &Event {
-                action: AuditAction::UserCreated,
-                object: ObjectKind::User,
-                object_id: Some(id),
-                object_label: user_label(name, &email),
-                summary: format!(
-                    "Added {} as {} with developer permissions: {}.",
-                    user_label(name, &email),
-                    request.level.label(),
-                    audit::listing(&labels)
-                ),
-                details: serde_json::json!({
-                    "email": email,
-                    "name": name,
-                    "level": request.level.as_str(),
-                    "permissions": permissions,
-                }),
-            },
+            &Event::user_created(id, name, email, request.level, &request.permissions),
         )?;
         Ok(id)
     })
-}
-
-fn user_label(name: &str, email: &str) -> String {
-    format!("{name} <{email}>")
-}
-
-fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    (3..=254).contains(&email.len())
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// argon2id with 7 MiB of memory and 5 passes: one of OWASP's equivalent settings to the
-/// 19 MiB / 2-pass default, chosen so a sign-in does not add 19 MiB to a small server's
-/// memory. Stored hashes carry their own parameters, so older ones still verify.
-fn argon2() -> Result<Argon2<'static>, Failure> {
-    let params = Params::new(7 * 1024, 5, 1, None)
-        .map_err(|e| Failure::Internal(anyhow::anyhow!("argon2 parameters: {e}")))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
-fn hash_password(password: &str) -> Result<String, Failure> {
-    argon2()?
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| Failure::Internal(anyhow::anyhow!("cannot hash a password: {e}")))
-}
-
-/// A hash of a password nobody has, verified when the e-mail is unknown so that an unknown
-/// e-mail takes as long to refuse as a wrong password.
-static DECOY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password(&generate_password()).unwrap_or_default());
-
-/// Who a sign-in names: the enabled user with this e-mail, if any, and the hash to check
-/// the password against (a decoy's when there is no such user, so that an unknown e-mail
-/// takes as long to refuse as a wrong password).
-pub struct SignInCandidate {
-    pub user_id: Option<i32>,
-    pub password_hash: String,
-}
-
-pub fn sign_in_candidate(conn: &mut Conn, email: &str) -> Result<SignInCandidate, Failure> {
-    let user = User::find_by_email(conn, &email.trim().to_lowercase())?.filter(|u| !u.disabled);
-    Ok(match user {
-        Some(user) => SignInCandidate {
-            user_id: Some(user.id),
-            password_hash: user.password_hash,
-        },
-        None => SignInCandidate {
-            user_id: None,
-            password_hash: DECOY_HASH.clone(),
-        },
-    })
-}
-
-/// Whether `password` matches `stored` (the hash carries its own parameters). Costly by
-/// design: call it through the bounded password checks, never on a request's thread.
-pub fn password_matches(stored: &str, password: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// The signed-in person as the database says now; `None` if gone or disabled.
-pub fn viewer(conn: &mut Conn, user_id: i32) -> Result<Option<Viewer>, Failure> {
-    let Some(user) = User::find(conn, user_id)?.filter(|u| !u.disabled) else {
-        return Ok(None);
-    };
-    let permissions = User::permissions(conn, user_id)?
-        .iter()
-        .filter_map(|p| DeveloperPermission::parse(p))
-        .collect();
-    Ok(UserLevel::parse(&user.level).map(|level| Viewer {
-        id: user.id,
-        name: user.name,
-        email: user.email,
-        level,
-        permissions,
-        address: None,
-    }))
-}
-
-/// A password for a person to change later: 20 characters from the OS CSPRNG (119 bits).
-pub fn generate_password() -> String {
-    Alphanumeric.sample_string(&mut UnwrapErr(SysRng), 20)
 }
 
 /// The first Site Admin, made only when the database has no users at all.
@@ -203,22 +70,20 @@ pub const FIRST_USER_EMAIL: &str = "admin@devcenter.local";
 
 /// On an empty database, adds a Site Admin with every developer permission and returns
 /// the password to print once.
-pub fn ensure_first_user(conn: &mut Conn) -> Result<Option<String>, Failure> {
+pub fn ensure_first_user(conn: &mut Conn) -> Result<Option<Password>, Failure> {
     if User::count(conn)? > 0 {
         return Ok(None);
     }
-    let password = generate_password();
-    create(
-        conn,
-        &Actor::System("First start"),
-        &UserRequest {
-            email: FIRST_USER_EMAIL.into(),
-            name: "Site Admin".into(),
-            level: UserLevel::SiteAdmin,
-            permissions: DeveloperPermission::ALL.iter().copied().collect(),
-            password: password.clone(),
-        },
-    )?;
+    let password = Password::generate();
+    let request = UserRequest {
+        email: Email::parse(FIRST_USER_EMAIL)?,
+        name: parse_label("name", "name", "Site Admin")?,
+        level: UserLevel::SiteAdmin,
+        permissions: DeveloperPermission::ALL.iter().copied().collect(),
+        password: password.clone(),
+    };
+    // No server is running yet: nothing needs to hear of the change.
+    let Committed { .. } = create(conn, &Actor::System("First start"), &request)?;
     Ok(Some(password))
 }
 
@@ -242,9 +107,9 @@ fn summaries(conn: &mut Conn, users: Vec<User>) -> Result<Vec<UserSummary>, Fail
             permissions: held
                 .iter()
                 .filter(|(id, _)| *id == u.id)
-                .filter_map(|(_, p)| DeveloperPermission::parse(p))
+                .map(|(_, p)| *p)
                 .collect(),
-            level: UserLevel::parse(&u.level).unwrap_or(UserLevel::Basic),
+            level: u.level,
             id: u.id,
             name: u.name,
             email: u.email,
@@ -268,14 +133,14 @@ pub fn list(
     let search: String = search.chars().take(MAX_SEARCH).collect();
     let search = search.as_str();
     let total = User::count_matching(conn, search)?;
-    let (page, pages) = Paged::<UserSummary>::clamp(page, total);
-    let per_page = Paged::<UserSummary>::PER_PAGE;
-    let users = User::search(conn, search, per_page, (page - 1) * per_page)?;
+    let users = Paged::read(page, total, |offset, limit| {
+        User::search(conn, search, limit, offset)
+    })?;
     Ok(Paged {
-        items: summaries(conn, users)?,
-        page,
-        pages,
-        total,
+        items: summaries(conn, users.items)?,
+        page: users.page,
+        pages: users.pages,
+        total: users.total,
     })
 }
 
@@ -288,16 +153,8 @@ pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<UserSummary, Fa
         .ok_or(Failure::NotFound("User"))
 }
 
-/// A user's page as submitted.
-#[derive(Debug, Clone, Default)]
-pub struct UserChange {
-    pub level: String,
-    pub permissions: Vec<String>,
-    pub disabled: bool,
-}
-
-/// A submitted level and developer permissions, refused beside their fields (with any
-/// `errors` found before) unless every one is known and nothing was refused.
+/// A level and developer permissions as submitted, refused beside their fields (with
+/// any `errors` found before) unless every one is known and nothing was refused.
 fn parse_level_and_permissions(
     level: &str,
     permissions: &[String],
@@ -320,6 +177,30 @@ fn parse_level_and_permissions(
     }
 }
 
+/// A user's page as submitted, parsed.
+#[derive(Debug, Clone)]
+pub struct UserChange {
+    pub level: UserLevel,
+    pub permissions: BTreeSet<DeveloperPermission>,
+    pub disabled: bool,
+}
+
+impl UserChange {
+    pub fn parse(
+        level: &str,
+        permissions: &[String],
+        disabled: bool,
+    ) -> Result<UserChange, FieldErrors> {
+        let (level, permissions) =
+            parse_level_and_permissions(level, permissions, FieldErrors::default())?;
+        Ok(UserChange {
+            level,
+            permissions,
+            disabled,
+        })
+    }
+}
+
 /// What a saved change did, for the confirmation.
 #[derive(Debug, Clone, Default)]
 pub struct Changed {
@@ -336,16 +217,19 @@ pub fn update(
     viewer: &Viewer,
     id: i32,
     change: &UserChange,
-) -> Result<Changed, Failure> {
+) -> Result<Committed<Changed>, Failure> {
     viewer.require(Action::ManageUsers)?;
-    let (level, permissions) =
-        parse_level_and_permissions(&change.level, &change.permissions, FieldErrors::default())?;
-    conn.immediate_transaction(|conn| {
+    let UserChange {
+        level,
+        ref permissions,
+        disabled,
+    } = *change;
+    write(conn, |conn, _| {
         let before = find(conn, viewer, id)?;
         let label = user_label(&before.name, &before.email);
         let loses_admin = before.level == UserLevel::SiteAdmin
             && !before.disabled
-            && (level != UserLevel::SiteAdmin || change.disabled);
+            && (level != UserLevel::SiteAdmin || disabled);
         if loses_admin && User::count_active_site_admins(conn)? <= 1 {
             let (field, what) = if level != UserLevel::SiteAdmin {
                 ("level", "change their level")
@@ -364,124 +248,77 @@ pub fn update(
         }
         let mut changed = Changed::default();
         let actor = Actor::Person(viewer);
-        User::set_level_and_disabled(conn, id, level.as_str(), change.disabled)?;
+        User::set_level_and_disabled(conn, id, level, disabled)?;
         if level != before.level {
-            audit::record(
-                conn,
-                &actor,
-                &Event {
-                    action: AuditAction::UserLevelChanged,
-                    object: ObjectKind::User,
-                    object_id: Some(id),
-                    object_label: label.clone(),
-                    summary: format!(
-                        "Changed the level of {label} from {} to {}.",
-                        before.level.label(),
-                        level.label()
-                    ),
-                    details: serde_json::json!({
-                        "before": before.level.as_str(),
-                        "after": level.as_str(),
-                    }),
-                },
-            )?;
-            changed.events.push(AuditAction::UserLevelChanged);
+            let event = Event::user_level_changed(id, &label, before.level, level);
+            audit::record(conn, &actor, &event)?;
+            changed.events.push(event.action);
         }
-        if permissions != before.permissions {
-            let stored: Vec<&str> = permissions.iter().map(|p| p.as_str()).collect();
+        if *permissions != before.permissions {
+            let stored: Vec<DeveloperPermission> = permissions.iter().copied().collect();
             User::replace_permissions(conn, id, &stored)?;
-            let words = |set: &BTreeSet<DeveloperPermission>| -> Vec<&'static str> {
-                set.iter().map(|p| p.as_str()).collect()
-            };
-            let added: BTreeSet<_> = permissions
-                .difference(&before.permissions)
-                .copied()
-                .collect();
-            let removed: BTreeSet<_> = before
-                .permissions
-                .difference(&permissions)
-                .copied()
-                .collect();
-            let mut parts = Vec::new();
-            if !added.is_empty() {
-                let labels: Vec<&str> = added.iter().map(|p| p.label()).collect();
-                parts.push(format!("granted {}", audit::listing(&labels)));
-            }
-            if !removed.is_empty() {
-                let labels: Vec<&str> = removed.iter().map(|p| p.label()).collect();
-                parts.push(format!("removed {}", audit::listing(&labels)));
-            }
-            audit::record(
-                conn,
-                &actor,
-                &Event {
-                    action: AuditAction::UserPermissionsChanged,
-                    object: ObjectKind::User,
-                    object_id: Some(id),
-                    object_label: label.clone(),
-                    summary: format!("Developer permissions of {label}: {}.", parts.join("; ")),
-                    details: serde_json::json!({
-                        "before": words(&before.permissions),
-                        "after": words(&permissions),
-                        "added": words(&added),
-                        "removed": words(&removed),
-                    }),
-                },
-            )?;
-            changed.events.push(AuditAction::UserPermissionsChanged);
+            let event =
+                Event::user_permissions_changed(id, &label, &before.permissions, permissions);
+            audit::record(conn, &actor, &event)?;
+            changed.events.push(event.action);
         }
-        if change.disabled != before.disabled {
-            let action = if change.disabled {
+        if disabled != before.disabled {
+            if disabled {
                 changed.sessions_ended = sessions::delete_for_user(conn, id)?;
-                AuditAction::UserDisabled
-            } else {
-                AuditAction::UserEnabled
-            };
-            let summary = if change.disabled {
-                format!(
-                    "Disabled {label} and signed them out everywhere ({} session{} ended).",
-                    changed.sessions_ended,
-                    if changed.sessions_ended == 1 { "" } else { "s" }
-                )
-            } else {
-                format!("Enabled {label}; they can sign in again.")
-            };
-            audit::record(
-                conn,
-                &actor,
-                &Event {
-                    action,
-                    object: ObjectKind::User,
-                    object_id: Some(id),
-                    object_label: label.clone(),
-                    summary,
-                    details: serde_json::json!({
-                        "disabled": change.disabled,
-                        "sessions_ended": changed.sessions_ended,
-                    }),
-                },
-            )?;
-            changed.events.push(action);
+            }
+            let event =
+                Event::user_disabled_or_enabled(id, &label, disabled, changed.sessions_ended);
+            audit::record(conn, &actor, &event)?;
+            changed.events.push(event.action);
         }
         Ok(changed)
     })
 }
 
-/// The Add a user form as submitted; the first password is generated, never typed.
-#[derive(Debug, Clone, Default)]
+/// The Add a user form, parsed; the first password is generated, never typed.
+#[derive(Debug, Clone)]
 pub struct NewUserRequest {
-    pub name: String,
-    pub email: String,
-    pub level: String,
-    pub permissions: Vec<String>,
+    pub name: Label,
+    pub email: Email,
+    pub level: UserLevel,
+    pub permissions: BTreeSet<DeveloperPermission>,
+}
+
+impl NewUserRequest {
+    /// Every field as typed, each problem refused beside its field at once.
+    pub fn parse(
+        name: &str,
+        email: &str,
+        level: &str,
+        permissions: &[String],
+    ) -> Result<NewUserRequest, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = parse_label("name", "name", name)
+            .map_err(|e| errors.add(e.field, e.message))
+            .ok();
+        let email = Email::parse(email)
+            .map_err(|e| errors.add(e.field, e.message))
+            .ok();
+        let (level, permissions) = parse_level_and_permissions(level, permissions, errors)?;
+        match (name, email) {
+            (Some(name), Some(email)) => Ok(NewUserRequest {
+                name,
+                email,
+                level,
+                permissions,
+            }),
+            // Unreachable in practice: a refused name or e-mail made the errors non-empty.
+            _ => Err(FieldErrors::default()),
+        }
+    }
 }
 
 /// A user just added, with the first password: shown once, never stored in plain text.
 #[derive(Debug)]
 pub struct AddedUser {
     pub id: i32,
-    pub email: String,
-    pub password: String,
+    pub email: Email,
+    pub password: Password,
 }
 
 /// A Site Admin adds a user with a generated first password.
@@ -489,73 +326,26 @@ pub fn add(
     conn: &mut Conn,
     viewer: &Viewer,
     request: &NewUserRequest,
-) -> Result<AddedUser, Failure> {
+) -> Result<Committed<AddedUser>, Failure> {
     viewer.require(Action::ManageUsers)?;
-    // Name and e-mail are checked again by `create`; checked here too so that the form
-    // shows every problem at once.
-    let mut errors = FieldErrors::default();
-    if let Err(e) = parse_label("name", "name", &request.name) {
-        errors.add(e.field, e.message);
-    }
-    if !is_plausible_email(&request.email.trim().to_lowercase()) {
-        errors.add("email", "Enter an e-mail address such as name@example.com.");
-    }
-    let (level, permissions) =
-        parse_level_and_permissions(&request.level, &request.permissions, errors)?;
-    let password = generate_password();
-    let id = create(
+    let password = Password::generate();
+    let created = create(
         conn,
         &Actor::Person(viewer),
         &UserRequest {
             email: request.email.clone(),
             name: request.name.clone(),
-            level,
-            permissions,
+            level: request.level,
+            permissions: request.permissions.clone(),
             password: password.clone(),
         },
     )?;
-    Ok(AddedUser {
-        id,
-        email: request.email.trim().to_lowercase(),
-        password,
-    })
-}
-
-/// Records that sign-in attempts for `email` from `address` were throttled. Sign-in
-/// throttling itself is a later hardening issue; this is the audit half, ready for it.
-pub fn record_sign_in_throttled(
-    conn: &mut Conn,
-    address: Option<&str>,
-    email: &str,
-    failures: u32,
-) -> Result<(), Failure> {
-    let email = email.trim().to_lowercase();
-    // What was typed is not trusted: keep it short and printable.
-    let shown: String = email
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(254)
-        .collect();
-    conn.immediate_transaction(|conn| {
-        let user = User::find_by_email(conn, &email)?;
-        audit::record(
-            conn,
-            &Actor::Anonymous { address },
-            &Event {
-                action: AuditAction::SignInThrottled,
-                object: ObjectKind::User,
-                object_id: user.as_ref().map(|u| u.id),
-                object_label: shown.clone(),
-                summary: format!(
-                    "Throttled sign-in for “{shown}” after {failures} failed attempts from {}.",
-                    address.unwrap_or("an unknown address")
-                ),
-                details: serde_json::json!({
-                    "email": shown,
-                    "failures": failures,
-                    "known_user": user.is_some(),
-                }),
-            },
-        )
+    Ok(Committed {
+        value: AddedUser {
+            id: created.value,
+            email: request.email.clone(),
+            password,
+        },
+        changes: created.changes,
     })
 }

@@ -8,17 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db::audit::AuditEvent;
-use crate::rules::access::Action;
 use crate::rules::text::FieldErrors;
 use crate::rules::words::ProductWord;
 use crate::use_cases::audit::{self as use_cases, AuditAction, Filter, FilterRequest, ObjectKind};
 
 use super::context::{PageContext, Section};
+use super::display::when_exactly;
 use super::error::AppError;
-
-fn when(at: chrono::NaiveDateTime) -> String {
-    at.format("%b %-d, %Y %H:%M:%S UTC").to_string()
-}
+use super::forms::Choice;
 
 /// The page's query: the filters and the page number.
 #[derive(Debug, Default, Deserialize)]
@@ -68,12 +65,6 @@ impl AuditQuery {
     }
 }
 
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
 struct Row {
     at: String,
     actor: String,
@@ -86,20 +77,14 @@ struct Row {
 
 impl From<AuditEvent> for Row {
     fn from(event: AuditEvent) -> Self {
-        let kind = ObjectKind::parse(&event.object_type);
+        let kind = event.object_type;
         Row {
-            at: when(event.occurred_at),
+            at: when_exactly(event.occurred_at),
             actor: event.actor_name,
             address: event.actor_address,
-            action: AuditAction::parse(&event.action).map_or("Unknown", AuditAction::label),
-            object: format!(
-                "{}: {}",
-                kind.map_or("Object", ObjectKind::label),
-                event.object_label
-            ),
-            credential_id: event
-                .object_id
-                .filter(|_| kind == Some(ObjectKind::Credential)),
+            action: event.action.label(),
+            object: format!("{}: {}", kind.label(), event.object_label),
+            credential_id: event.object_id.filter(|_| kind == ObjectKind::Credential),
             summary: event.summary,
         }
     }
@@ -127,19 +112,17 @@ pub async fn page(
     ctx: PageContext,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::ReadAuditLog)?;
     let query = query.into_inner();
     let (filter, errors) = match Filter::parse(&query.request()) {
         Ok(filter) => (Some(filter), FieldErrors::default()),
         Err(errors) => (None, errors),
     };
-    let viewer = ctx.viewer.clone();
     let requested = query.page.unwrap_or(1);
     let (actors, paged) = ctx
-        .db(move |conn| {
-            let actors = use_cases::actors(conn, &viewer)?;
+        .read(move |conn, viewer| {
+            let actors = use_cases::actors(conn, viewer)?;
             let paged = match &filter {
-                Some(filter) => Some(use_cases::page(conn, &viewer, filter, requested)?),
+                Some(filter) => Some(use_cases::page(conn, viewer, filter, requested)?),
                 None => None,
             };
             Ok((actors, paged))
@@ -169,14 +152,7 @@ pub async fn page(
                 label: name,
             })
             .collect(),
-        actions: AuditAction::ALL
-            .iter()
-            .map(|a| Choice {
-                value: a.as_str().to_owned(),
-                label: a.label().to_owned(),
-                selected: a.as_str() == query.action.trim(),
-            })
-            .collect(),
+        actions: Choice::words(|a: AuditAction| a.as_str() == query.action.trim()),
         filtered: !query.filters().is_empty(),
         filters: query.filters(),
         from: query.from,
@@ -196,12 +172,10 @@ pub async fn export(
     ctx: PageContext,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::ReadAuditLog)?;
     let filter =
         Filter::parse(&query.request()).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let viewer = ctx.viewer.clone();
     let events = ctx
-        .db(move |conn| use_cases::export(conn, &viewer, &filter))
+        .read(move |conn, viewer| use_cases::export(conn, viewer, &filter))
         .await?;
     let csv = to_csv(&events).map_err(AppError::Internal)?;
     let filename = format!(
@@ -253,8 +227,8 @@ fn to_csv(events: &[AuditEvent]) -> anyhow::Result<Vec<u8>> {
             neutralised(&event.actor_name),
             event.actor_id.map(|id| id.to_string()).unwrap_or_default(),
             event.actor_address.clone().unwrap_or_default(),
-            event.action.clone(),
-            event.object_type.clone(),
+            event.action.as_str().to_owned(),
+            event.object_type.as_str().to_owned(),
             event.object_id.map(|id| id.to_string()).unwrap_or_default(),
             neutralised(&event.object_label),
             neutralised(&event.summary),

@@ -1,21 +1,19 @@
 //! Client Applications: the partner integrations keys are made for, and their preset
 //! Harvest endpoints.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::rules::access::Action;
-use crate::rules::text::FieldErrors;
-use crate::use_cases::Failure;
+use crate::rules::text::{FieldErrors, parse_label};
 use crate::use_cases::client_applications as use_cases;
 
 use super::context::{PageContext, Section};
 use super::error::AppError;
-use super::forms::HtmlForm;
-use super::login::see_other;
+use super::forms::{HtmlForm, refused_fields};
 use super::picker::EndpointPicker;
+use super::respond::see_other;
+use super::urls::CLIENT_APPLICATIONS;
 
 struct Row {
     id: i32,
@@ -40,8 +38,7 @@ async fn page(
     chosen: Vec<String>,
     errors: FieldErrors,
 ) -> Result<ClientApplicationsPage, AppError> {
-    let viewer = ctx.viewer.clone();
-    let (listed, groups) = ctx.db(move |conn| use_cases::list(conn, &viewer)).await?;
+    let (listed, groups) = ctx.read(use_cases::list).await?;
     Ok(ClientApplicationsPage {
         csrf_token: ctx.csrf_token(),
         rows: listed
@@ -76,30 +73,29 @@ pub async fn create(
     ctx: PageContext,
     HtmlForm(form): HtmlForm<ClientApplicationForm>,
 ) -> Result<HttpResponse, AppError> {
-    let viewer = ctx.viewer.clone();
-    let (name, endpoints) = (form.name.clone(), form.endpoints.clone());
-    match ctx
-        .db(move |conn| use_cases::create(conn, &viewer, &name, &endpoints))
-        .await
-    {
+    let added = match parse_label("name", "name", &form.name) {
+        Ok(name) => {
+            let endpoints = form.endpoints.clone();
+            refused_fields(
+                ctx.write(move |conn, viewer| use_cases::create(conn, viewer, &name, &endpoints))
+                    .await,
+            )?
+        }
+        Err(refused) => Err(refused.into()),
+    };
+    match added {
         Ok(id) => {
             tracing::info!(client_application_id = id, "client application added");
             ctx.flash(format!(
                 "Added the client application “{}”.",
                 form.name.trim()
             ));
-            Ok(see_other("/configure/dev_center/client_applications"))
+            Ok(see_other(CLIENT_APPLICATIONS))
         }
-        Err(Failure::Invalid(errors)) => {
+        Err(errors) => {
             let body = page(&ctx, form.name, form.endpoints, errors).await?;
-            ctx.render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Client Applications",
-                Section::DevCenter,
-                &body,
-            )
+            ctx.render_refused("Client Applications", Section::DevCenter, &body)
         }
-        Err(other) => Err(other.into()),
     }
 }
 
@@ -115,8 +111,6 @@ pub async fn set_active(
     id: web::Path<i32>,
     HtmlForm(form): HtmlForm<ActivationForm>,
 ) -> Result<HttpResponse, AppError> {
-    // Who may ask comes before what they asked for.
-    ctx.require(Action::ManageClientApplications)?;
     let active = match form.active.as_str() {
         "true" => true,
         "false" => false,
@@ -126,9 +120,9 @@ pub async fn set_active(
             ));
         }
     };
-    let (viewer, keys, id) = (ctx.viewer.clone(), ctx.state.keys.clone(), id.into_inner());
+    let id = id.into_inner();
     let application = ctx
-        .db(move |conn| use_cases::set_active(conn, &keys, &viewer, id, active))
+        .write(move |conn, viewer| use_cases::set_active(conn, viewer, id, active))
         .await?;
     tracing::info!(
         client_application_id = id,
@@ -143,5 +137,5 @@ pub async fn set_active(
             application.name
         )
     });
-    Ok(see_other("/configure/dev_center/client_applications"))
+    Ok(see_other(CLIENT_APPLICATIONS))
 }

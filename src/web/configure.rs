@@ -30,7 +30,6 @@ struct DevCenterPage {
 }
 
 pub async fn dev_center(ctx: PageContext) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::OpenDevCenter)?;
     let page = DevCenterPage {
         show_client_applications: ctx.viewer.may(Action::ManageClientApplications),
     };

@@ -1,47 +1,56 @@
-//! What every signed-in page needs: the viewer (loaded from the database on each request),
+//! What every signed-in page needs: the viewer (loaded and admitted by the route's guard),
 //! the session, whether htmx asked, and the chrome (top bar, left-hand panel) around a page.
+
+use std::sync::Arc;
 
 use actix_htmx::Htmx;
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
-use std::sync::Arc;
-
 use crate::db::{Conn, Pool};
-use crate::gate::live_keys::LiveKeys;
 use crate::rules::access::{Action, Viewer};
-use crate::use_cases::Failure;
-use crate::use_cases::users;
+use crate::use_cases::{AfterCommit, Committed, Failure};
 
-use super::csrf;
 use super::error::AppError;
-use super::login::{SIGNED_IN_AT, SessionPolicy, USER_ID};
+use super::respond::html;
+use super::{csrf, database, session};
 
 /// Shared by every worker.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
-    pub keys: Arc<LiveKeys>,
+    /// The one step after every commit.
+    pub after_commit: Arc<dyn AfterCommit>,
 }
 
 impl AppState {
-    /// Runs database work off the async workers.
-    pub async fn db<T: Send + 'static>(
+    /// Reads from the database, off the async workers.
+    pub async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Conn) -> Result<T, Failure> + Send + 'static,
     ) -> Result<T, Failure> {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get().map_err(|e| Failure::Internal(e.into()))?;
-            work(&mut conn)
+        database::run(&self.pool, work).await
+    }
+
+    /// Runs a use case that writes; once it has committed, what it changed goes through
+    /// the post-commit step before the answer goes out.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Conn) -> Result<Committed<T>, Failure> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let after = Arc::clone(&self.after_commit);
+        database::run(&self.pool, move |conn| {
+            let Committed { value, changes } = work(conn)?;
+            if !changes.is_empty() {
+                after.after_commit(conn, &changes);
+            }
+            Ok(value)
         })
         .await
-        .map_err(|e| Failure::Internal(e.into()))?
     }
 }
 
@@ -73,6 +82,19 @@ struct Layout<'a> {
 }
 
 impl Chrome {
+    /// The frame of a page for someone not signed in (the sign-in form).
+    pub fn anonymous(title: &str, csrf_token: String) -> Chrome {
+        Chrome {
+            title: title.to_owned(),
+            user_name: None,
+            csrf_token,
+            section: None,
+            show_users: false,
+            show_audit_log: false,
+            flash: None,
+        }
+    }
+
     pub fn in_dev_center(&self) -> bool {
         self.section == Some(Section::DevCenter)
     }
@@ -86,9 +108,7 @@ impl Chrome {
     }
 }
 
-const FLASH_KEY: &str = "flash";
-
-/// A signed-in request. Extracting it signs anonymous (or disabled) people out to `/login`.
+/// A request on a route the table guards: its `Viewer` was admitted before the handler.
 pub struct PageContext {
     pub viewer: Viewer,
     pub session: Session,
@@ -101,63 +121,39 @@ impl FromRequest for PageContext {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let viewer = req.extensions().get::<Viewer>().cloned();
         let session = req.get_session();
         let htmx = Htmx::from_request(req, payload).into_inner();
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let policy = req.app_data::<web::Data<SessionPolicy>>().cloned();
-        let address = Some(crate::client_address::of(req).to_string());
-        let next = if req.method().is_safe() {
-            req.uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
         Box::pin(async move {
-            let htmx = htmx.map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
-            let sign_in = || AppError::SignInRequired {
-                next: next.clone(),
-                htmx: htmx.is_htmx,
-            };
-            let Some(user_id) = session.get::<i32>(USER_ID).ok().flatten() else {
-                return Err(sign_in());
-            };
-            let signed_in_at = session.get::<i64>(SIGNED_IN_AT).ok().flatten();
-            if policy.is_some_and(|p| p.expired(signed_in_at)) {
-                session.purge();
-                return Err(sign_in());
-            }
-            match state.db(move |conn| users::viewer(conn, user_id)).await? {
-                Some(viewer) => Ok(PageContext {
-                    viewer: Viewer { address, ..viewer },
-                    session,
-                    htmx,
-                    state,
-                }),
-                None => {
-                    session.purge();
-                    Err(sign_in())
-                }
-            }
+            let internal = |what: &str| AppError::Internal(anyhow::anyhow!("{what}"));
+            Ok(PageContext {
+                viewer: viewer.ok_or_else(|| internal("a page route without its audience"))?,
+                htmx: htmx.map_err(|e| internal(&e.to_string()))?,
+                state: state.ok_or_else(|| internal("no app state"))?,
+                session,
+            })
         })
     }
 }
 
 impl PageContext {
-    /// Fails with 403 unless the viewer may do `action`.
-    pub fn require(&self, action: Action) -> Result<(), AppError> {
-        self.viewer
-            .require(action)
-            .map_err(|denied| AppError::Denied(denied.0))
+    /// Reads from the database as the viewer.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Conn, &Viewer) -> Result<T, Failure> + Send + 'static,
+    ) -> Result<T, Failure> {
+        let viewer = self.viewer.clone();
+        self.state.read(move |conn| work(conn, &viewer)).await
     }
 
-    pub async fn db<T: Send + 'static>(
+    /// Runs a use case that writes, as the viewer (see `AppState::write`).
+    pub async fn write<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Conn) -> Result<T, Failure> + Send + 'static,
+        work: impl FnOnce(&mut Conn, &Viewer) -> Result<Committed<T>, Failure> + Send + 'static,
     ) -> Result<T, Failure> {
-        self.state.db(work).await
+        let viewer = self.viewer.clone();
+        self.state.write(move |conn| work(conn, &viewer)).await
     }
 
     pub fn csrf_token(&self) -> String {
@@ -166,7 +162,7 @@ impl PageContext {
 
     /// A message for the next page this person sees.
     pub fn flash(&self, message: impl Into<String>) {
-        let _ = self.session.insert(FLASH_KEY, message.into());
+        session::flash(&self.session, message);
     }
 
     /// Whether htmx asked for a fragment (boosted navigation gets whole pages).
@@ -182,6 +178,16 @@ impl PageContext {
         body: &impl Template,
     ) -> Result<HttpResponse, AppError> {
         self.render_status(StatusCode::OK, title, section, body)
+    }
+
+    /// A form shown again with what was refused beside each field (422).
+    pub fn render_refused(
+        &self,
+        title: &str,
+        section: Section,
+        body: &impl Template,
+    ) -> Result<HttpResponse, AppError> {
+        self.render_status(StatusCode::UNPROCESSABLE_ENTITY, title, section, body)
     }
 
     pub fn render_status(
@@ -202,10 +208,7 @@ impl PageContext {
             section: Some(section),
             show_users: self.viewer.may(Action::ManageUsers),
             show_audit_log: self.viewer.may(Action::ReadAuditLog),
-            flash: self
-                .session
-                .remove_as::<String>(FLASH_KEY)
-                .and_then(Result::ok),
+            flash: session::take_flash(&self.session),
         };
         render_layout(status, &chrome, &body)
     }
@@ -221,11 +224,4 @@ pub fn render_layout(
         .render()
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(html(status, page))
-}
-
-pub fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .body(body)
 }

@@ -3,33 +3,23 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db::credentials::Credential;
 use crate::rules::access::Action;
 use crate::rules::text::FieldErrors;
 use crate::rules::words::{ApiType, ProductWord};
+use crate::use_cases::client_applications;
 use crate::use_cases::credentials::{self as use_cases, CredentialRequest};
-use crate::use_cases::{Failure, client_applications};
 
 use super::context::{PageContext, Section};
+use super::display::{key_display, when};
 use super::error::AppError;
-use super::forms::HtmlForm;
-use super::login::see_other;
+use super::forms::{Choice, HtmlForm, refused_fields};
 use super::picker::EndpointPicker;
-
-const LIST: &str = "/configure/dev_center/credentials";
-
-fn when(at: chrono::NaiveDateTime) -> String {
-    at.format("%b %-d, %Y %H:%M UTC").to_string()
-}
-
-fn key_display(credential_prefix: &str, last4: &str) -> String {
-    format!("{credential_prefix}…{last4}")
-}
+use super::respond::see_other;
+use super::urls::{CREDENTIAL_PERMISSIONS, CREDENTIALS, with_id};
 
 struct Row {
     id: i32,
@@ -65,16 +55,15 @@ pub async fn list(
     ctx: PageContext,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let viewer = ctx.viewer.clone();
     let requested = query.page.unwrap_or(1);
     let paged = ctx
-        .db(move |conn| use_cases::list(conn, &viewer, requested))
+        .read(move |conn, viewer| use_cases::list(conn, viewer, requested))
         .await?;
     let rows = paged
         .items
         .into_iter()
         .map(|c| {
-            let api_type = ApiType::parse(&c.api_type).unwrap_or(ApiType::Harvest);
+            let api_type = c.api_type;
             let live = c.revoked_at.is_none();
             Row {
                 id: c.id,
@@ -102,12 +91,6 @@ pub async fn list(
     ctx.render("API Credential Management", Section::DevCenter, &page)
 }
 
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
 #[derive(Template)]
 #[template(path = "credentials/new.html")]
 struct NewCredentialDialog {
@@ -121,44 +104,44 @@ struct NewCredentialDialog {
 }
 
 impl NewCredentialDialog {
+    /// The dialog, showing `form` as submitted (empty for a new one) and its refusals.
     async fn build(
         ctx: &PageContext,
-        request: &CredentialRequest,
+        form: &CreateForm,
         errors: FieldErrors,
     ) -> Result<Self, AppError> {
+        // The route admits only people who manage some type of key.
         let offered = ctx.viewer.manageable_api_types();
-        if offered.is_empty() {
-            return Err(AppError::Forbidden);
-        }
-        let chosen = ApiType::parse(&request.api_type)
+        let chosen = ApiType::parse(form.api_type.trim())
             .filter(|t| offered.contains(t))
-            .unwrap_or(offered[0]);
+            .or_else(|| offered.first().copied())
+            .unwrap_or(ApiType::JobBoard);
         let offers_partner = offered.iter().any(|t| *t != ApiType::JobBoard);
         let applications = if offers_partner {
-            ctx.db(client_applications::choices).await?
+            ctx.state.read(client_applications::choices).await?
         } else {
             Vec::new()
         };
         Ok(Self {
             csrf_token: ctx.csrf_token(),
-            types: offered
-                .iter()
-                .map(|t| Choice {
-                    value: t.as_str().into(),
-                    label: t.label().into(),
-                    selected: *t == chosen,
+            types: Choice::words(|t: ApiType| offered.contains(&t))
+                .into_iter()
+                .filter(|c| c.selected)
+                .map(|c| Choice {
+                    selected: c.value == chosen.as_str(),
+                    ..c
                 })
                 .collect(),
             client_applications: applications
                 .into_iter()
                 .map(|a| Choice {
-                    selected: a.id.to_string() == request.client_application_id.trim(),
+                    selected: a.id.to_string() == form.client_application_id.trim(),
                     value: a.id.to_string(),
                     label: a.name,
                 })
                 .collect(),
             offers_partner,
-            description: request.description.clone(),
+            description: form.description.clone(),
             errors,
             submit_label: if chosen == ApiType::Harvest {
                 "Manage Permissions"
@@ -170,14 +153,12 @@ impl NewCredentialDialog {
 }
 
 pub async fn new_form(ctx: PageContext) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::OpenDevCenter)?;
     let dialog =
-        NewCredentialDialog::build(&ctx, &CredentialRequest::default(), FieldErrors::default())
-            .await?;
+        NewCredentialDialog::build(&ctx, &CreateForm::default(), FieldErrors::default()).await?;
     ctx.render("Create New Credential", Section::DevCenter, &dialog)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct CreateForm {
     #[serde(default)]
     api_type: String,
@@ -200,17 +181,20 @@ pub async fn create(
     ctx: PageContext,
     HtmlForm(form): HtmlForm<CreateForm>,
 ) -> Result<HttpResponse, AppError> {
-    let request = CredentialRequest {
-        api_type: form.api_type,
-        client_application_id: form.client_application_id,
-        description: form.description,
+    let created = match CredentialRequest::parse(
+        &form.api_type,
+        &form.client_application_id,
+        &form.description,
+    ) {
+        Ok(request) => {
+            let created = ctx
+                .write(move |conn, viewer| use_cases::create(conn, viewer, &request))
+                .await;
+            refused_fields(created)?
+        }
+        Err(errors) => Err(errors),
     };
-    let (viewer, keys) = (ctx.viewer.clone(), ctx.state.keys.clone());
-    let submitted = request.clone();
-    match ctx
-        .db(move |conn| use_cases::create(conn, &keys, &viewer, &submitted))
-        .await
-    {
+    match created {
         Ok(created) => {
             tracing::info!(
                 credential_id = created.id,
@@ -222,23 +206,17 @@ pub async fn create(
                 key: created.key.reveal(),
                 type_label: created.api_type.label(),
                 continue_href: if created.api_type == ApiType::Harvest {
-                    format!("{LIST}/{}/permissions", created.id)
+                    with_id(CREDENTIAL_PERMISSIONS, created.id)
                 } else {
-                    LIST.to_owned()
+                    CREDENTIALS.to_owned()
                 },
             };
             ctx.render("Your new API key", Section::DevCenter, &view)
         }
-        Err(Failure::Invalid(errors)) => {
-            let dialog = NewCredentialDialog::build(&ctx, &request, errors).await?;
-            ctx.render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Create New Credential",
-                Section::DevCenter,
-                &dialog,
-            )
+        Err(errors) => {
+            let dialog = NewCredentialDialog::build(&ctx, &form, errors).await?;
+            ctx.render_refused("Create New Credential", Section::DevCenter, &dialog)
         }
-        Err(other) => Err(other.into()),
     }
 }
 
@@ -256,13 +234,13 @@ pub async fn revoke_confirm(
     ctx: PageContext,
     id: web::Path<i32>,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, id) = (ctx.viewer.clone(), id.into_inner());
+    let id = id.into_inner();
     let (credential, api_type) = ctx
-        .db(move |conn| use_cases::find(conn, &viewer, id))
+        .read(move |conn, viewer| use_cases::find(conn, viewer, id))
         .await?;
     if credential.revoked_at.is_some() {
         ctx.flash(format!("“{}” is already revoked.", credential.description));
-        return Ok(see_other(LIST));
+        return Ok(see_other(CREDENTIALS));
     }
     let dialog = RevokeDialog {
         csrf_token: ctx.csrf_token(),
@@ -275,9 +253,9 @@ pub async fn revoke_confirm(
 }
 
 pub async fn revoke(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let (viewer, keys, id) = (ctx.viewer.clone(), ctx.state.keys.clone(), id.into_inner());
-    let credential: Credential = ctx
-        .db(move |conn| use_cases::revoke(conn, &keys, &viewer, id))
+    let id = id.into_inner();
+    let credential = ctx
+        .write(move |conn, viewer| use_cases::revoke(conn, viewer, id))
         .await?;
     tracing::info!(credential_id = id, "API key revoked");
     ctx.flash(format!(
@@ -285,7 +263,7 @@ pub async fn revoke(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse
         credential.description,
         key_display(&credential.key_prefix, &credential.key_last4)
     ));
-    Ok(see_other(LIST))
+    Ok(see_other(CREDENTIALS))
 }
 
 #[derive(Template)]
@@ -308,9 +286,8 @@ async fn permissions_page(
     id: i32,
     submitted: Option<(BTreeSet<String>, String)>,
 ) -> Result<PermissionsPage, AppError> {
-    let viewer = ctx.viewer.clone();
     let grants = ctx
-        .db(move |conn| use_cases::grants(conn, &viewer, id))
+        .read(move |conn, viewer| use_cases::grants(conn, viewer, id))
         .await?;
     let (picker, error) = match submitted {
         Some((chosen, error)) => (
@@ -359,30 +336,24 @@ pub async fn update_permissions(
     id: web::Path<i32>,
     HtmlForm(form): HtmlForm<PermissionsForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, keys, id) = (ctx.viewer.clone(), ctx.state.keys.clone(), id.into_inner());
+    let id = id.into_inner();
     let endpoints = form.endpoints.clone();
-    match ctx
-        .db(move |conn| use_cases::replace_grants(conn, &keys, &viewer, id, &endpoints))
-        .await
-    {
+    let replaced = ctx
+        .write(move |conn, viewer| use_cases::replace_grants(conn, viewer, id, &endpoints))
+        .await;
+    match refused_fields(replaced)? {
         Ok(granted) => {
             tracing::info!(credential_id = id, granted, "endpoint grants replaced");
             ctx.flash(format!(
                 "Permissions updated: this key is granted {granted} endpoint{}.",
                 if granted == 1 { "" } else { "s" }
             ));
-            Ok(see_other(&format!("{LIST}/{id}/permissions")))
+            Ok(see_other(&with_id(CREDENTIAL_PERMISSIONS, id)))
         }
-        Err(Failure::Invalid(errors)) => {
+        Err(errors) => {
             let chosen = form.endpoints.into_iter().collect();
             let page = permissions_page(&ctx, id, Some((chosen, errors.to_string()))).await?;
-            ctx.render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Manage API Key Permissions",
-                Section::DevCenter,
-                &page,
-            )
+            ctx.render_refused("Manage API Key Permissions", Section::DevCenter, &page)
         }
-        Err(other) => Err(other.into()),
     }
 }

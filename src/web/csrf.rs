@@ -19,6 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::distr::{Alphanumeric, SampleString};
 use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
+use secrecy::{ExposeSecret, SecretSlice};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -50,7 +51,7 @@ pub fn renew(session: &Session) -> String {
 
 /// The key that signs anonymous visitors' tokens (derived from the server's session key).
 pub struct VisitorTokens {
-    key: Vec<u8>,
+    key: SecretSlice<u8>,
     secure: bool,
 }
 
@@ -64,7 +65,7 @@ impl VisitorTokens {
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         derive.update(b"devcenter anonymous csrf v1");
         Self {
-            key: derive.finalize().into_bytes().to_vec(),
+            key: derive.finalize().into_bytes().to_vec().into(),
             secure,
         }
     }
@@ -79,8 +80,9 @@ impl VisitorTokens {
 
     fn sign(&self, value: &str) -> String {
         use hmac::Mac;
-        let mut mac = <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac =
+            <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(self.key.expose_secret())
+                .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(value.as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }

@@ -13,8 +13,6 @@ use crate::use_cases::Failure;
 pub enum AppError {
     #[error("Sign in to continue.")]
     SignInRequired { next: String, htmx: bool },
-    #[error("You do not have permission to see this page.")]
-    Forbidden,
     /// A refusal by the access rules, which say what the action needs.
     #[error("{}", .0.refusal())]
     Denied(Action),
@@ -56,7 +54,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::SignInRequired { .. } => StatusCode::SEE_OTHER,
-            Self::Forbidden | Self::Denied(_) | Self::CsrfRejected => StatusCode::FORBIDDEN,
+            Self::Denied(_) | Self::CsrfRejected => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -91,22 +89,17 @@ impl AppError {
         }
         let status = self.status_code();
         let heading = match self {
-            Self::Forbidden | Self::Denied(_) => "You don't have access to this page",
+            Self::Denied(_) => "You don't have access to this page",
             Self::CsrfRejected => "This form could not be accepted",
             Self::NotFound(_) => "Page not found",
             Self::BadRequest(_) => "That request could not be understood",
             Self::PayloadTooLarge => "That request is too large",
             _ => "Something went wrong",
         };
-        let message = match self {
-            // Credential pages refuse with the credential wording.
-            Self::Forbidden => Action::OpenDevCenter.refusal().to_owned(),
-            other => other.to_string(),
-        };
         let page = ErrorPage {
             status: status.as_u16(),
             heading,
-            message,
+            message: self.to_string(),
         };
         let body = page
             .render()

@@ -6,6 +6,10 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use crate::rules::text::FieldErrors;
+use crate::rules::words::ProductWord;
+use crate::use_cases::Failure;
+
 use super::error::AppError;
 
 /// Largest form body accepted anywhere.
@@ -40,5 +44,36 @@ pub fn body_error(error: actix_web::Error) -> AppError {
         AppError::PayloadTooLarge
     } else {
         AppError::BadRequest("The request body could not be read.".into())
+    }
+}
+
+/// One option of a select, or one checkbox of a group, as a form shows it.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    /// Every word of a kind, with `selected` ticked.
+    pub fn words<W: ProductWord>(selected: impl Fn(W) -> bool) -> Vec<Choice> {
+        W::ALL
+            .iter()
+            .map(|w| Choice {
+                value: w.as_str().to_owned(),
+                label: w.label().to_owned(),
+                selected: selected(*w),
+            })
+            .collect()
+    }
+}
+
+/// Splits a use case's refusal of the input (to show beside the fields, with 422) from
+/// every other failure (an error page).
+pub fn refused_fields<T>(result: Result<T, Failure>) -> Result<Result<T, FieldErrors>, AppError> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(Failure::Invalid(errors)) => Ok(Err(errors)),
+        Err(other) => Err(other.into()),
     }
 }

@@ -1,40 +1,29 @@
 //! Signing in and out.
 
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, LOCATION};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use secrecy::SecretString;
+
 use crate::limiter::{Failures, Limit};
-use crate::use_cases::users;
+use crate::rules::email::Email;
+use crate::use_cases::sign_in;
 
 use super::context::{AppState, Chrome, render_layout};
 use super::csrf::{self, VisitorTokens};
 use super::error::AppError;
 use super::forms::HtmlForm;
 use super::password_checks::PasswordChecks;
-
-pub const USER_ID: &str = "user_id";
-/// Unix seconds of the sign-in, for the session's absolute lifetime.
-pub const SIGNED_IN_AT: &str = "signed_in_at";
-
-/// How long a signed-in session may last, however active.
-pub struct SessionPolicy {
-    pub lifetime: Duration,
-}
-
-impl SessionPolicy {
-    /// Whether a session signed in at `signed_in_at` (unix seconds) has outlived its lifetime.
-    pub fn expired(&self, signed_in_at: Option<i64>) -> bool {
-        let now = chrono::Utc::now().timestamp();
-        signed_in_at.is_none_or(|at| now.saturating_sub(at) >= self.lifetime.as_secs() as i64)
-    }
-}
+use super::respond::see_other;
+use super::session;
+use super::urls::{CONFIGURE, SIGN_IN};
 
 /// Sign-in attempts per account (the e-mail typed, known or not) and per client address.
 /// Each attempt is counted before its password is checked and given back if it succeeds,
@@ -113,7 +102,7 @@ pub async fn form(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let next = query.into_inner().next.unwrap_or_default();
-    if session.get::<i32>(USER_ID).ok().flatten().is_some() {
+    if session::user_id(&session).is_some() {
         return Ok(see_other(&safe_next(&next)));
     }
     render(&req, StatusCode::OK, "", &next, None)
@@ -123,8 +112,7 @@ pub async fn form(
 pub struct SignIn {
     #[serde(default)]
     email: String,
-    #[serde(default)]
-    password: String,
+    password: Option<SecretString>,
     #[serde(default)]
     next: String,
 }
@@ -138,7 +126,7 @@ pub async fn submit(
     HtmlForm(form): HtmlForm<SignIn>,
 ) -> Result<HttpResponse, AppError> {
     let address = crate::client_address::of(&req);
-    let account: String = form.email.trim().to_lowercase().chars().take(254).collect();
+    let account: String = Email::normalise(&form.email).chars().take(254).collect();
     let refuse = |status: StatusCode, message: &str, retry_after: u64| {
         let mut page = render(&req, status, &form.email, &form.next, Some(message))?;
         page.headers_mut()
@@ -156,11 +144,14 @@ pub async fn submit(
             return refuse(StatusCode::TOO_MANY_REQUESTS, &message, retry_after);
         }
     };
-    let email = form.email.clone();
+    let email = Email::parse(&form.email).ok();
     let candidate = state
-        .db(move |conn| users::sign_in_candidate(conn, &email))
+        .read(move |conn| sign_in::candidate(conn, email.as_ref()))
         .await?;
-    let Some(matches) = checks.matches(candidate.password_hash, form.password).await else {
+    let Some(matches) = checks
+        .matches(candidate.password_hash, form.password.clone())
+        .await
+    else {
         throttle.succeeded(&attempt); // not checked: it is not a failure either
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -173,9 +164,7 @@ pub async fn submit(
             tracing::warn!(%address, failures, "sign-in throttled");
             let from = address.to_string();
             state
-                .db(move |conn| {
-                    users::record_sign_in_throttled(conn, Some(&from), &account, failures)
-                })
+                .write(move |conn| sign_in::record_throttled(conn, Some(&from), &account, failures))
                 .await?;
         }
         return render(
@@ -187,12 +176,7 @@ pub async fn submit(
         );
     };
     throttle.succeeded(&attempt);
-    // A new session id at sign-in, so a planted or observed anonymous id is worthless.
-    session.renew();
-    session
-        .insert(USER_ID, user_id)
-        .and_then(|()| session.insert(SIGNED_IN_AT, chrono::Utc::now().timestamp()))
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    session::sign_in(&session, user_id)?;
     csrf::renew(&session);
     tracing::info!(user_id, "signed in");
     Ok(see_other(&safe_next(&form.next)))
@@ -200,7 +184,7 @@ pub async fn submit(
 
 pub async fn logout(session: Session) -> HttpResponse {
     session.purge();
-    see_other("/login")
+    see_other(SIGN_IN)
 }
 
 /// The sign-in form, for an anonymous visitor: its token is the visitor's own (no
@@ -224,27 +208,13 @@ fn render(
     }
     .render()
     .map_err(|e| AppError::Internal(e.into()))?;
-    let chrome = Chrome {
-        title: "Sign in".into(),
-        user_name: None,
-        csrf_token,
-        section: None,
-        show_users: false,
-        show_audit_log: false,
-        flash: None,
-    };
+    let chrome = Chrome::anonymous("Sign in", csrf_token);
     let mut page = render_layout(status, &chrome, &body)?;
     if let Some(cookie) = new_cookie {
         page.add_cookie(&cookie)
             .map_err(|e| AppError::Internal(e.into()))?;
     }
     Ok(page)
-}
-
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((LOCATION, location))
-        .finish()
 }
 
 /// Where to go after signing in: `next` only when it is a path on this site.
@@ -256,7 +226,7 @@ pub fn safe_next(next: &str) -> String {
     if local {
         next.to_owned()
     } else {
-        "/configure".to_owned()
+        CONFIGURE.to_owned()
     }
 }
 

@@ -6,39 +6,30 @@ pub mod configure;
 pub mod context;
 pub mod credentials;
 pub mod csrf;
+pub mod database;
+pub mod display;
 pub mod error;
 pub mod forms;
+pub mod guard;
 pub mod login;
 pub mod password_checks;
 pub mod picker;
 pub mod request_log;
+pub mod respond;
+pub mod session;
 pub mod session_store;
 pub mod static_files;
+pub mod urls;
 pub mod users;
 
 use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{HttpResponse, web};
 
-use self::error::AppError;
+pub use crate::rules::access::Audience;
 
-/// Who may use a page route, as the product promises it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// Anyone, signed in or not.
-    Anyone,
-    /// Every signed-in person.
-    SignedIn,
-    /// Managers of credentials of any type ("ALL" or "Job Board related").
-    CredentialManagers,
-    /// Managers of the type of the key named in the path.
-    KeyTypeManagers,
-    /// Managers of ALL organization's API credentials.
-    AllCredentialManagers,
-    /// Site Admins.
-    SiteAdmins,
-    /// Site Admins and managers of all credentials.
-    Auditors,
-}
+use self::error::AppError;
+use self::urls::*;
 
 /// One page route: method, path pattern, audience.
 #[derive(Debug, Clone, Copy)]
@@ -48,47 +39,54 @@ pub struct PageRoute {
     pub audience: Audience,
 }
 
-/// Declares the page routes once: the router is built from this list and the list is
-/// published as `PAGE_ROUTES`, so the authorization matrix test covers every route served.
+/// Declares the page routes once: each is registered with the guard of its audience, and
+/// the list is published as `PAGE_ROUTES`, so the authorization matrix test covers every
+/// route served.
 macro_rules! page_routes {
-    ($($method:ident $path:literal => $handler:expr, $audience:ident;)*) => {
+    ($($method:ident $path:expr => $handler:expr, $audience:ident;)*) => {
         pub const PAGE_ROUTES: &[PageRoute] = &[
             $(PageRoute { method: stringify!($method), path: $path, audience: Audience::$audience },)*
         ];
 
-        /// Every page route. Registered inside the session and CSRF middleware.
+        /// Every page route, each behind its audience's guard. Registered inside the
+        /// session and CSRF middleware.
         pub fn routes(cfg: &mut web::ServiceConfig) {
-            $(cfg.route($path, web::method(Method::$method).to($handler));)*
+            $(cfg.service(
+                web::resource($path)
+                    .guard(actix_web::guard::Method(Method::$method))
+                    .wrap(from_fn(|req, next| guard::admit(Audience::$audience, req, next)))
+                    .route(web::method(Method::$method).to($handler)),
+            );)*
         }
     };
 }
 
 page_routes! {
-    GET "/" => || async { login::see_other("/configure") }, Anyone;
-    GET "/login" => login::form, Anyone;
-    POST "/login" => login::submit, Anyone;
-    POST "/logout" => login::logout, Anyone;
-    GET "/configure" => configure::configure, SignedIn;
-    GET "/configure/dev_center" => configure::dev_center, CredentialManagers;
-    GET "/configure/dev_center/credentials" => credentials::list, CredentialManagers;
-    POST "/configure/dev_center/credentials" => credentials::create, CredentialManagers;
-    GET "/configure/dev_center/credentials/new" => credentials::new_form, CredentialManagers;
-    GET "/configure/dev_center/credentials/{id}/permissions" => credentials::permissions, AllCredentialManagers;
-    POST "/configure/dev_center/credentials/{id}/permissions" => credentials::update_permissions, AllCredentialManagers;
-    GET "/configure/dev_center/credentials/{id}/requests" => request_log::page, KeyTypeManagers;
-    GET "/configure/dev_center/credentials/{id}/revoke" => credentials::revoke_confirm, KeyTypeManagers;
-    POST "/configure/dev_center/credentials/{id}/revoke" => credentials::revoke, KeyTypeManagers;
-    GET "/configure/dev_center/client_applications" => client_applications::list, AllCredentialManagers;
-    POST "/configure/dev_center/client_applications" => client_applications::create, AllCredentialManagers;
-    POST "/configure/dev_center/client_applications/{id}" => client_applications::set_active, AllCredentialManagers;
-    GET "/configure/users" => users::list, SiteAdmins;
-    POST "/configure/users" => users::create, SiteAdmins;
+    GET HOME => || async { respond::see_other(CONFIGURE) }, Anyone;
+    GET SIGN_IN => login::form, Anyone;
+    POST SIGN_IN => login::submit, Anyone;
+    POST SIGN_OUT => login::logout, Anyone;
+    GET CONFIGURE => configure::configure, SignedIn;
+    GET DEV_CENTER => configure::dev_center, CredentialManagers;
+    GET CREDENTIALS => credentials::list, CredentialManagers;
+    POST CREDENTIALS => credentials::create, CredentialManagers;
+    GET NEW_CREDENTIAL => credentials::new_form, CredentialManagers;
+    GET CREDENTIAL_PERMISSIONS => credentials::permissions, AllCredentialManagers;
+    POST CREDENTIAL_PERMISSIONS => credentials::update_permissions, AllCredentialManagers;
+    GET CREDENTIAL_REQUESTS => request_log::page, KeyTypeManagers;
+    GET CREDENTIAL_REVOKE => credentials::revoke_confirm, KeyTypeManagers;
+    POST CREDENTIAL_REVOKE => credentials::revoke, KeyTypeManagers;
+    GET CLIENT_APPLICATIONS => client_applications::list, AllCredentialManagers;
+    POST CLIENT_APPLICATIONS => client_applications::create, AllCredentialManagers;
+    POST CLIENT_APPLICATION => client_applications::set_active, AllCredentialManagers;
+    GET USERS => users::list, SiteAdmins;
+    POST USERS => users::create, SiteAdmins;
     // Before `{id}`, which would refuse "new" as a number.
-    GET "/configure/users/new" => users::new_form, SiteAdmins;
-    GET "/configure/users/{id}" => users::show, SiteAdmins;
-    POST "/configure/users/{id}" => users::update, SiteAdmins;
-    GET "/configure/audit_log" => audit_log::page, Auditors;
-    GET "/configure/audit_log/export" => audit_log::export, Auditors;
+    GET NEW_USER => users::new_form, SiteAdmins;
+    GET USER => users::show, SiteAdmins;
+    POST USER => users::update, SiteAdmins;
+    GET AUDIT_LOG => audit_log::page, Auditors;
+    GET AUDIT_LOG_EXPORT => audit_log::export, Auditors;
 }
 
 /// Any path no route serves.

@@ -6,7 +6,9 @@
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use crate::use_cases::users;
+use secrecy::SecretString;
+
+use crate::rules::passwords;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -39,11 +41,16 @@ impl PasswordChecks {
 
     /// Whether `password` matches the stored hash, or `None` when too many checks are
     /// already waiting.
-    pub async fn matches(&self, stored_hash: String, password: String) -> Option<bool> {
+    pub async fn matches(
+        &self,
+        stored_hash: String,
+        password: Option<SecretString>,
+    ) -> Option<bool> {
+        let password = password.unwrap_or_else(|| SecretString::from(String::new()));
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.jobs
             .try_send(Box::new(move || {
-                let _ = answer.send(users::password_matches(&stored_hash, &password));
+                let _ = answer.send(passwords::matches(&stored_hash, &password));
             }))
             .ok()?;
         answered.await.ok()

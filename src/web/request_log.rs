@@ -9,7 +9,9 @@ use crate::db::request_log::StatusClass;
 use crate::use_cases::credentials as use_cases;
 
 use super::context::{PageContext, Section};
+use super::display::when_exactly;
 use super::error::AppError;
+use super::urls::{CREDENTIAL_REQUESTS, with_id};
 
 /// `?status=2xx|3xx|4xx|5xx`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -90,20 +92,20 @@ pub async fn page(
     id: web::Path<i32>,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (viewer, id) = (ctx.viewer.clone(), id.into_inner());
+    let id = id.into_inner();
     let LogQuery { status, page } = query.into_inner();
     let (credential, paged) = ctx
-        .db(move |conn| {
+        .read(move |conn, viewer| {
             use_cases::request_log(
                 conn,
-                &viewer,
+                viewer,
                 id,
                 status.map(StatusFilter::class),
                 page.unwrap_or(1),
             )
         })
         .await?;
-    let base = format!("/configure/dev_center/credentials/{id}/requests");
+    let base = with_id(CREDENTIAL_REQUESTS, id);
     let filters = std::iter::once(("All", None))
         .chain(StatusFilter::ALL.map(|f| (f.value(), Some(f))))
         .map(|(label, filter)| FilterLink {
@@ -119,7 +121,7 @@ pub async fn page(
         .items
         .into_iter()
         .map(|r| Row {
-            at: r.at.format("%b %-d, %Y %H:%M:%S UTC").to_string(),
+            at: when_exactly(r.at),
             method: r.method,
             path: r.path,
             status: r.status,

@@ -7,11 +7,11 @@ use actix_session::storage::{
     LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
 };
 use actix_web::cookie::time::Duration;
-use actix_web::web;
 
 use crate::db::{self, Pool, sessions};
 
-use super::login::USER_ID;
+use super::database;
+use super::session::{signed_out, stored_user_id};
 
 #[derive(Clone)]
 pub struct SqliteSessionStore {
@@ -27,21 +27,13 @@ impl SqliteSessionStore {
         &self,
         work: impl FnOnce(&mut db::Conn) -> diesel::QueryResult<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let pool = self.pool.clone();
-        web::block(move || -> anyhow::Result<T> { Ok(work(&mut *pool.get()?)?) }).await?
+        database::run(&self.pool, move |conn| Ok(work(conn)?)).await
     }
 }
 
 /// The stored id of a session: the BLAKE3 hash of its cookie key.
 fn row_id(key: &SessionKey) -> Vec<u8> {
     blake3::hash(key.as_ref().as_bytes()).as_bytes().to_vec()
-}
-
-/// Whose session this is: the signed-in user's id, stored JSON-encoded under `user_id`.
-fn signed_in_user(state: &HashMap<String, String>) -> Option<i32> {
-    state
-        .get(USER_ID)
-        .and_then(|v| serde_json::from_str::<i32>(v).ok())
 }
 
 fn expiry(ttl: &Duration) -> chrono::NaiveDateTime {
@@ -66,7 +58,7 @@ impl SessionStore for SqliteSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, SaveError> {
         let body = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        let user_id = signed_in_user(&state);
+        let user_id = stored_user_id(&state);
         let key = generate_session_key();
         let id = row_id(&key);
         let expires_at = expiry(ttl);
@@ -84,7 +76,7 @@ impl SessionStore for SqliteSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let body =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
-        let user_id = signed_in_user(&state);
+        let user_id = stored_user_id(&state);
         let id = row_id(&key);
         let expires_at = expiry(ttl);
         let updated = self
@@ -96,9 +88,7 @@ impl SessionStore for SqliteSessionStore {
         } else {
             // The session ended meanwhile (signed out, its user disabled, expired): start a
             // new, signed-out one rather than bring the old key, or the sign-in, back to life.
-            let mut state = state;
-            state.remove(USER_ID);
-            self.save(state, ttl)
+            self.save(signed_out(state), ttl)
                 .await
                 .map_err(|e| UpdateError::Other(e.into()))
         }

@@ -4,51 +4,26 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::rules::access::Action;
 use crate::rules::text::FieldErrors;
 use crate::rules::words::{DeveloperPermission, ProductWord, UserLevel};
-use crate::use_cases::Failure;
 use crate::use_cases::users::{self as use_cases, NewUserRequest, UserChange, UserSummary};
 
 use super::context::{PageContext, Section};
 use super::error::AppError;
-use super::forms::HtmlForm;
-use super::login::see_other;
-
-const USERS: &str = "/configure/users";
-
-/// A choice on a form: a level option or a developer permission checkbox.
-struct Choice {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
-}
+use super::forms::{Choice, HtmlForm, refused_fields};
+use super::respond::see_other;
+use super::urls::{USER, with_id};
 
 fn levels(chosen: &str) -> Vec<Choice> {
-    UserLevel::ALL
-        .iter()
-        .map(|l| Choice {
-            value: l.as_str(),
-            label: l.label(),
-            selected: l.as_str() == chosen,
-        })
-        .collect()
+    Choice::words(|l: UserLevel| l.as_str() == chosen)
 }
 
 fn permissions(chosen: &BTreeSet<String>) -> Vec<Choice> {
-    DeveloperPermission::ALL
-        .iter()
-        .map(|p| Choice {
-            value: p.as_str(),
-            label: p.label(),
-            selected: chosen.contains(p.as_str()),
-        })
-        .collect()
+    Choice::words(|p: DeveloperPermission| chosen.contains(p.as_str()))
 }
 
 struct Row {
@@ -97,9 +72,9 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let ListQuery { q, page } = query.into_inner();
-    let (viewer, search) = (ctx.viewer.clone(), q.clone());
+    let search = q.clone();
     let paged = ctx
-        .db(move |conn| use_cases::list(conn, &viewer, &search, page.unwrap_or(1)))
+        .read(move |conn, viewer| use_cases::list(conn, viewer, &search, page.unwrap_or(1)))
         .await?;
     let query_prefix = if q.trim().is_empty() {
         String::new()
@@ -133,20 +108,20 @@ struct UserPage {
     errors: FieldErrors,
 }
 
+/// A user's page: as stored, or as submitted with what was refused.
 async fn user_page(
     ctx: &PageContext,
     id: i32,
-    submitted: Option<(UserChange, FieldErrors)>,
+    submitted: Option<(UserForm, FieldErrors)>,
 ) -> Result<UserPage, AppError> {
-    let viewer = ctx.viewer.clone();
     let user = ctx
-        .db(move |conn| use_cases::find(conn, &viewer, id))
+        .read(move |conn, viewer| use_cases::find(conn, viewer, id))
         .await?;
     let (level, chosen, disabled, errors) = match submitted {
-        Some((change, errors)) => (
-            change.level,
-            change.permissions.into_iter().collect(),
-            change.disabled,
+        Some((form, errors)) => (
+            form.level,
+            form.permissions.into_iter().collect(),
+            form.disabled.is_some(),
             errors,
         ),
         None => (
@@ -173,7 +148,6 @@ async fn user_page(
 }
 
 pub async fn show(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::ManageUsers)?;
     let page = user_page(&ctx, id.into_inner(), None).await?;
     ctx.render(&page.name.clone(), Section::Users, &page)
 }
@@ -193,18 +167,15 @@ pub async fn update(
     id: web::Path<i32>,
     HtmlForm(form): HtmlForm<UserForm>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::ManageUsers)?;
     let id = id.into_inner();
-    let change = UserChange {
-        level: form.level,
-        permissions: form.permissions,
-        disabled: form.disabled.is_some(),
+    let updated = match UserChange::parse(&form.level, &form.permissions, form.disabled.is_some()) {
+        Ok(change) => refused_fields(
+            ctx.write(move |conn, viewer| use_cases::update(conn, viewer, id, &change))
+                .await,
+        )?,
+        Err(errors) => Err(errors),
     };
-    let (viewer, submitted) = (ctx.viewer.clone(), change.clone());
-    match ctx
-        .db(move |conn| use_cases::update(conn, &viewer, id, &submitted))
-        .await
-    {
+    match updated {
         Ok(changed) => {
             tracing::info!(user_id = id, changes = changed.events.len(), "user updated");
             ctx.flash(if changed.events.is_empty() {
@@ -214,18 +185,12 @@ pub async fn update(
             } else {
                 "Saved. The change applies on the user's next request.".to_owned()
             });
-            Ok(see_other(&format!("{USERS}/{id}")))
+            Ok(see_other(&with_id(USER, id)))
         }
-        Err(Failure::Invalid(errors)) => {
-            let page = user_page(&ctx, id, Some((change, errors))).await?;
-            ctx.render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page.name.clone(),
-                Section::Users,
-                &page,
-            )
+        Err(errors) => {
+            let page = user_page(&ctx, id, Some((form, errors))).await?;
+            ctx.render_refused(&page.name.clone(), Section::Users, &page)
         }
-        Err(other) => Err(other.into()),
     }
 }
 
@@ -241,30 +206,29 @@ struct NewUserPage {
 }
 
 impl NewUserPage {
-    fn new(ctx: &PageContext, request: NewUserRequest, errors: FieldErrors) -> Self {
-        let level = if request.level.is_empty() {
+    fn new(ctx: &PageContext, form: NewUserForm, errors: FieldErrors) -> Self {
+        let level = if form.level.is_empty() {
             UserLevel::Basic.as_str().to_owned()
         } else {
-            request.level
+            form.level
         };
         NewUserPage {
             csrf_token: ctx.csrf_token(),
-            name: request.name,
-            email: request.email,
+            name: form.name,
+            email: form.email,
             levels: levels(&level),
-            permissions: permissions(&request.permissions.into_iter().collect()),
+            permissions: permissions(&form.permissions.into_iter().collect()),
             errors,
         }
     }
 }
 
 pub async fn new_form(ctx: PageContext) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::ManageUsers)?;
-    let page = NewUserPage::new(&ctx, NewUserRequest::default(), FieldErrors::default());
+    let page = NewUserPage::new(&ctx, NewUserForm::default(), FieldErrors::default());
     ctx.render("Add a user", Section::Users, &page)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct NewUserForm {
     #[serde(default)]
     name: String,
@@ -288,36 +252,27 @@ pub async fn create(
     ctx: PageContext,
     HtmlForm(form): HtmlForm<NewUserForm>,
 ) -> Result<HttpResponse, AppError> {
-    ctx.require(Action::ManageUsers)?;
-    let request = NewUserRequest {
-        name: form.name,
-        email: form.email,
-        level: form.level,
-        permissions: form.permissions,
-    };
-    let (viewer, submitted) = (ctx.viewer.clone(), request.clone());
-    match ctx
-        .db(move |conn| use_cases::add(conn, &viewer, &submitted))
-        .await
+    let added = match NewUserRequest::parse(&form.name, &form.email, &form.level, &form.permissions)
     {
+        Ok(request) => refused_fields(
+            ctx.write(move |conn, viewer| use_cases::add(conn, viewer, &request))
+                .await,
+        )?,
+        Err(errors) => Err(errors),
+    };
+    match added {
         Ok(added) => {
             tracing::info!(user_id = added.id, "user added");
             let view = FirstPassword {
                 id: added.id,
-                email: &added.email,
-                password: &added.password,
+                email: added.email.as_str(),
+                password: added.password.reveal(),
             };
             ctx.render("User added", Section::Users, &view)
         }
-        Err(Failure::Invalid(errors)) => {
-            let page = NewUserPage::new(&ctx, request, errors);
-            ctx.render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Add a user",
-                Section::Users,
-                &page,
-            )
+        Err(errors) => {
+            let page = NewUserPage::new(&ctx, form, errors);
+            ctx.render_refused("Add a user", Section::Users, &page)
         }
-        Err(other) => Err(other.into()),
     }
 }

@@ -213,7 +213,7 @@ async fn throttled_sign_in_failures_can_be_recorded() {
     let app = TestApp::spawn().await;
     let pool = devcenter::db::open(&app.database()).expect("open the database");
     let mut conn = pool.get().expect("a connection");
-    devcenter::use_cases::users::record_sign_in_throttled(
+    let devcenter::use_cases::Committed { .. } = devcenter::use_cases::sign_in::record_throttled(
         &mut conn,
         Some("203.0.113.9"),
         &app.admin_email,

@@ -9,6 +9,10 @@ use crate::db::audit::{AuditEvent, EventFilter, NewAuditEvent};
 use crate::db::users::User;
 use crate::db::{self, Conn};
 
+mod events;
+
+pub use events::user_label;
+
 use super::Failure;
 use crate::rules::access::{Action, Viewer};
 use crate::rules::paging::Paged;
@@ -77,8 +81,8 @@ pub fn record(conn: &mut Conn, actor: &Actor<'_>, event: &Event) -> Result<(), F
             actor_id: actor.id(),
             actor_name: &actor.name(),
             actor_address: actor.address(),
-            action: event.action.as_str(),
-            object_type: event.object.as_str(),
+            action: event.action,
+            object_type: event.object,
             object_id: event.object_id,
             object_label: &event.object_label,
             summary: &event.summary,
@@ -165,17 +169,17 @@ impl Filter {
         })
     }
 
-    fn query(&self) -> EventFilter<'static> {
+    fn query(&self) -> EventFilter {
         let midnight = |d: NaiveDate| -> NaiveDateTime { d.and_time(chrono::NaiveTime::MIN) };
         EventFilter {
             actor_id: self.actor,
-            action: self.action.map(AuditAction::as_str),
+            action: self.action,
             since: self.from.map(midnight),
             before: self
                 .to
                 .and_then(|d| d.checked_add_days(Days::new(1)))
                 .map(midnight),
-            object: self.object.map(|(kind, id)| (kind.as_str(), id)),
+            object: self.object,
         }
     }
 }
@@ -190,15 +194,9 @@ pub fn page(
     viewer.require(Action::ReadAuditLog)?;
     let query = filter.query();
     let total = AuditEvent::count(conn, &query)?;
-    let (page, pages) = Paged::<AuditEvent>::clamp(page, total);
-    let per_page = Paged::<AuditEvent>::PER_PAGE;
-    let items = AuditEvent::list(conn, &query, Some(per_page), (page - 1) * per_page)?;
-    Ok(Paged {
-        items,
-        page,
-        pages,
-        total,
-    })
+    Ok(Paged::read(page, total, |offset, limit| {
+        AuditEvent::list(conn, &query, Some(limit), offset)
+    })?)
 }
 
 /// Every event the filter matches, newest first, for the CSV export.

@@ -1,0 +1,275 @@
+//! The audit log's sentences: each change a use case makes, as one event with a sentence
+//! for people and the same facts for machines. Nothing here ever names a secret.
+
+use std::collections::BTreeSet;
+
+use crate::db::client_applications::ClientApplication;
+use crate::db::credentials::Credential;
+use crate::rules::words::{
+    ApiType, AuditAction, DeveloperPermission, ObjectKind, ProductWord, UserLevel,
+};
+
+use super::{Event, listing};
+
+/// How a user is named in the log: `Name <e-mail>`.
+pub fn user_label(name: &str, email: &str) -> String {
+    format!("{name} <{email}>")
+}
+
+fn words(set: &BTreeSet<DeveloperPermission>) -> Vec<&'static str> {
+    set.iter().map(|p| p.as_str()).collect()
+}
+
+fn labels(set: &BTreeSet<DeveloperPermission>) -> Vec<&'static str> {
+    set.iter().map(|p| p.label()).collect()
+}
+
+impl Event {
+    pub fn credential_created(
+        id: i32,
+        api_type: ApiType,
+        description: &str,
+        client_application: Option<&ClientApplication>,
+        granted: &[String],
+    ) -> Event {
+        let partner = client_application
+            .map(|a| format!(" for {}", a.name))
+            .unwrap_or_default();
+        let grants = if granted.is_empty() {
+            String::new()
+        } else {
+            format!(", granted {}", listing(granted))
+        };
+        Event {
+            action: AuditAction::CredentialCreated,
+            object: ObjectKind::Credential,
+            object_id: Some(id),
+            object_label: description.to_owned(),
+            summary: format!(
+                "Created the {} API key “{description}”{partner}{grants}.",
+                api_type.label()
+            ),
+            details: serde_json::json!({
+                "api_type": api_type.as_str(),
+                "description": description,
+                "client_application": client_application
+                    .map(|a| serde_json::json!({ "id": a.id, "name": a.name })),
+                "endpoints_granted": granted,
+            }),
+        }
+    }
+
+    pub fn credential_grants_changed(
+        credential: &Credential,
+        added: &[String],
+        removed: &[String],
+        granted_count: usize,
+    ) -> Event {
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("granted {}", listing(added)));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("removed {}", listing(removed)));
+        }
+        Event {
+            action: AuditAction::CredentialGrantsChanged,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Endpoint grants of “{}”: {}. {granted_count} granted in all.",
+                credential.description,
+                parts.join("; "),
+            ),
+            details: serde_json::json!({
+                "added": added,
+                "removed": removed,
+                "granted_count": granted_count,
+            }),
+        }
+    }
+
+    pub fn credential_revoked(credential: &Credential, api_type: ApiType) -> Event {
+        Event {
+            action: AuditAction::CredentialRevoked,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Revoked the {} API key “{}”.",
+                api_type.label(),
+                credential.description
+            ),
+            details: serde_json::json!({
+                "api_type": api_type.as_str(),
+                "description": credential.description,
+            }),
+        }
+    }
+
+    pub fn client_application_created(id: i32, name: &str, presets: &[String]) -> Event {
+        Event {
+            action: AuditAction::ClientApplicationCreated,
+            object: ObjectKind::ClientApplication,
+            object_id: Some(id),
+            object_label: name.to_owned(),
+            summary: format!(
+                "Added the client application “{name}” needing {}.",
+                listing(presets)
+            ),
+            details: serde_json::json!({ "name": name, "endpoints": presets }),
+        }
+    }
+
+    pub fn client_application_activated(application: &ClientApplication, active: bool) -> Event {
+        let name = &application.name;
+        Event {
+            action: AuditAction::ClientApplicationChanged,
+            object: ObjectKind::ClientApplication,
+            object_id: Some(application.id),
+            object_label: name.clone(),
+            summary: if active {
+                format!("Activated the client application “{name}”: its keys work again.")
+            } else {
+                format!("Deactivated the client application “{name}”: its keys stop working.")
+            },
+            details: serde_json::json!({
+                "active": { "before": application.active, "after": active }
+            }),
+        }
+    }
+
+    pub fn user_created(
+        id: i32,
+        name: &str,
+        email: &str,
+        level: UserLevel,
+        permissions: &BTreeSet<DeveloperPermission>,
+    ) -> Event {
+        let label = user_label(name, email);
+        Event {
+            action: AuditAction::UserCreated,
+            object: ObjectKind::User,
+            object_id: Some(id),
+            object_label: label.clone(),
+            summary: format!(
+                "Added {label} as {} with developer permissions: {}.",
+                level.label(),
+                listing(&labels(permissions))
+            ),
+            details: serde_json::json!({
+                "email": email,
+                "name": name,
+                "level": level.as_str(),
+                "permissions": words(permissions),
+            }),
+        }
+    }
+
+    pub fn user_level_changed(id: i32, label: &str, before: UserLevel, after: UserLevel) -> Event {
+        Event {
+            action: AuditAction::UserLevelChanged,
+            object: ObjectKind::User,
+            object_id: Some(id),
+            object_label: label.to_owned(),
+            summary: format!(
+                "Changed the level of {label} from {} to {}.",
+                before.label(),
+                after.label()
+            ),
+            details: serde_json::json!({
+                "before": before.as_str(),
+                "after": after.as_str(),
+            }),
+        }
+    }
+
+    pub fn user_permissions_changed(
+        id: i32,
+        label: &str,
+        before: &BTreeSet<DeveloperPermission>,
+        after: &BTreeSet<DeveloperPermission>,
+    ) -> Event {
+        let added: BTreeSet<_> = after.difference(before).copied().collect();
+        let removed: BTreeSet<_> = before.difference(after).copied().collect();
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("granted {}", listing(&labels(&added))));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("removed {}", listing(&labels(&removed))));
+        }
+        Event {
+            action: AuditAction::UserPermissionsChanged,
+            object: ObjectKind::User,
+            object_id: Some(id),
+            object_label: label.to_owned(),
+            summary: format!("Developer permissions of {label}: {}.", parts.join("; ")),
+            details: serde_json::json!({
+                "before": words(before),
+                "after": words(after),
+                "added": words(&added),
+                "removed": words(&removed),
+            }),
+        }
+    }
+
+    /// A user disabled (and signed out of `sessions_ended` sessions) or enabled again.
+    pub fn user_disabled_or_enabled(
+        id: i32,
+        label: &str,
+        disabled: bool,
+        sessions_ended: usize,
+    ) -> Event {
+        let (action, summary) = if disabled {
+            (
+                AuditAction::UserDisabled,
+                format!(
+                    "Disabled {label} and signed them out everywhere ({sessions_ended} session{} ended).",
+                    if sessions_ended == 1 { "" } else { "s" }
+                ),
+            )
+        } else {
+            (
+                AuditAction::UserEnabled,
+                format!("Enabled {label}; they can sign in again."),
+            )
+        };
+        Event {
+            action,
+            object: ObjectKind::User,
+            object_id: Some(id),
+            object_label: label.to_owned(),
+            summary,
+            details: serde_json::json!({
+                "disabled": disabled,
+                "sessions_ended": sessions_ended,
+            }),
+        }
+    }
+
+    /// Sign-in attempts for an account typed as `shown` were throttled.
+    pub fn sign_in_throttled(
+        user_id: Option<i32>,
+        shown: &str,
+        failures: u32,
+        address: Option<&str>,
+    ) -> Event {
+        Event {
+            action: AuditAction::SignInThrottled,
+            object: ObjectKind::User,
+            object_id: user_id,
+            object_label: shown.to_owned(),
+            summary: format!(
+                "Throttled sign-in for “{shown}” after {failures} failed attempts from {}.",
+                address.unwrap_or("an unknown address")
+            ),
+            details: serde_json::json!({
+                "email": shown,
+                "failures": failures,
+                "known_user": user_id.is_some(),
+            }),
+        }
+    }
+}

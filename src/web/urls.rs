@@ -1,0 +1,25 @@
+//! Every page's address, written once. The route table registers the patterns, handlers
+//! build links and redirects with `with_id`, and the tests use the same names.
+
+pub const HOME: &str = "/";
+pub const SIGN_IN: &str = "/login";
+pub const SIGN_OUT: &str = "/logout";
+pub const CONFIGURE: &str = "/configure";
+pub const DEV_CENTER: &str = "/configure/dev_center";
+pub const CREDENTIALS: &str = "/configure/dev_center/credentials";
+pub const NEW_CREDENTIAL: &str = "/configure/dev_center/credentials/new";
+pub const CREDENTIAL_PERMISSIONS: &str = "/configure/dev_center/credentials/{id}/permissions";
+pub const CREDENTIAL_REQUESTS: &str = "/configure/dev_center/credentials/{id}/requests";
+pub const CREDENTIAL_REVOKE: &str = "/configure/dev_center/credentials/{id}/revoke";
+pub const CLIENT_APPLICATIONS: &str = "/configure/dev_center/client_applications";
+pub const CLIENT_APPLICATION: &str = "/configure/dev_center/client_applications/{id}";
+pub const USERS: &str = "/configure/users";
+pub const NEW_USER: &str = "/configure/users/new";
+pub const USER: &str = "/configure/users/{id}";
+pub const AUDIT_LOG: &str = "/configure/audit_log";
+pub const AUDIT_LOG_EXPORT: &str = "/configure/audit_log/export";
+
+/// A pattern's address for one object: `with_id(USER, 7)` is `/configure/users/7`.
+pub fn with_id(pattern: &str, id: i32) -> String {
+    pattern.replace("{id}", &id.to_string())
+}
