@@ -9,6 +9,8 @@ use askama::Template;
 use crate::rules::access::Action;
 use crate::use_cases::Failure;
 
+use super::context::Chrome;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("Sign in to continue.")]
@@ -44,9 +46,11 @@ impl From<Failure> for AppError {
     }
 }
 
+/// Laid out like every page, in a frame without a viewer: no database, no session.
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    chrome: Chrome,
     status: u16,
     heading: &'a str,
     message: String,
@@ -104,6 +108,15 @@ impl AppError {
             other => other.to_string(),
         };
         let page = ErrorPage {
+            chrome: Chrome {
+                title: heading.to_owned(),
+                user_name: None,
+                csrf_token: String::new(),
+                section: None,
+                show_users: false,
+                show_audit_log: false,
+                flash: None,
+            },
             status: status.as_u16(),
             heading,
             message,
