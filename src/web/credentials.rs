@@ -108,11 +108,28 @@ struct Choice {
     selected: bool,
 }
 
+/// An API type in the dialog, with what the submit button says when it is chosen.
+struct TypeChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+    submit_label: &'static str,
+}
+
+/// The dialog's submit button: a Harvest key goes on to its endpoint permissions.
+fn submit_label(api_type: ApiType) -> &'static str {
+    if api_type == ApiType::Harvest {
+        "Manage Permissions"
+    } else {
+        "Create"
+    }
+}
+
 #[derive(Template)]
 #[template(path = "credentials/new.html")]
 struct NewCredentialDialog {
     csrf_token: String,
-    types: Vec<Choice>,
+    types: Vec<TypeChoice>,
     client_applications: Vec<Choice>,
     offers_partner: bool,
     description: String,
@@ -143,10 +160,11 @@ impl NewCredentialDialog {
             csrf_token: ctx.csrf_token(),
             types: offered
                 .iter()
-                .map(|t| Choice {
-                    value: t.as_str().into(),
-                    label: t.label().into(),
+                .map(|t| TypeChoice {
+                    value: t.as_str(),
+                    label: t.label(),
                     selected: *t == chosen,
+                    submit_label: submit_label(*t),
                 })
                 .collect(),
             client_applications: applications
@@ -160,11 +178,7 @@ impl NewCredentialDialog {
             offers_partner,
             description: request.description.clone(),
             errors,
-            submit_label: if chosen == ApiType::Harvest {
-                "Manage Permissions"
-            } else {
-                "Create"
-            },
+            submit_label: submit_label(chosen),
         })
     }
 }
