@@ -82,14 +82,16 @@
     root.querySelectorAll("[data-endpoint-form]").forEach(enhancePicker);
   }
 
-  // The dialog's submit button reads "Manage Permissions" for Harvest, "Create" otherwise.
+  // The dialog's submit button says what the chosen API type's option says it should
+  // (data-submit-text, written by the server: "Manage Permissions" for Harvest).
   function enhanceTypeChoice(select) {
     if (select.dataset.enhanced) return;
     select.dataset.enhanced = "1";
     var form = select.form;
     function update() {
       var submit = form.querySelector("[data-submit-label]");
-      if (submit) submit.textContent = select.value === "harvest" ? "Manage Permissions" : "Create";
+      var chosen = select.options[select.selectedIndex];
+      if (submit && chosen && chosen.dataset.submitText) submit.textContent = chosen.dataset.submitText;
       var partner = form.querySelector("[data-partner-field]");
       if (partner) partner.hidden = select.value === "job_board";
     }

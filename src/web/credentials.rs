@@ -91,11 +91,28 @@ pub async fn list(
     ctx.render("API Credential Management", Section::DevCenter, &page)
 }
 
+/// An API type in the dialog, with what the submit button says when it is chosen.
+struct TypeChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+    submit_label: &'static str,
+}
+
+/// The dialog's submit button: a Harvest key goes on to its endpoint permissions.
+fn submit_label(api_type: ApiType) -> &'static str {
+    if api_type == ApiType::Harvest {
+        "Manage Permissions"
+    } else {
+        "Create"
+    }
+}
+
 #[derive(Template)]
 #[template(path = "credentials/new.html")]
 struct NewCredentialDialog {
     csrf_token: String,
-    types: Vec<Choice>,
+    types: Vec<TypeChoice>,
     client_applications: Vec<Choice>,
     offers_partner: bool,
     description: String,
@@ -124,12 +141,13 @@ impl NewCredentialDialog {
         };
         Ok(Self {
             csrf_token: ctx.csrf_token(),
-            types: Choice::words(|t: ApiType| offered.contains(&t))
-                .into_iter()
-                .filter(|c| c.selected)
-                .map(|c| Choice {
-                    selected: c.value == chosen.as_str(),
-                    ..c
+            types: offered
+                .iter()
+                .map(|t| TypeChoice {
+                    value: t.as_str(),
+                    label: t.label(),
+                    selected: *t == chosen,
+                    submit_label: submit_label(*t),
                 })
                 .collect(),
             client_applications: applications
@@ -143,11 +161,7 @@ impl NewCredentialDialog {
             offers_partner,
             description: form.description.clone(),
             errors,
-            submit_label: if chosen == ApiType::Harvest {
-                "Manage Permissions"
-            } else {
-                "Create"
-            },
+            submit_label: submit_label(chosen),
         })
     }
 }

@@ -9,6 +9,8 @@ use askama::Template;
 use crate::rules::access::Action;
 use crate::use_cases::Failure;
 
+use super::context::Chrome;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("Sign in to continue.")]
@@ -42,9 +44,11 @@ impl From<Failure> for AppError {
     }
 }
 
+/// Laid out like every page, in a frame without a viewer: no database, no session.
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    chrome: Chrome,
     status: u16,
     heading: &'a str,
     message: String,
@@ -97,6 +101,7 @@ impl AppError {
             _ => "Something went wrong",
         };
         let page = ErrorPage {
+            chrome: Chrome::anonymous(heading, String::new()),
             status: status.as_u16(),
             heading,
             message: self.to_string(),
