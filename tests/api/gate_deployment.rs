@@ -334,7 +334,7 @@ async fn a_harvest_key_of_a_deactivated_client_application_stops_with_it() {
 #[test]
 fn the_single_upstream_flag_is_refused_naming_the_three() {
     let dir = tempfile::tempdir().expect("a folder");
-    let output = std::process::Command::new(crate::helpers::BINARY)
+    let output = crate::helpers::devcenter()
         .args([
             "serve",
             "--bind",
@@ -344,7 +344,6 @@ fn the_single_upstream_flag_is_refused_naming_the_three() {
             "--database",
         ])
         .arg(dir.path().join("db"))
-        .env_remove("DATABASE_URL")
         .output()
         .expect("devcenter runs");
     assert!(!output.status.success());
@@ -356,7 +355,7 @@ fn the_single_upstream_flag_is_refused_naming_the_three() {
     ] {
         assert!(said.contains(flag), "{said}");
     }
-    let output = std::process::Command::new(crate::helpers::BINARY)
+    let output = crate::helpers::devcenter()
         .args([
             "serve",
             "--bind",

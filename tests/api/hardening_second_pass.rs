@@ -129,7 +129,7 @@ async fn the_database_and_its_folder_are_owner_only() {
 
     let dir = tempfile::tempdir().expect("a folder");
     let database = dir.path().join("new/folder/devcenter.db");
-    let output = std::process::Command::new(crate::helpers::BINARY)
+    let output = crate::helpers::devcenter()
         .args([
             "create-user",
             "--email",

@@ -1,6 +1,6 @@
 //! The test harness: each test starts the real `devcenter` binary on a free port with a
-//! fresh SQLite file, adds users through the real CLI, and drives the app over HTTP as a
-//! browser without JavaScript would.
+//! fresh SQLite file (`TestApp::init()...spawn()`), adds users through the real CLI, and
+//! drives the app over HTTP as a browser without JavaScript would (`Person`).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,7 +13,7 @@ use reqwest::{Response, StatusCode};
 use scraper::{Html, Selector};
 use tempfile::TempDir;
 
-pub const BINARY: &str = env!("CARGO_BIN_EXE_devcenter");
+const BINARY: &str = env!("CARGO_BIN_EXE_devcenter");
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const LIST: &str = "/configure/dev_center/credentials";
 
@@ -38,16 +38,38 @@ impl Drop for Server {
     }
 }
 
-impl TestApp {
-    pub async fn spawn() -> TestApp {
-        Self::spawn_with(&[]).await
+/// How a test server is started: `TestApp::init()`, then options, then `spawn()`.
+///
+/// `TestApp::init().with_flags(&["--rate-limit", "off"]).spawn().await`
+#[must_use = "a builder does nothing until `spawn`"]
+pub struct TestAppBuilder {
+    flags: Vec<String>,
+}
+
+impl TestAppBuilder {
+    /// Extra `serve` flags, given after the ones every test server gets, and kept across
+    /// restarts.
+    pub fn with_flags(mut self, flags: &[&str]) -> Self {
+        self.flags.extend(flags.iter().map(|f| f.to_string()));
+        self
     }
 
-    /// A server started with extra `serve` flags (kept across restarts).
-    pub async fn spawn_with(flags: &[&str]) -> TestApp {
+    /// Starts the server and waits until it listens. It sets up exactly this:
+    ///
+    /// - a new temporary folder (`TestApp::dir`, removed when the `TestApp` is dropped)
+    ///   holding the database `devcenter.db`, which the first start creates and migrates,
+    ///   and the server's output as `stdout-<run>.log` and `stderr-<run>.log`;
+    /// - the `devcenter` binary run as `serve --bind 127.0.0.1:0 --database <that file>`
+    ///   followed by the flags given, with `RUST_LOG=info` and nothing else from the
+    ///   shell (see [`devcenter`]: every `DEVCENTER_*` variable and `DATABASE_URL` removed);
+    /// - the address it prints (port 0: the system picks a free one), and the first Site
+    ///   Admin's e-mail and password, which the first start prints once.
+    ///
+    /// No user signs in and no page is loaded: tests ask for people (`admin`, `user`,
+    /// `visitor`) themselves.
+    pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-        let (server, address, stdout) = start(&dir, 0, &flags);
+        let (server, address, stdout) = start(&dir, 0, &self.flags);
         let admin_password = stdout
             .lines()
             .find_map(|l| l.trim().strip_prefix("password: "))
@@ -66,8 +88,25 @@ impl TestApp {
             admin_password,
             server,
             runs: 1,
-            flags,
+            flags: self.flags,
         }
+    }
+}
+
+impl TestApp {
+    /// A server to start, with no extra flags yet; see [`TestAppBuilder::spawn`].
+    pub fn init() -> TestAppBuilder {
+        TestAppBuilder { flags: Vec::new() }
+    }
+
+    /// `TestApp::init().spawn()`: a server with the default flags.
+    pub async fn spawn() -> TestApp {
+        Self::init().spawn().await
+    }
+
+    /// `TestApp::init().with_flags(flags).spawn()`: a server with extra `serve` flags.
+    pub async fn spawn_with(flags: &[&str]) -> TestApp {
+        Self::init().with_flags(flags).spawn().await
     }
 
     /// The server's resident memory now, in bytes (Linux).
@@ -143,7 +182,7 @@ impl TestApp {
         permissions: &[&str],
         password: &str,
     ) -> std::process::Output {
-        let mut command = Command::new(BINARY);
+        let mut command = devcenter();
         command
             .args([
                 "create-user",
@@ -157,7 +196,6 @@ impl TestApp {
             .arg("--database")
             .arg(self.database())
             .arg("--password-stdin")
-            .env_remove("DATABASE_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -319,23 +357,29 @@ fn client(jar: Arc<Jar>) -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// Starts the server and waits for the address it prints.
-fn start(dir: &TempDir, run: usize, flags: &[String]) -> (Server, String, String) {
-    let stdout_path = dir.path().join(format!("stdout-{run}.log"));
-    let stderr_path = dir.path().join(format!("stderr-{run}.log"));
+/// The `devcenter` binary, with none of the shell's settings for it: every `DEVCENTER_*`
+/// variable and `DATABASE_URL` is removed from its environment, so only the arguments a
+/// test gives count.
+pub fn devcenter() -> Command {
     let mut command = Command::new(BINARY);
-    // Nothing from the shell's environment reaches the server: only the flags given.
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("DEVCENTER_") {
             command.env_remove(name);
         }
     }
+    command.env_remove("DATABASE_URL");
+    command
+}
+
+/// Starts the server (run number `run` in `dir`) and waits for the address it prints.
+fn start(dir: &TempDir, run: usize, flags: &[String]) -> (Server, String, String) {
+    let stdout_path = dir.path().join(format!("stdout-{run}.log"));
+    let stderr_path = dir.path().join(format!("stderr-{run}.log"));
     let server = Server(
-        command
+        devcenter()
             .args(["serve", "--bind", "127.0.0.1:0", "--database"])
             .arg(dir.path().join("devcenter.db"))
             .args(flags)
-            .env_remove("DATABASE_URL")
             .env("RUST_LOG", "info")
             .stdout(std::fs::File::create(&stdout_path).expect("stdout log"))
             .stderr(std::fs::File::create(&stderr_path).expect("stderr log"))
