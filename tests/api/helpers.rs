@@ -125,6 +125,20 @@ impl TestApp {
         self.dir.path().join("devcenter.db")
     }
 
+    /// A connection of the test's own to the server's database file, beside the server's:
+    /// no pool and no migrations (the server made the file), waiting up to 5 s for a lock
+    /// as the server does. For arranging and checking what the UI would take long to.
+    pub fn connection(&self) -> diesel::SqliteConnection {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let path = self.database();
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
+            .expect("open the database");
+        conn.batch_execute("PRAGMA busy_timeout = 5000;")
+            .expect("set the busy timeout");
+        conn
+    }
+
     /// Stops the server (as a crash would) and starts it again on the same database.
     pub async fn restart(&mut self) {
         self.server.0.kill().expect("kill the server");
@@ -274,9 +288,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Text)]
             integrity_check: String,
         }
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query("PRAGMA integrity_check")
             .load::<Verdict>(&mut conn)
             .expect("an integrity check")
@@ -294,9 +306,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query(format!("SELECT ({sql}) AS n"))
             .get_result::<Number>(&mut conn)
             .expect("a number")
@@ -308,9 +318,7 @@ impl TestApp {
     /// Runs SQL against the database, for arranging what the UI would take long to make.
     pub fn execute(&self, sql: &str) {
         use diesel::prelude::*;
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query(sql).execute(&mut conn).expect("SQL runs");
     }
 
@@ -322,9 +330,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Text)]
             t: String,
         }
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query(
             "SELECT coalesce(group_concat(actor_name || ' ' || coalesce(actor_address, '') || ' ' \
              || action || ' ' || object_label || ' ' || summary || ' ' || details, char(10)), '') \
@@ -335,9 +341,19 @@ impl TestApp {
         .t
     }
 
-    /// The id of the user with this e-mail.
+    /// The id of the user with this e-mail (bound as a parameter, never pasted into SQL).
     pub fn user_id(&self, email: &str) -> i32 {
-        self.count(&format!("SELECT id FROM users WHERE email = '{email}'")) as i32
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            id: i32,
+        }
+        diesel::sql_query("SELECT id FROM users WHERE email = ?")
+            .bind::<diesel::sql_types::Text, _>(email)
+            .get_result::<Id>(&mut self.connection())
+            .unwrap_or_else(|e| panic!("a user with the e-mail {email}: {e}"))
+            .id
     }
 }
 
