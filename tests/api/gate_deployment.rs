@@ -878,6 +878,7 @@ async fn behind_a_trusted_proxy_sign_in_throttles_and_the_audit_log_use_the_clie
         TestApp::spawn_with(&["--trusted-proxy", "127.0.0.1", "--sign-in-limit", "4/15m"]).await;
     let (email, password) = (app.admin_email.clone(), app.admin_password.clone());
     let guesser = app.visitor_behind_proxy("203.0.113.5");
+    guesser.get("/login").await;
     for n in 0..4 {
         let email = format!("nobody{n}@example.com");
         let page = guesser

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::cookie::{CookieStore, Jar};
@@ -252,11 +252,7 @@ impl TestApp {
     /// Someone with a browser who has not signed in.
     pub fn visitor(&self) -> Person {
         let jar = Arc::new(Jar::default());
-        Person {
-            base: format!("http://{}", self.address),
-            client: client(jar.clone()),
-            jar,
-        }
+        Person::new(format!("http://{}", self.address), client(jar.clone()), jar)
     }
 
     /// Someone who has not signed in, reaching the server through a proxy that says they
@@ -268,16 +264,13 @@ impl TestApp {
             "x-forwarded-for",
             address.parse().expect("an address as a header value"),
         );
-        Person {
-            base: format!("http://{}", self.address),
-            client: reqwest::Client::builder()
-                .cookie_provider(jar.clone())
-                .redirect(Policy::none())
-                .default_headers(headers)
-                .build()
-                .expect("an HTTP client"),
-            jar,
-        }
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("an HTTP client");
+        Person::new(format!("http://{}", self.address), client, jar)
     }
 
     /// SQLite's own verdict on the database file.
@@ -511,14 +504,30 @@ impl Page {
 }
 
 /// Someone using Dev Center with their own cookie jar.
+///
+/// Like a browser, a person submits forms with the CSRF token of the last page they
+/// received that carried one (its `<meta name="csrf-token">`): nothing is fetched behind
+/// a test's back. A person who has received no such page yet has no token; a test loads
+/// a page first (`get("/login")`, or `sign_in`, which lands on a signed-in page).
 pub struct Person {
     pub base: String,
     pub client: reqwest::Client,
     jar: Arc<Jar>,
+    /// The CSRF token of the last page received that carried one.
+    token: Mutex<Option<String>>,
 }
 
 impl Person {
-    /// The same person (same cookies) talking to `app`'s current address.
+    fn new(base: String, client: reqwest::Client, jar: Arc<Jar>) -> Person {
+        Person {
+            base,
+            client,
+            jar,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// The same person (same cookies, same token) talking to `app`'s current address.
     pub fn at(self, app: &TestApp) -> Person {
         Person {
             base: format!("http://{}", app.address),
@@ -534,7 +543,26 @@ impl Person {
             .and_then(|v| v.to_str().ok().map(str::to_owned))
     }
 
-    /// A request from a fresh browser that carries a copied `Cookie` header.
+    /// The answer as a page; a token on it replaces the one remembered.
+    async fn receive(&self, response: Response) -> Page {
+        let page = Page::from(response).await;
+        if let Some(token) = page.csrf_token() {
+            *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+        }
+        page
+    }
+
+    /// The CSRF token of the last page this person received that carried one.
+    pub fn csrf_token(&self) -> String {
+        self.token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .expect("no page has given this person a CSRF token yet: get a page first")
+    }
+
+    /// A request from a fresh browser that carries a copied `Cookie` header (what it gets
+    /// back is not this person's page: its token is not remembered).
     pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Page {
         Page::from(
             self.client
@@ -548,7 +576,7 @@ impl Person {
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        Page::from(
+        self.receive(
             self.client
                 .get(format!("{}{path}", self.base))
                 .send()
@@ -559,7 +587,7 @@ impl Person {
     }
 
     pub async fn get_htmx(&self, path: &str) -> Page {
-        Page::from(
+        self.receive(
             self.client
                 .get(format!("{}{path}", self.base))
                 .header("HX-Request", "true")
@@ -570,35 +598,19 @@ impl Person {
         .await
     }
 
-    /// The CSRF token the app put on its pages for this session.
-    pub async fn csrf_token(&self) -> String {
-        let page = self.get("/login").await;
-        if let Some(token) = page.csrf_token() {
-            return token;
-        }
-        self.get("/configure")
-            .await
-            .csrf_token()
-            .expect("a page carries the CSRF token")
-    }
-
-    /// Submits a form as the page would, with the session's CSRF token.
+    /// Submits a form as the last page's form would: `fields` and the remembered CSRF
+    /// token. Only the POST is sent.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.csrf_token().await;
+        let token = self.csrf_token();
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf_token", &token));
         self.post_raw(path, &all).await
     }
 
-    /// Create New Credential, or `None` when the server did not answer (it crashed).
+    /// Create New Credential with the remembered token, or `None` when the server did not
+    /// answer (it crashed).
     pub async fn try_create_credential(&self, api_type: &str, description: &str) -> Option<Page> {
-        let page = self
-            .client
-            .get(format!("{}/configure", self.base))
-            .send()
-            .await
-            .ok()?;
-        let token = Page::from(page).await.csrf_token()?;
+        let token = self.csrf_token();
         let fields = [
             ("api_type", api_type),
             ("client_application_id", ""),
@@ -612,12 +624,12 @@ impl Person {
             .send()
             .await
             .ok()?;
-        Some(Page::from(response).await)
+        Some(self.receive(response).await)
     }
 
     /// Submits exactly `fields`, with no token added.
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        Page::from(
+        self.receive(
             self.client
                 .post(format!("{}{path}", self.base))
                 .form(fields)
@@ -628,7 +640,12 @@ impl Person {
         .await
     }
 
+    /// Signs in as a person does: loads the sign-in form (`GET /login`, which gives this
+    /// browser its token), submits it, and follows the redirect (`GET` of where it
+    /// points), whose page carries the signed-in session's token for later forms. Returns
+    /// the answer to the submission; panics unless it is a redirect.
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        self.get("/login").await;
         let page = self
             .post("/login", &[("email", email), ("password", password)])
             .await;
@@ -638,9 +655,12 @@ impl Person {
             "sign-in failed: {}",
             page.body
         );
+        let landing = page.location.as_deref().expect("where sign-in leads");
+        self.get(landing).await;
         page
     }
 
+    /// Submits the Sign out button (with the remembered token).
     pub async fn sign_out(&self) -> Page {
         self.post("/logout", &[]).await
     }
