@@ -227,6 +227,7 @@ async fn anonymous_people_are_sent_to_sign_in() {
         page.location.as_deref(),
         Some("/login?next=%2Fconfigure%2Fdev_center%2Fcredentials")
     );
+    visitor.get("/login").await; // the sign-in form gives the visitor a token
     let posted = visitor
         .create_credential("job_board", "", "Anonymous")
         .await;

@@ -23,11 +23,8 @@ fn text(app: &TestApp, sql: &str) -> String {
         #[diesel(sql_type = diesel::sql_types::Text)]
         t: String,
     }
-    let path = app.database();
-    let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-        .expect("open the database");
     diesel::sql_query(format!("SELECT ({sql}) AS t"))
-        .get_result::<Text>(&mut conn)
+        .get_result::<Text>(&mut app.connection())
         .expect("a text")
         .t
 }
@@ -121,11 +118,7 @@ async fn every_change_to_keys_is_recorded_with_who_where_and_what() {
     assert!(!export.body.contains(&key[key.len() - 12..]));
 
     // The audit log is append-only.
-    let path = app.database();
-    let mut conn = {
-        use diesel::Connection;
-        diesel::SqliteConnection::establish(path.to_str().expect("UTF-8")).expect("open")
-    };
+    let mut conn = app.connection();
     use diesel::RunQueryDsl;
     assert!(
         diesel::sql_query("DELETE FROM audit_events")

@@ -1,8 +1,6 @@
 //! The command line: adding users, and what `--help` documents.
 
-use std::process::Command;
-
-use crate::helpers::{BINARY, PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, devcenter};
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -86,7 +84,7 @@ async fn create_user_refuses_bad_values_clearly() {
 
 #[test]
 fn help_documents_every_flag_and_its_environment_variable() {
-    let serve = Command::new(BINARY)
+    let serve = devcenter()
         .args(["serve", "--help"])
         .output()
         .expect("run --help");
@@ -104,7 +102,7 @@ fn help_documents_every_flag_and_its_environment_variable() {
             "serve --help lacks {expected}: {text}"
         );
     }
-    let create = Command::new(BINARY)
+    let create = devcenter()
         .args(["create-user", "--help"])
         .output()
         .expect("run --help");

@@ -334,7 +334,7 @@ async fn a_harvest_key_of_a_deactivated_client_application_stops_with_it() {
 #[test]
 fn the_single_upstream_flag_is_refused_naming_the_three() {
     let dir = tempfile::tempdir().expect("a folder");
-    let output = std::process::Command::new(crate::helpers::BINARY)
+    let output = crate::helpers::devcenter()
         .args([
             "serve",
             "--bind",
@@ -344,7 +344,6 @@ fn the_single_upstream_flag_is_refused_naming_the_three() {
             "--database",
         ])
         .arg(dir.path().join("db"))
-        .env_remove("DATABASE_URL")
         .output()
         .expect("devcenter runs");
     assert!(!output.status.success());
@@ -356,7 +355,7 @@ fn the_single_upstream_flag_is_refused_naming_the_three() {
     ] {
         assert!(said.contains(flag), "{said}");
     }
-    let output = std::process::Command::new(crate::helpers::BINARY)
+    let output = crate::helpers::devcenter()
         .args([
             "serve",
             "--bind",
@@ -879,6 +878,7 @@ async fn behind_a_trusted_proxy_sign_in_throttles_and_the_audit_log_use_the_clie
         TestApp::spawn_with(&["--trusted-proxy", "127.0.0.1", "--sign-in-limit", "4/15m"]).await;
     let (email, password) = (app.admin_email.clone(), app.admin_password.clone());
     let guesser = app.visitor_behind_proxy("203.0.113.5");
+    guesser.get("/login").await;
     for n in 0..4 {
         let email = format!("nobody{n}@example.com");
         let page = guesser

@@ -232,6 +232,7 @@ mod forms {
         let rt = runtime();
         let app = rt.block_on(TestApp::spawn());
         let visitor: Person = app.visitor();
+        rt.block_on(visitor.get("/login"));
         check(
             (any_text(), any_text(), any_text()),
             |(email, password, next)| {
@@ -402,7 +403,7 @@ mod forms {
     #[test]
     fn any_bytes_as_a_form_body_get_a_clear_answer() {
         let (rt, app, admin) = server_with_admin();
-        let token = rt.block_on(admin.csrf_token());
+        let token = admin.csrf_token();
         let bodies = proptest::collection::vec(any::<u8>(), 0..2048);
         check(bodies, |mut body| {
             body.extend_from_slice(format!("&csrf_token={token}").as_bytes());
@@ -438,7 +439,7 @@ async fn a_form_over_64_kib_is_refused_with_413_and_changes_nothing() {
 async fn a_malformed_form_is_a_400_page() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let token = admin.csrf_token().await;
+    let token = admin.csrf_token();
     let response = admin
         .client
         .post(format!("{}{LIST}", admin.base))
@@ -633,6 +634,7 @@ mod sign_in {
         let app = TestApp::spawn().await;
         app.create_user("dev@example.com", "basic", &["manage_all_credentials"]);
         let attacker = app.visitor();
+        attacker.get("/login").await;
         for _ in 0..10 {
             let page = attacker
                 .post(
@@ -646,6 +648,7 @@ mod sign_in {
             assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
         }
         let owner = app.visitor();
+        owner.get("/login").await;
         let refused = owner
             .post(
                 "/login",
@@ -682,6 +685,7 @@ mod sign_in {
         let app = TestApp::spawn_with(&["--sign-in-limit", "4/15m"]).await;
         app.create_user("dev@example.com", "basic", &[]);
         let visitor = app.visitor();
+        visitor.get("/login").await;
         for n in 0..4 {
             let email = format!("nobody{n}@example.com");
             let page = visitor
@@ -700,7 +704,11 @@ mod sign_in {
 
     /// Time of one failed sign-in for `email`.
     async fn failure(visitor: &crate::helpers::Person, email: &str) -> Duration {
-        let token = visitor.csrf_token().await;
+        let token = visitor
+            .get("/login")
+            .await
+            .csrf_token()
+            .expect("the sign-in form's token");
         let started = Instant::now();
         let page = visitor
             .post_raw(

@@ -129,7 +129,7 @@ async fn the_database_and_its_folder_are_owner_only() {
 
     let dir = tempfile::tempdir().expect("a folder");
     let database = dir.path().join("new/folder/devcenter.db");
-    let output = std::process::Command::new(crate::helpers::BINARY)
+    let output = crate::helpers::devcenter()
         .args([
             "create-user",
             "--email",
@@ -159,7 +159,11 @@ async fn visitors_at_the_sign_in_form(
     let mut ready = Vec::with_capacity(n);
     for _ in 0..n {
         let visitor = app.visitor();
-        let token = visitor.csrf_token().await;
+        let token = visitor
+            .get("/login")
+            .await
+            .csrf_token()
+            .expect("the sign-in form's token");
         ready.push((visitor, token));
     }
     ready
@@ -229,6 +233,7 @@ async fn a_burst_of_sign_ins_checks_no_more_passwords_than_the_limit() {
     assert_eq!(failed + succeeded + refused, 60, "{statuses:?}");
     // Ten failures lock the account, even for the right password.
     let visitor = app.visitor();
+    visitor.get("/login").await;
     let page = visitor
         .post(
             "/login",
@@ -354,6 +359,7 @@ async fn anonymous_visits_write_no_sessions_and_the_sign_in_form_stays_protected
     );
     // A failed sign-in writes none either.
     let visitor = app.visitor();
+    visitor.get("/login").await;
     let failed = visitor
         .post(
             "/login",
@@ -365,7 +371,12 @@ async fn anonymous_visits_write_no_sessions_and_the_sign_in_form_stays_protected
 
     // The form's token belongs to its visitor: missing, forged or another visitor's is 403.
     let (email, password) = (app.admin_email.clone(), app.admin_password.clone());
-    let someone_else = app.visitor().csrf_token().await;
+    let someone_else = app
+        .visitor()
+        .get("/login")
+        .await
+        .csrf_token()
+        .expect("the sign-in form's token");
     let victim = app.visitor();
     victim.get("/login").await;
     for token in ["", "forged", &someone_else] {

@@ -1,10 +1,10 @@
 //! The test harness: each test starts the real `devcenter` binary on a free port with a
-//! fresh SQLite file, adds users through the real CLI, and drives the app over HTTP as a
-//! browser without JavaScript would.
+//! fresh SQLite file (`TestApp::init()...spawn()`), adds users through the real CLI, and
+//! drives the app over HTTP as a browser without JavaScript would (`Person`).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::cookie::{CookieStore, Jar};
@@ -13,7 +13,7 @@ use reqwest::{Response, StatusCode};
 use scraper::{Html, Selector};
 use tempfile::TempDir;
 
-pub const BINARY: &str = env!("CARGO_BIN_EXE_devcenter");
+const BINARY: &str = env!("CARGO_BIN_EXE_devcenter");
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const LIST: &str = "/configure/dev_center/credentials";
 
@@ -38,16 +38,38 @@ impl Drop for Server {
     }
 }
 
-impl TestApp {
-    pub async fn spawn() -> TestApp {
-        Self::spawn_with(&[]).await
+/// How a test server is started: `TestApp::init()`, then options, then `spawn()`.
+///
+/// `TestApp::init().with_flags(&["--rate-limit", "off"]).spawn().await`
+#[must_use = "a builder does nothing until `spawn`"]
+pub struct TestAppBuilder {
+    flags: Vec<String>,
+}
+
+impl TestAppBuilder {
+    /// Extra `serve` flags, given after the ones every test server gets, and kept across
+    /// restarts.
+    pub fn with_flags(mut self, flags: &[&str]) -> Self {
+        self.flags.extend(flags.iter().map(|f| f.to_string()));
+        self
     }
 
-    /// A server started with extra `serve` flags (kept across restarts).
-    pub async fn spawn_with(flags: &[&str]) -> TestApp {
+    /// Starts the server and waits until it listens. It sets up exactly this:
+    ///
+    /// - a new temporary folder (`TestApp::dir`, removed when the `TestApp` is dropped)
+    ///   holding the database `devcenter.db`, which the first start creates and migrates,
+    ///   and the server's output as `stdout-<run>.log` and `stderr-<run>.log`;
+    /// - the `devcenter` binary run as `serve --bind 127.0.0.1:0 --database <that file>`
+    ///   followed by the flags given, with `RUST_LOG=info` and nothing else from the
+    ///   shell (see [`devcenter`]: every `DEVCENTER_*` variable and `DATABASE_URL` removed);
+    /// - the address it prints (port 0: the system picks a free one), and the first Site
+    ///   Admin's e-mail and password, which the first start prints once.
+    ///
+    /// No user signs in and no page is loaded: tests ask for people (`admin`, `user`,
+    /// `visitor`) themselves.
+    pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-        let (server, address, stdout) = start(&dir, 0, &flags);
+        let (server, address, stdout) = start(&dir, 0, &self.flags);
         let admin_password = stdout
             .lines()
             .find_map(|l| l.trim().strip_prefix("password: "))
@@ -66,8 +88,25 @@ impl TestApp {
             admin_password,
             server,
             runs: 1,
-            flags,
+            flags: self.flags,
         }
+    }
+}
+
+impl TestApp {
+    /// A server to start, with no extra flags yet; see [`TestAppBuilder::spawn`].
+    pub fn init() -> TestAppBuilder {
+        TestAppBuilder { flags: Vec::new() }
+    }
+
+    /// `TestApp::init().spawn()`: a server with the default flags.
+    pub async fn spawn() -> TestApp {
+        Self::init().spawn().await
+    }
+
+    /// `TestApp::init().with_flags(flags).spawn()`: a server with extra `serve` flags.
+    pub async fn spawn_with(flags: &[&str]) -> TestApp {
+        Self::init().with_flags(flags).spawn().await
     }
 
     /// The server's resident memory now, in bytes (Linux).
@@ -84,6 +123,20 @@ impl TestApp {
 
     pub fn database(&self) -> PathBuf {
         self.dir.path().join("devcenter.db")
+    }
+
+    /// A connection of the test's own to the server's database file, beside the server's:
+    /// no pool and no migrations (the server made the file), waiting up to 5 s for a lock
+    /// as the server does. For arranging and checking what the UI would take long to.
+    pub fn connection(&self) -> diesel::SqliteConnection {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let path = self.database();
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
+            .expect("open the database");
+        conn.batch_execute("PRAGMA busy_timeout = 5000;")
+            .expect("set the busy timeout");
+        conn
     }
 
     /// Stops the server (as a crash would) and starts it again on the same database.
@@ -143,7 +196,7 @@ impl TestApp {
         permissions: &[&str],
         password: &str,
     ) -> std::process::Output {
-        let mut command = Command::new(BINARY);
+        let mut command = devcenter();
         command
             .args([
                 "create-user",
@@ -157,7 +210,6 @@ impl TestApp {
             .arg("--database")
             .arg(self.database())
             .arg("--password-stdin")
-            .env_remove("DATABASE_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -200,11 +252,7 @@ impl TestApp {
     /// Someone with a browser who has not signed in.
     pub fn visitor(&self) -> Person {
         let jar = Arc::new(Jar::default());
-        Person {
-            base: format!("http://{}", self.address),
-            client: client(jar.clone()),
-            jar,
-        }
+        Person::new(format!("http://{}", self.address), client(jar.clone()), jar)
     }
 
     /// Someone who has not signed in, reaching the server through a proxy that says they
@@ -216,16 +264,13 @@ impl TestApp {
             "x-forwarded-for",
             address.parse().expect("an address as a header value"),
         );
-        Person {
-            base: format!("http://{}", self.address),
-            client: reqwest::Client::builder()
-                .cookie_provider(jar.clone())
-                .redirect(Policy::none())
-                .default_headers(headers)
-                .build()
-                .expect("an HTTP client"),
-            jar,
-        }
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("an HTTP client");
+        Person::new(format!("http://{}", self.address), client, jar)
     }
 
     /// SQLite's own verdict on the database file.
@@ -236,9 +281,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Text)]
             integrity_check: String,
         }
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query("PRAGMA integrity_check")
             .load::<Verdict>(&mut conn)
             .expect("an integrity check")
@@ -256,9 +299,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query(format!("SELECT ({sql}) AS n"))
             .get_result::<Number>(&mut conn)
             .expect("a number")
@@ -270,9 +311,7 @@ impl TestApp {
     /// Runs SQL against the database, for arranging what the UI would take long to make.
     pub fn execute(&self, sql: &str) {
         use diesel::prelude::*;
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query(sql).execute(&mut conn).expect("SQL runs");
     }
 
@@ -284,9 +323,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Text)]
             t: String,
         }
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
+        let mut conn = self.connection();
         diesel::sql_query(
             "SELECT coalesce(group_concat(actor_name || ' ' || coalesce(actor_address, '') || ' ' \
              || action || ' ' || object_label || ' ' || summary || ' ' || details, char(10)), '') \
@@ -297,9 +334,19 @@ impl TestApp {
         .t
     }
 
-    /// The id of the user with this e-mail.
+    /// The id of the user with this e-mail (bound as a parameter, never pasted into SQL).
     pub fn user_id(&self, email: &str) -> i32 {
-        self.count(&format!("SELECT id FROM users WHERE email = '{email}'")) as i32
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            id: i32,
+        }
+        diesel::sql_query("SELECT id FROM users WHERE email = ?")
+            .bind::<diesel::sql_types::Text, _>(email)
+            .get_result::<Id>(&mut self.connection())
+            .unwrap_or_else(|e| panic!("a user with the e-mail {email}: {e}"))
+            .id
     }
 }
 
@@ -319,23 +366,29 @@ fn client(jar: Arc<Jar>) -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// Starts the server and waits for the address it prints.
-fn start(dir: &TempDir, run: usize, flags: &[String]) -> (Server, String, String) {
-    let stdout_path = dir.path().join(format!("stdout-{run}.log"));
-    let stderr_path = dir.path().join(format!("stderr-{run}.log"));
+/// The `devcenter` binary, with none of the shell's settings for it: every `DEVCENTER_*`
+/// variable and `DATABASE_URL` is removed from its environment, so only the arguments a
+/// test gives count.
+pub fn devcenter() -> Command {
     let mut command = Command::new(BINARY);
-    // Nothing from the shell's environment reaches the server: only the flags given.
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("DEVCENTER_") {
             command.env_remove(name);
         }
     }
+    command.env_remove("DATABASE_URL");
+    command
+}
+
+/// Starts the server (run number `run` in `dir`) and waits for the address it prints.
+fn start(dir: &TempDir, run: usize, flags: &[String]) -> (Server, String, String) {
+    let stdout_path = dir.path().join(format!("stdout-{run}.log"));
+    let stderr_path = dir.path().join(format!("stderr-{run}.log"));
     let server = Server(
-        command
+        devcenter()
             .args(["serve", "--bind", "127.0.0.1:0", "--database"])
             .arg(dir.path().join("devcenter.db"))
             .args(flags)
-            .env_remove("DATABASE_URL")
             .env("RUST_LOG", "info")
             .stdout(std::fs::File::create(&stdout_path).expect("stdout log"))
             .stderr(std::fs::File::create(&stderr_path).expect("stderr log"))
@@ -451,14 +504,30 @@ impl Page {
 }
 
 /// Someone using Dev Center with their own cookie jar.
+///
+/// Like a browser, a person submits forms with the CSRF token of the last page they
+/// received that carried one (its `<meta name="csrf-token">`): nothing is fetched behind
+/// a test's back. A person who has received no such page yet has no token; a test loads
+/// a page first (`get("/login")`, or `sign_in`, which lands on a signed-in page).
 pub struct Person {
     pub base: String,
     pub client: reqwest::Client,
     jar: Arc<Jar>,
+    /// The CSRF token of the last page received that carried one.
+    token: Mutex<Option<String>>,
 }
 
 impl Person {
-    /// The same person (same cookies) talking to `app`'s current address.
+    fn new(base: String, client: reqwest::Client, jar: Arc<Jar>) -> Person {
+        Person {
+            base,
+            client,
+            jar,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// The same person (same cookies, same token) talking to `app`'s current address.
     pub fn at(self, app: &TestApp) -> Person {
         Person {
             base: format!("http://{}", app.address),
@@ -474,7 +543,26 @@ impl Person {
             .and_then(|v| v.to_str().ok().map(str::to_owned))
     }
 
-    /// A request from a fresh browser that carries a copied `Cookie` header.
+    /// The answer as a page; a token on it replaces the one remembered.
+    async fn receive(&self, response: Response) -> Page {
+        let page = Page::from(response).await;
+        if let Some(token) = page.csrf_token() {
+            *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+        }
+        page
+    }
+
+    /// The CSRF token of the last page this person received that carried one.
+    pub fn csrf_token(&self) -> String {
+        self.token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .expect("no page has given this person a CSRF token yet: get a page first")
+    }
+
+    /// A request from a fresh browser that carries a copied `Cookie` header (what it gets
+    /// back is not this person's page: its token is not remembered).
     pub async fn get_with_cookie(&self, path: &str, cookie: &str) -> Page {
         Page::from(
             self.client
@@ -488,7 +576,7 @@ impl Person {
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        Page::from(
+        self.receive(
             self.client
                 .get(format!("{}{path}", self.base))
                 .send()
@@ -499,7 +587,7 @@ impl Person {
     }
 
     pub async fn get_htmx(&self, path: &str) -> Page {
-        Page::from(
+        self.receive(
             self.client
                 .get(format!("{}{path}", self.base))
                 .header("HX-Request", "true")
@@ -510,35 +598,19 @@ impl Person {
         .await
     }
 
-    /// The CSRF token the app put on its pages for this session.
-    pub async fn csrf_token(&self) -> String {
-        let page = self.get("/login").await;
-        if let Some(token) = page.csrf_token() {
-            return token;
-        }
-        self.get("/configure")
-            .await
-            .csrf_token()
-            .expect("a page carries the CSRF token")
-    }
-
-    /// Submits a form as the page would, with the session's CSRF token.
+    /// Submits a form as the last page's form would: `fields` and the remembered CSRF
+    /// token. Only the POST is sent.
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.csrf_token().await;
+        let token = self.csrf_token();
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf_token", &token));
         self.post_raw(path, &all).await
     }
 
-    /// Create New Credential, or `None` when the server did not answer (it crashed).
+    /// Create New Credential with the remembered token, or `None` when the server did not
+    /// answer (it crashed).
     pub async fn try_create_credential(&self, api_type: &str, description: &str) -> Option<Page> {
-        let page = self
-            .client
-            .get(format!("{}/configure", self.base))
-            .send()
-            .await
-            .ok()?;
-        let token = Page::from(page).await.csrf_token()?;
+        let token = self.csrf_token();
         let fields = [
             ("api_type", api_type),
             ("client_application_id", ""),
@@ -552,12 +624,12 @@ impl Person {
             .send()
             .await
             .ok()?;
-        Some(Page::from(response).await)
+        Some(self.receive(response).await)
     }
 
     /// Submits exactly `fields`, with no token added.
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        Page::from(
+        self.receive(
             self.client
                 .post(format!("{}{path}", self.base))
                 .form(fields)
@@ -568,7 +640,12 @@ impl Person {
         .await
     }
 
+    /// Signs in as a person does: loads the sign-in form (`GET /login`, which gives this
+    /// browser its token), submits it, and follows the redirect (`GET` of where it
+    /// points), whose page carries the signed-in session's token for later forms. Returns
+    /// the answer to the submission; panics unless it is a redirect.
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        self.get("/login").await;
         let page = self
             .post("/login", &[("email", email), ("password", password)])
             .await;
@@ -578,9 +655,12 @@ impl Person {
             "sign-in failed: {}",
             page.body
         );
+        let landing = page.location.as_deref().expect("where sign-in leads");
+        self.get(landing).await;
         page
     }
 
+    /// Submits the Sign out button (with the remembered token).
     pub async fn sign_out(&self) -> Page {
         self.post("/logout", &[]).await
     }

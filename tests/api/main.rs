@@ -1,4 +1,5 @@
-//! Integration tests: the real server on a random port, a fresh SQLite file per test.
+//! Integration tests: the real server on a random port, a fresh SQLite file per test; and
+//! use cases called in process where no server is needed (`use_cases`).
 
 mod access;
 mod audit_log;
@@ -13,4 +14,5 @@ mod matrix;
 mod permissions;
 mod sessions;
 mod upstream;
+mod use_cases;
 mod users;

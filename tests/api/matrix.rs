@@ -270,7 +270,11 @@ async fn every_route_for_every_kind_of_person() {
     let mut signed_in = Vec::new();
     for (role, account) in people {
         let person = match (role, account) {
-            (Anonymous, _) => app.visitor(),
+            (Anonymous, _) => {
+                let visitor = app.visitor();
+                visitor.get("/login").await; // the sign-in form's token, for the POSTs
+                visitor
+            }
             (_, Some((email, level, permissions))) => app.user(email, level, &permissions).await,
             (_, None) => app.admin().await,
         };

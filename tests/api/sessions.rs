@@ -23,6 +23,7 @@ async fn the_printed_first_password_signs_in() {
 async fn a_wrong_password_rerenders_the_form_with_an_error() {
     let app = TestApp::spawn().await;
     let visitor = app.visitor();
+    visitor.get("/login").await;
     for (email, password) in [
         (app.admin_email.as_str(), "not the password"),
         ("nobody@example.com", "whatever it is"),
@@ -57,6 +58,7 @@ async fn sign_in_returns_to_a_local_next_only() {
         ("https://evil.example/", "/configure"),
     ] {
         let person = app.visitor();
+        person.get("/login").await;
         let page = person
             .post(
                 "/login",
@@ -155,7 +157,11 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
 
     // A token from someone else's session is no good either.
     let other = app.visitor();
-    let theirs = other.csrf_token().await;
+    let theirs = other
+        .get("/login")
+        .await
+        .csrf_token()
+        .expect("the sign-in form's token");
     let mut foreign = fields.to_vec();
     foreign.push(("csrf_token", &theirs));
     assert_eq!(
@@ -178,7 +184,7 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
 async fn htmx_sends_the_csrf_token_as_a_header() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let token = admin.csrf_token().await;
+    let token = admin.csrf_token();
     let page = admin
         .client
         .post(format!("{}{LIST}", admin.base))

@@ -218,8 +218,9 @@ async fn disabling_signs_the_user_out_everywhere_and_refuses_sign_in() {
         assert_eq!(page.status, StatusCode::SEE_OTHER);
         assert!(page.location.unwrap_or_default().starts_with("/login"));
     }
-    let refused = app
-        .visitor()
+    let stranger = app.visitor();
+    stranger.get("/login").await;
+    let refused = stranger
         .post(
             "/login",
             &[("email", "dev@example.com"), ("password", PASSWORD)],
