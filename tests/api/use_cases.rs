@@ -6,12 +6,14 @@ use std::collections::BTreeSet;
 use devcenter::db::{self, Pool};
 use devcenter::gate::live_keys::LiveKeys;
 use devcenter::rules::access::{Action, Denied, Viewer};
-use devcenter::rules::text::FieldErrors;
+use devcenter::rules::email::Email;
+use devcenter::rules::passwords::Password;
+use devcenter::rules::text::{FieldErrors, parse_label};
 use devcenter::rules::words::{ApiType, DeveloperPermission, ProductWord, UserLevel};
-use devcenter::use_cases::Failure;
 use devcenter::use_cases::audit::Actor;
 use devcenter::use_cases::credentials::{self, CredentialRequest};
 use devcenter::use_cases::users::{self, UserChange, UserRequest};
+use devcenter::use_cases::{AfterCommit, Committed, Failure, sign_in};
 use diesel::r2d2::{ConnectionManager, PooledConnection};
 use tempfile::TempDir;
 
@@ -40,6 +42,17 @@ impl World {
         }
     }
 
+    /// Runs a use case that writes, then hands what it changed to the live keys, as the
+    /// web layer's `AppState::write` does.
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&mut diesel::SqliteConnection) -> Result<Committed<T>, Failure>,
+    ) -> Result<T, Failure> {
+        let Committed { value, changes } = work(&mut self.conn)?;
+        self.keys.after_commit(&mut self.conn, &changes);
+        Ok(value)
+    }
+
     /// A user added as the command line adds one, as the viewer their requests would see.
     fn person(
         &mut self,
@@ -48,14 +61,17 @@ impl World {
         permissions: &[DeveloperPermission],
     ) -> Viewer {
         let request = UserRequest {
-            email: email.to_owned(),
-            name: email.split('@').next().unwrap_or(email).to_owned(),
+            email: Email::parse(email).expect("an e-mail"),
+            name: parse_label("name", "name", email.split('@').next().unwrap_or(email))
+                .expect("a name"),
             level,
             permissions: permissions.iter().copied().collect::<BTreeSet<_>>(),
-            password: PASSWORD.to_owned(),
+            password: Password::parse(PASSWORD.to_owned().into()).expect("a password"),
         };
-        let id = users::create(&mut self.conn, &Actor::System("test"), &request).expect("added");
-        users::viewer(&mut self.conn, id)
+        let id = self
+            .write(|conn| users::create(conn, &Actor::System("test"), &request))
+            .expect("added");
+        sign_in::viewer(&mut self.conn, id)
             .expect("read")
             .expect("an active user")
     }
@@ -87,30 +103,22 @@ fn the_last_active_site_admin_cannot_be_demoted_or_disabled() {
     let mut world = World::new();
     let every = DeveloperPermission::ALL;
     let admin = world.person("admin@example.com", UserLevel::SiteAdmin, every);
-    let keep = |level: &str, disabled: bool| UserChange {
-        level: level.to_owned(),
-        permissions: every.iter().map(|p| p.as_str().to_owned()).collect(),
-        disabled,
+    let keep = |level: &str, disabled: bool| {
+        let permissions: Vec<String> = every.iter().map(|p| p.as_str().to_owned()).collect();
+        UserChange::parse(level, &permissions, disabled).expect("a change")
     };
 
-    let demoted = refused(users::update(
-        &mut world.conn,
-        &admin,
-        admin.id,
-        &keep("basic", false),
-    ));
+    let demoted =
+        refused(world.write(|conn| users::update(conn, &admin, admin.id, &keep("basic", false))));
     assert!(
         demoted
             .get("level")
             .is_some_and(|m| m.contains("is the last active Site Admin")),
         "{demoted:?}"
     );
-    let disabled = refused(users::update(
-        &mut world.conn,
-        &admin,
-        admin.id,
-        &keep("site_admin", true),
-    ));
+    let disabled = refused(
+        world.write(|conn| users::update(conn, &admin, admin.id, &keep("site_admin", true))),
+    );
     assert!(disabled.get("disabled").is_some(), "{disabled:?}");
     assert_eq!(
         world.count("SELECT count(*) FROM users WHERE level = 'site_admin' AND NOT disabled"),
@@ -123,7 +131,9 @@ fn the_last_active_site_admin_cannot_be_demoted_or_disabled() {
 
     // With another Site Admin, the first may step down.
     world.person("second@example.com", UserLevel::SiteAdmin, &[]);
-    users::update(&mut world.conn, &admin, admin.id, &keep("basic", false)).expect("demoted");
+    world
+        .write(|conn| users::update(conn, &admin, admin.id, &keep("basic", false)))
+        .expect("demoted");
     assert_eq!(
         world.count("SELECT count(*) FROM audit_events WHERE action = 'user_level_changed'"),
         1
@@ -138,13 +148,10 @@ fn a_job_board_manager_cannot_create_a_harvest_key() {
         UserLevel::Basic,
         &[DeveloperPermission::ManageJobBoardCredentials],
     );
-    let request = |api_type: &str| CredentialRequest {
-        api_type: api_type.to_owned(),
-        client_application_id: String::new(),
-        description: "Careers site".to_owned(),
-    };
+    let request =
+        |api_type: &str| CredentialRequest::parse(api_type, "", "Careers site").expect("a request");
 
-    let harvest = credentials::create(&mut world.conn, &world.keys, &manager, &request("harvest"));
+    let harvest = world.write(|conn| credentials::create(conn, &manager, &request("harvest")));
     assert!(
         matches!(
             harvest,
@@ -157,13 +164,9 @@ fn a_job_board_manager_cannot_create_a_harvest_key() {
     assert_eq!(world.count("SELECT count(*) FROM credentials"), 0);
     assert_eq!(world.keys.len(), 0);
 
-    let board = credentials::create(
-        &mut world.conn,
-        &world.keys,
-        &manager,
-        &request("job_board"),
-    )
-    .expect("a Job Board key");
+    let board = world
+        .write(|conn| credentials::create(conn, &manager, &request("job_board")))
+        .expect("a Job Board key");
     assert_eq!(board.api_type, ApiType::JobBoard);
     assert!(world.keys.get(&board.key.hash()).is_some(), "live at once");
 }
@@ -176,21 +179,16 @@ fn revoking_twice_writes_one_audit_event() {
         UserLevel::SiteAdmin,
         &[DeveloperPermission::ManageAllCredentials],
     );
-    let created = credentials::create(
-        &mut world.conn,
-        &world.keys,
-        &admin,
-        &CredentialRequest {
-            api_type: "harvest".to_owned(),
-            client_application_id: String::new(),
-            description: "Payroll sync".to_owned(),
-        },
-    )
-    .expect("a Harvest key");
+    let request = CredentialRequest::parse("harvest", "", "Payroll sync").expect("a request");
+    let created = world
+        .write(|conn| credentials::create(conn, &admin, &request))
+        .expect("a Harvest key");
     assert!(world.keys.get(&created.key.hash()).is_some());
 
     for _ in 0..2 {
-        credentials::revoke(&mut world.conn, &world.keys, &admin, created.id).expect("revoked");
+        world
+            .write(|conn| credentials::revoke(conn, &admin, created.id))
+            .expect("revoked");
     }
     assert_eq!(
         world.count("SELECT count(*) FROM audit_events WHERE action = 'credential_revoked'"),
