@@ -170,7 +170,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = SqliteSessionStore::new(pool.clone());
     let access_log =
         tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
-    let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0.map(Into::into)));
+    let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0));
     let checks = web::Data::new(PasswordChecks::new()?);
     let policy = web::Data::new(SessionPolicy {
         lifetime: args.session_lifetime,

@@ -29,12 +29,11 @@ use serde_json::json;
 use crate::client_address;
 use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
-use crate::gate::live_keys::{Admission, LiveKey, LiveKeys};
-use crate::limiter::Failures;
+use crate::gate::live_keys::{LiveKey, LiveKeys};
+use crate::limiter::{Admission, Failures, Limit};
 use crate::rules::keys::ApiKey;
 use crate::rules::words::ApiType;
 
-use self::limits::RateLimit;
 use self::request_log::{PendingRequest, PendingRequests};
 use self::router::EndpointRouter;
 use self::upstream::{Authorized, Upstream};
@@ -79,8 +78,8 @@ impl Mount {
 
 /// How the gate is set up, from the command line.
 pub struct GateSettings {
-    pub rate_limit: Option<RateLimit>,
-    pub failed_auth_limit: Option<RateLimit>,
+    pub rate_limit: Option<Limit>,
+    pub failed_auth_limit: Option<Limit>,
     /// Each mount's upstream, in `Mount::ALL` order.
     pub upstreams: [Option<Upstream>; 3],
     /// The gate's own origin for rewritten links (`--public-url`).
@@ -92,7 +91,7 @@ pub struct GateSettings {
 pub struct Gate {
     keys: Arc<LiveKeys>,
     router: EndpointRouter,
-    rate_limit: Option<RateLimit>,
+    rate_limit: Option<Limit>,
     failures: Failures<IpAddr>,
     upstreams: [Option<Upstream>; 3],
     public_url: Option<String>,
@@ -111,7 +110,7 @@ impl Gate {
             keys,
             router,
             rate_limit: settings.rate_limit,
-            failures: Failures::new(settings.failed_auth_limit.map(Into::into)),
+            failures: Failures::new(settings.failed_auth_limit),
             upstreams: settings.upstreams,
             public_url: settings
                 .public_url
@@ -350,9 +349,7 @@ impl Gate {
         let key = self
             .authenticate(req, mount, address, now)
             .map_err(|refusal| Box::new(refused(refusal)))?;
-        let admission = self
-            .rate_limit
-            .map(|limit| key.activity.admit(limit.requests, limit.period, now));
+        let admission = self.rate_limit.map(|limit| key.activity.admit(limit, now));
         match over_limit(admission) {
             Some(mut response) => {
                 with_rate_headers(&mut response, admission);
