@@ -4,8 +4,9 @@
 //! is slow.
 //!
 //! Ours rather than a crate's: the gate promises a fixed window that starts at a key's
-//! first request, with `X-RateLimit-Remaining` counting down and `X-RateLimit-Reset` at
-//! its end. GCRA limiters (`governor`) refill continuously and could not say either.
+//! first request, with `X-RateLimit-Remaining` counting down within it and
+//! `X-RateLimit-Reset` at its end. A GCRA limiter (`governor`) refills continuously: it
+//! has no such window to count down or to end.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -92,7 +92,7 @@ impl Mount {
             prefix: "/partner",
             api_type: ApiType::Partner,
             routes,
-            // Every path is routed: the Partner API is the partner's to shape.
+            // Never told: every path is routed.
             unrouted: Unrouted {
                 message: "No Partner API route matches this method and path.",
                 after_key: true,
