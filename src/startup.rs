@@ -20,7 +20,7 @@ use crate::db::catalogue::Endpoint;
 use crate::gate::live_keys::LiveKeys;
 use crate::gate::request_log::PendingRequests;
 use crate::gate::upstream::{Connection, Upstream};
-use crate::gate::{self, Gate, GateSettings, Mount, router::EndpointRouter};
+use crate::gate::{self, Gate, GateSettings, Upstreams};
 use crate::security_headers;
 use crate::use_cases::users;
 use crate::web::context::AppState;
@@ -33,28 +33,28 @@ use crate::web::session::SessionPolicy;
 use crate::web::session_store::SqliteSessionStore;
 use crate::web::{self as pages, csrf, static_files};
 
-/// Each mount's upstream, from `--harvest-upstream`, `--job-board-upstream` and
-/// `--partner-upstream`, in `Mount::ALL` order.
-fn upstreams(args: &ServeArgs) -> anyhow::Result<[Option<Upstream>; 3]> {
+/// Each API's upstream, from `--harvest-upstream`, `--job-board-upstream` and
+/// `--partner-upstream`.
+fn upstreams(args: &ServeArgs) -> anyhow::Result<Upstreams> {
     let connection = Connection::new(
         args.upstream_ca.as_deref(),
         args.body_idle_timeout,
         args.upstream_timeout,
     )?;
-    let configured = |mount: Mount| match mount {
-        Mount::Harvest => ("--harvest-upstream", &args.harvest_upstream),
-        Mount::JobBoard => ("--job-board-upstream", &args.job_board_upstream),
-        Mount::Partner => ("--partner-upstream", &args.partner_upstream),
+    let upstream = |flag: &str, url: &Option<String>| -> anyhow::Result<Option<Upstream>> {
+        url.as_deref()
+            .map(|url| {
+                let upstream = Upstream::new(flag, url, &connection)?;
+                tracing::info!(flag, upstream = %url, "forwarding");
+                Ok(upstream)
+            })
+            .transpose()
     };
-    let mut upstreams = [None, None, None];
-    for (slot, mount) in upstreams.iter_mut().zip(Mount::ALL) {
-        let (flag, url) = configured(mount);
-        if let Some(url) = url {
-            *slot = Some(Upstream::new(flag, url, &connection)?);
-            tracing::info!(mount = mount.prefix(), upstream = %url, "forwarding");
-        }
-    }
-    Ok(upstreams)
+    Ok(Upstreams {
+        harvest: upstream("--harvest-upstream", &args.harvest_upstream)?,
+        job_board: upstream("--job-board-upstream", &args.job_board_upstream)?,
+        partner: upstream("--partner-upstream", &args.partner_upstream)?,
+    })
 }
 
 /// Deletes expired sessions, on the flusher's timer (not only when a new one is saved).
@@ -107,7 +107,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     ));
     let cookie_key =
         Key::try_from(cookie_key.expose_secret()).context("the stored session key is too short")?;
-    let router = EndpointRouter::new(Endpoint::all(&mut conn)?)?;
+    let catalogue = Endpoint::all(&mut conn)?;
     let keys = Arc::new(LiveKeys::load(
         &mut conn,
         args.test_fail_live_index_updates,
@@ -116,7 +116,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let requests = Arc::new(PendingRequests::default());
     let gate = web::Data::new(Gate::new(
         keys.clone(),
-        router,
+        &catalogue,
         requests.clone(),
         GateSettings {
             rate_limit: args.rate_limit.0,
@@ -125,7 +125,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             public_url: args.public_url.clone(),
             public_concurrency: args.public_concurrency,
         },
-    ));
+    )?);
     let proxies = web::Data::new(TrustedProxies::new(args.trusted_proxies.clone()));
     tracing::info!(live_keys = keys.len(), rate_limit = %args.rate_limit, "gate ready");
 
@@ -176,7 +176,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = SqliteSessionStore::new(pool.clone());
     let access_log =
         tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
-    let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0.map(Into::into)));
+    let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0));
     let checks = web::Data::new(PasswordChecks::new()?);
     let policy = web::Data::new(SessionPolicy {
         lifetime: args.session_lifetime,
@@ -220,9 +220,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Logger::new("%a \"%r\" %s %b %Dms"),
             ))
             .route("/healthz", web::get().to(pages::healthz))
-            .service(gate::scope(Mount::Harvest))
-            .service(gate::scope(Mount::JobBoard))
-            .service(gate::scope(Mount::Partner))
+            .service(gate.scopes())
             .route("/static/{name}", web::get().to(static_files::serve))
             .service(
                 web::scope("")

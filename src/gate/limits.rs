@@ -4,25 +4,11 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// `N/Ws` (or `N/Wm`): at most N requests per window of W seconds (minutes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: u32,
-    pub period: Duration,
-}
+use crate::limiter::Limit;
 
-impl From<RateLimit> for crate::limiter::Limit {
-    fn from(limit: RateLimit) -> Self {
-        Self {
-            failures: limit.requests,
-            period: limit.period,
-        }
-    }
-}
-
-/// A limit, or `off`.
+/// `N/Ws` (or `N/Wm`): at most N per window of W seconds (minutes); or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitSetting(pub Option<RateLimit>);
+pub struct LimitSetting(pub Option<Limit>);
 
 impl FromStr for LimitSetting {
     type Err = String;
@@ -33,8 +19,8 @@ impl FromStr for LimitSetting {
             return Ok(Self(None));
         }
         let refuse = || format!("{text:?} is not a limit: write N/Ws such as 50/10s, N/Wm, or off");
-        let (requests, window) = text.split_once('/').ok_or_else(refuse)?;
-        let requests: u32 = requests.trim().parse().map_err(|_| refuse())?;
+        let (count, window) = text.split_once('/').ok_or_else(refuse)?;
+        let count: u32 = count.trim().parse().map_err(|_| refuse())?;
         let window = window.trim();
         let (amount, unit) = window.split_at(window.len().saturating_sub(1));
         let amount: u64 = amount.parse().map_err(|_| refuse())?;
@@ -43,11 +29,11 @@ impl FromStr for LimitSetting {
             "m" => amount * 60,
             _ => return Err(refuse()),
         };
-        if requests == 0 || seconds == 0 {
+        if count == 0 || seconds == 0 {
             return Err(refuse());
         }
-        Ok(Self(Some(RateLimit {
-            requests,
+        Ok(Self(Some(Limit {
+            count,
             period: Duration::from_secs(seconds),
         })))
     }
@@ -57,7 +43,7 @@ impl fmt::Display for LimitSetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             None => f.write_str("off"),
-            Some(limit) => write!(f, "{}/{}s", limit.requests, limit.period.as_secs()),
+            Some(limit) => write!(f, "{}/{}s", limit.count, limit.period.as_secs()),
         }
     }
 }
@@ -69,8 +55,8 @@ mod tests {
     #[test]
     fn limits_parse_as_written_on_the_command_line() {
         let limit = |requests, seconds| {
-            LimitSetting(Some(RateLimit {
-                requests,
+            LimitSetting(Some(Limit {
+                count: requests,
                 period: Duration::from_secs(seconds),
             }))
         };

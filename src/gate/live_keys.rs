@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::DateTime;
 use dashmap::DashMap;
@@ -20,7 +20,7 @@ use crate::db::Conn;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{Credential, KeyRecord};
 use crate::db::usage::UsageBatch;
-
+use crate::limiter::{Admission, Limit, Window};
 use crate::rules::keys::KeyHash;
 use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::{AfterCommit, Changes};
@@ -88,22 +88,11 @@ pub struct KeyActivity {
 
 #[derive(Debug, Default)]
 struct Activity {
-    window_started: Option<Instant>,
-    window_count: u32,
+    window: Window,
     /// Unix milliseconds of the last authorized request; 0 when none since the last batch.
     last_used: i64,
     /// Requests per endpoint used since the last batch (`None`: outside the catalogue).
     requests: Vec<(Option<i32>, i64)>,
-}
-
-/// The answer of a rate limit: whether to serve, and what to tell the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Admission {
-    pub allowed: bool,
-    pub limit: u32,
-    pub remaining: u32,
-    /// Seconds until the window ends (at least 1).
-    pub reset_after: u64,
 }
 
 impl KeyActivity {
@@ -118,26 +107,9 @@ impl KeyActivity {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts a request against `limit` requests per `period`; windows start at a key's
-    /// first request after the previous window ended.
-    pub fn admit(&self, limit: u32, period: Duration, now: Instant) -> Admission {
-        let mut state = self.state();
-        let started = match state.window_started {
-            Some(started) if now.duration_since(started) < period => started,
-            _ => {
-                state.window_started = Some(now);
-                state.window_count = 0;
-                now
-            }
-        };
-        state.window_count = state.window_count.saturating_add(1);
-        let left = period.saturating_sub(now.duration_since(started));
-        Admission {
-            allowed: state.window_count <= limit,
-            limit,
-            remaining: limit.saturating_sub(state.window_count),
-            reset_after: left.as_secs_f64().ceil().max(1.0) as u64,
-        }
+    /// Counts a request against the key's rate limit.
+    pub fn admit(&self, limit: Limit, now: Instant) -> Admission {
+        self.state().window.admit(limit, now)
     }
 
     /// Records an authorized request to `endpoint_id` (`None` outside the catalogue).
@@ -368,22 +340,25 @@ impl AfterCommit for LiveKeys {
 mod tests {
     use super::*;
 
+    use std::time::Duration;
+
     #[test]
     fn a_window_admits_its_limit_then_refuses_until_it_ends() {
         let activity = KeyActivity::new(1);
         let start = Instant::now();
         let period = Duration::from_secs(10);
+        let limit = Limit { count: 3, period };
         for n in 0..3 {
-            let a = activity.admit(3, period, start + Duration::from_millis(n));
+            let a = activity.admit(limit, start + Duration::from_millis(n));
             assert!(a.allowed);
             assert_eq!(a.remaining, 2 - n as u32);
         }
-        let refused = activity.admit(3, period, start + Duration::from_secs(4));
+        let refused = activity.admit(limit, start + Duration::from_secs(4));
         assert!(!refused.allowed);
         assert_eq!((refused.remaining, refused.reset_after), (0, 6));
         assert!(
             activity
-                .admit(3, period, start + Duration::from_secs(10))
+                .admit(limit, start + Duration::from_secs(10))
                 .allowed
         );
     }

@@ -1,24 +1,23 @@
 //! The API gate: partners call devcenter with their keys the way they call the original
 //! APIs (HTTP Basic, the key as user name, an empty password). Every request is checked
-//! here — canonical path first, then the key's checksum, hash, type, grants and rate
-//! limit against the in-memory live keys, with no database round trip — then forwarded
-//! to its mount's upstream or, in authorization-only mode, answered with what was matched.
+//! here — canonical path first, then its mount's route, then the key's checksum, hash,
+//! type, grants and rate limit against the in-memory live keys, with no database round
+//! trip — then forwarded to its mount's upstream or, in authorization-only mode, answered
+//! with what was matched.
 
 pub mod canonical;
+mod in_flight;
 pub mod limits;
 pub mod live_keys;
+mod mount;
 pub mod request_log;
 pub mod router;
 pub mod upstream;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -29,60 +28,25 @@ use serde_json::json;
 use crate::client_address;
 use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
-use crate::gate::live_keys::{Admission, LiveKey, LiveKeys};
-use crate::limiter::Failures;
+use crate::gate::live_keys::{LiveKey, LiveKeys};
+use crate::limiter::{Admission, Failures, Limit};
 use crate::rules::keys::ApiKey;
 use crate::rules::words::ApiType;
 
-use self::limits::RateLimit;
+use self::in_flight::InFlight;
+use self::mount::Mount;
+pub use self::mount::Upstreams;
 use self::request_log::{PendingRequest, PendingRequests};
-use self::router::EndpointRouter;
-use self::upstream::{Authorized, Upstream};
+use self::router::{Access, CatalogueEndpoint};
+use self::upstream::Authorized;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-/// Where partners call the gate, and what each place takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mount {
-    /// `/harvest/v1/...`, `/harvest/v2/...`: Harvest keys, against their endpoint grants.
-    Harvest,
-    /// `/boards-api/v1/...`: application submission needs a Job Board key; reading is
-    /// public.
-    JobBoard,
-    /// `/partner/...`: a live Partner key of an active client application.
-    Partner,
-}
-
-impl Mount {
-    pub const ALL: [Mount; 3] = [Mount::Harvest, Mount::JobBoard, Mount::Partner];
-
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Mount::Harvest => "/harvest",
-            Mount::JobBoard => "/boards-api",
-            Mount::Partner => "/partner",
-        }
-    }
-
-    fn api_type(self) -> ApiType {
-        match self {
-            Mount::Harvest => ApiType::Harvest,
-            Mount::JobBoard => ApiType::JobBoard,
-            Mount::Partner => ApiType::Partner,
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
 /// How the gate is set up, from the command line.
 pub struct GateSettings {
-    pub rate_limit: Option<RateLimit>,
-    pub failed_auth_limit: Option<RateLimit>,
-    /// Each mount's upstream, in `Mount::ALL` order.
-    pub upstreams: [Option<Upstream>; 3],
+    pub rate_limit: Option<Limit>,
+    pub failed_auth_limit: Option<Limit>,
+    pub upstreams: Upstreams,
     /// The gate's own origin for rewritten links (`--public-url`).
     pub public_url: Option<String>,
     /// Public Job Board requests one address may have in flight at once.
@@ -91,10 +55,9 @@ pub struct GateSettings {
 
 pub struct Gate {
     keys: Arc<LiveKeys>,
-    router: EndpointRouter,
-    rate_limit: Option<RateLimit>,
+    mounts: Vec<Arc<Mount>>,
+    rate_limit: Option<Limit>,
     failures: Failures<IpAddr>,
-    upstreams: [Option<Upstream>; 3],
     public_url: Option<String>,
     public_readers: Arc<InFlight>,
     requests: Arc<PendingRequests>,
@@ -103,22 +66,40 @@ pub struct Gate {
 impl Gate {
     pub fn new(
         keys: Arc<LiveKeys>,
-        router: EndpointRouter,
+        catalogue: &[Endpoint],
         requests: Arc<PendingRequests>,
         settings: GateSettings,
-    ) -> Self {
-        Self {
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
             keys,
-            router,
+            mounts: Mount::all(catalogue, settings.upstreams)?
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
             rate_limit: settings.rate_limit,
-            failures: Failures::new(settings.failed_auth_limit.map(Into::into)),
-            upstreams: settings.upstreams,
+            failures: Failures::new(settings.failed_auth_limit),
             public_url: settings
                 .public_url
                 .map(|url| url.trim_end_matches('/').to_owned()),
             public_readers: Arc::new(InFlight::new(settings.public_concurrency)),
             requests,
-        }
+        })
+    }
+
+    /// Each mount's scope: every method and path below its prefix goes to the gate.
+    pub fn scopes(&self) -> Vec<actix_web::Scope> {
+        self.mounts
+            .iter()
+            .map(|mount| {
+                let mount = Arc::clone(mount);
+                web::scope(mount.prefix).default_service(web::to(
+                    move |req: HttpRequest, payload: web::Payload, gate: web::Data<Gate>| {
+                        let mount = Arc::clone(&mount);
+                        async move { gate.handle(&mount, req, payload).await }
+                    },
+                ))
+            })
+            .collect()
     }
 }
 
@@ -164,24 +145,47 @@ fn presented_key<'a>(
     )
 }
 
-/// What a request was let in as: its key, and what its rate limit said.
+/// A request let in by its key, and what the key's rate limit said.
 struct Entered {
     key: Arc<LiveKey>,
     admission: Option<Admission>,
 }
 
-/// The mount's scope: every method and path below its prefix goes to the gate.
-pub fn scope(mount: Mount) -> actix_web::Scope {
-    web::scope(mount.prefix()).default_service(web::to(
-        move |req: HttpRequest, payload: web::Payload, gate: web::Data<Gate>| async move {
-            gate.handle(mount, req, payload).await
-        },
-    ))
+/// What let a request through: on which mount, for which path, and on whose key.
+struct Permit<'a> {
+    mount: &'a Mount,
+    path: &'a str,
+    bearer: Bearer<'a>,
+}
+
+enum Bearer<'a> {
+    /// A key granted the catalogue endpoint the request matched.
+    Granted(&'a LiveKey, &'a CatalogueEndpoint),
+    /// A key of the mount's type, on a route any such key may call.
+    Key(&'a LiveKey),
+    /// Anyone, on a public route.
+    Public,
+}
+
+impl Bearer<'_> {
+    fn key(&self) -> Option<&LiveKey> {
+        match self {
+            Bearer::Granted(key, _) | Bearer::Key(key) => Some(key),
+            Bearer::Public => None,
+        }
+    }
+
+    fn endpoint(&self) -> Option<&CatalogueEndpoint> {
+        match self {
+            Bearer::Granted(_, endpoint) => Some(endpoint),
+            Bearer::Key(_) | Bearer::Public => None,
+        }
+    }
 }
 
 impl Gate {
-    /// Every gate request, on every mount: canonical or refused, then the mount's rule.
-    async fn handle(&self, mount: Mount, req: HttpRequest, payload: web::Payload) -> HttpResponse {
+    /// Every gate request, on every mount: canonical or refused, then what its route needs.
+    async fn handle(&self, mount: &Mount, req: HttpRequest, payload: web::Payload) -> HttpResponse {
         let started = Instant::now();
         let address = client_address::of(&req);
         let path = match authorized_path(&req, mount) {
@@ -203,93 +207,57 @@ impl Gate {
                 None,
             );
         }
-        let (entered, mut response) = match mount {
-            Mount::Harvest => self.harvest(&req, payload, path, address).await,
-            Mount::JobBoard => self.job_board(&req, payload, path, address).await,
-            Mount::Partner => match self.enter(&req, Mount::Partner, address) {
-                Ok(entered) => {
-                    let response = self
-                        .serve(&req, payload, mount, path, None, Some(&entered))
-                        .await;
-                    (Some(entered), response)
-                }
-                Err(refused) => (None, *refused),
-            },
-        };
-        if let Some(entered) = entered {
-            with_rate_headers(&mut response, entered.admission);
-            self.log(&req, &entered, address, response.status(), started);
+        let access = mount.routes.find(req.method(), path);
+        match access {
+            Some(Access::Public) => return self.public(&req, payload, mount, path, address).await,
+            None if !mount.unrouted.after_key => {
+                return answer(StatusCode::NOT_FOUND, mount.unrouted.message, None);
+            }
+            _ => {}
         }
-        response
-    }
-
-    async fn harvest(
-        &self,
-        req: &HttpRequest,
-        payload: web::Payload,
-        path: &str,
-        address: IpAddr,
-    ) -> (Option<Entered>, HttpResponse) {
-        let entered = match self.enter(req, Mount::Harvest, address) {
+        let entered = match self.enter(&req, mount.api_type, address) {
             Ok(entered) => entered,
-            Err(refused) => return (None, *refused),
+            Err(refused) => return *refused,
         };
-        let response = match self.router.find(req.method(), path) {
-            None => answer(
-                StatusCode::NOT_FOUND,
-                "No Harvest endpoint matches this method and path.",
-                None,
-            ),
-            Some((endpoint, _)) if !entered.key.is_granted(endpoint.id) => answer(
+        let key = entered.key.as_ref();
+        let bearer = match access {
+            Some(Access::Granted(endpoint)) if !key.is_granted(endpoint.id) => Err(answer(
                 StatusCode::FORBIDDEN,
                 "This API key is not granted this endpoint. Ask the organization's admin to grant it under Manage API Key Permissions.",
                 None,
-            ),
-            Some(matched) => {
-                self.serve(
-                    req,
-                    payload,
-                    Mount::Harvest,
-                    path,
-                    Some(matched),
-                    Some(&entered),
-                )
-                .await
+            )),
+            Some(Access::Granted(endpoint)) => Ok(Bearer::Granted(key, endpoint)),
+            Some(Access::Key) => Ok(Bearer::Key(key)),
+            // Public routes were served above, without a key.
+            Some(Access::Public) | None => {
+                Err(answer(StatusCode::NOT_FOUND, mount.unrouted.message, None))
             }
         };
-        (Some(entered), response)
+        let mut response = match bearer {
+            Ok(bearer) => {
+                let permit = Permit {
+                    mount,
+                    path,
+                    bearer,
+                };
+                self.serve(&req, payload, permit).await
+            }
+            Err(refused) => refused,
+        };
+        with_rate_headers(&mut response, entered.admission);
+        self.log(&req, &entered, address, response.status(), started);
+        response
     }
 
-    async fn job_board(
+    /// A public route: no key, a few requests at a time per address.
+    async fn public(
         &self,
         req: &HttpRequest,
         payload: web::Payload,
+        mount: &Mount,
         path: &str,
         address: IpAddr,
-    ) -> (Option<Entered>, HttpResponse) {
-        // Canonical paths have no empty segment, so every `_` below is a real value.
-        let segments: Vec<&str> = path.split('/').collect();
-        let is_application = matches!(segments.as_slice(), ["", "v1", "boards", _, "jobs", _]);
-        let is_board = matches!(segments.as_slice(), ["", "v1", "boards", _, ..]);
-        if *req.method() == Method::POST && is_application {
-            return match self.enter(req, Mount::JobBoard, address) {
-                Ok(entered) => {
-                    let response = self
-                        .serve(req, payload, Mount::JobBoard, path, None, Some(&entered))
-                        .await;
-                    (Some(entered), response)
-                }
-                Err(refused) => (None, *refused),
-            };
-        }
-        if !(matches!(*req.method(), Method::GET | Method::HEAD) && is_board) {
-            let response = answer(
-                StatusCode::NOT_FOUND,
-                "No Job Board API route matches this method and path.",
-                None,
-            );
-            return (None, response);
-        }
+    ) -> HttpResponse {
         let Some(slot) = InFlight::enter(&self.public_readers, address) else {
             let mut response = answer(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -299,23 +267,21 @@ impl Gate {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return (None, response);
+            return response;
         };
-        let response = self
-            .serve(req, payload, Mount::JobBoard, path, None, None)
-            .await;
-        // The place is given back when the answer has been sent, not when it starts.
-        let response = response
-            .map_body(|_, body| Holding { body, _slot: slot })
-            .map_into_boxed_body();
-        (None, response)
+        let permit = Permit {
+            mount,
+            path,
+            bearer: Bearer::Public,
+        };
+        slot.hold(self.serve(req, payload, permit).await)
     }
 
     /// The live key of the mount's type the request presents, or why not.
     fn authenticate(
         &self,
         req: &HttpRequest,
-        mount: Mount,
+        api_type: ApiType,
         address: IpAddr,
         now: Instant,
     ) -> Result<Arc<LiveKey>, Refusal> {
@@ -331,7 +297,7 @@ impl Gate {
         let live = ApiKey::hash_of(text)
             .ok()
             .and_then(|hash| self.keys.get(&hash))
-            .filter(|key| key.api_type == mount.api_type() && !key.suspended);
+            .filter(|key| key.api_type == api_type && !key.suspended);
         live.ok_or_else(|| {
             self.failures.record(address, now);
             Refusal::Unauthenticated("Invalid Basic Auth credentials.")
@@ -343,16 +309,14 @@ impl Gate {
     fn enter(
         &self,
         req: &HttpRequest,
-        mount: Mount,
+        api_type: ApiType,
         address: IpAddr,
     ) -> Result<Entered, Box<HttpResponse>> {
         let now = Instant::now();
         let key = self
-            .authenticate(req, mount, address, now)
+            .authenticate(req, api_type, address, now)
             .map_err(|refusal| Box::new(refused(refusal)))?;
-        let admission = self
-            .rate_limit
-            .map(|limit| key.activity.admit(limit.requests, limit.period, now));
+        let admission = self.rate_limit.map(|limit| key.activity.admit(limit, now));
         match over_limit(admission) {
             Some(mut response) => {
                 with_rate_headers(&mut response, admission);
@@ -368,26 +332,26 @@ impl Gate {
         &self,
         req: &HttpRequest,
         payload: web::Payload,
-        mount: Mount,
-        path: &str,
-        endpoint: Option<(&Endpoint, &str)>,
-        entered: Option<&Entered>,
+        permit: Permit<'_>,
     ) -> HttpResponse {
-        if let Some(entered) = entered {
-            entered
-                .key
-                .activity
-                .record(endpoint.map(|(e, _)| e.id), unix_millis());
+        let Permit {
+            mount,
+            path,
+            bearer,
+        } = permit;
+        let endpoint = bearer.endpoint();
+        if let Some(key) = bearer.key() {
+            key.activity.record(endpoint.map(|e| e.id), unix_millis());
         }
-        match &self.upstreams[mount.index()] {
+        match &mount.upstream {
             // Boxed: the forwarding future is large, and authorization-only answers
             // should not carry it around.
             Some(upstream) => {
-                let gate_base = || format!("{}{}", self.origin(req), mount.prefix());
+                let gate_base = || format!("{}{}", self.origin(req), mount.prefix);
                 let authorized = Authorized {
                     path,
                     query: req.uri().query(),
-                    credential_id: entered.map(|e| e.key.credential_id),
+                    credential_id: bearer.key().map(|key| key.credential_id),
                     gate_base: &gate_base,
                 };
                 Box::pin(upstream.forward(req, payload, authorized)).await
@@ -398,8 +362,8 @@ impl Gate {
                     Some(_) => String::new(),
                     None => json!({ "method": req.method().as_str(), "path": path }).to_string(),
                 };
-                let described = endpoint.map_or(request.as_str(), |(_, described)| described);
-                let credential = entered.map_or("null", |e| e.key.described.as_str());
+                let described = endpoint.map_or(request.as_str(), |e| e.described.as_str());
+                let credential = bearer.key().map_or("null", |key| key.described.as_str());
                 let mut body = String::with_capacity(described.len() + credential.len() + 28);
                 body.push_str(r#"{"endpoint":"#);
                 body.push_str(described);
@@ -462,12 +426,12 @@ impl Gate {
 
 /// The canonical path of the request below its mount (`/v1/jobs` for `/harvest/v1/jobs`),
 /// after its query has been checked too: what is authorized and what is forwarded.
-fn authorized_path(req: &HttpRequest, mount: Mount) -> Result<&str, canonical::Refusal> {
+fn authorized_path<'a>(req: &'a HttpRequest, mount: &Mount) -> Result<&'a str, canonical::Refusal> {
     if let Some(query) = req.uri().query() {
         canonical::query(query)?;
     }
     let path = canonical::path(req.uri().path())?;
-    match path.strip_prefix(mount.prefix()) {
+    match path.strip_prefix(mount.prefix) {
         Some("") => Ok("/"),
         Some(below) if below.starts_with('/') => Ok(below),
         _ => Err("The path must start with the API's prefix as written."),
@@ -513,81 +477,6 @@ fn over_limit(admission: Option<Admission>) -> Option<HttpResponse> {
             None,
         )
     })
-}
-
-/// Requests in flight per client address, for the public Job Board routes, which take no
-/// key to count against.
-struct InFlight {
-    limit: u32,
-    by_address: Mutex<HashMap<IpAddr, u32>>,
-}
-
-/// A place taken in `InFlight`, given back when dropped.
-struct Slot {
-    in_flight: Arc<InFlight>,
-    address: IpAddr,
-}
-
-impl InFlight {
-    fn new(limit: u32) -> Self {
-        Self {
-            limit,
-            by_address: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn enter(in_flight: &Arc<InFlight>, address: IpAddr) -> Option<Slot> {
-        let mut by_address = in_flight
-            .by_address
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let count = by_address.entry(address).or_insert(0);
-        if *count >= in_flight.limit {
-            return None;
-        }
-        *count += 1;
-        Some(Slot {
-            in_flight: Arc::clone(in_flight),
-            address,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut by_address = self
-            .in_flight
-            .by_address
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = by_address.get_mut(&self.address) {
-            *count -= 1;
-            if *count == 0 {
-                by_address.remove(&self.address);
-            }
-        }
-    }
-}
-
-/// An answer's body that holds a place in `InFlight` until it has been sent.
-struct Holding {
-    body: BoxBody,
-    _slot: Slot,
-}
-
-impl MessageBody for Holding {
-    type Error = <BoxBody as MessageBody>::Error;
-
-    fn size(&self) -> BodySize {
-        self.body.size()
-    }
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<web::Bytes, Self::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_next(cx)
-    }
 }
 
 /// Writes the counted usage and the request log to the database in one transaction; on

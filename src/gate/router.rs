@@ -1,26 +1,55 @@
-//! Matching a request's method and path to a catalogue endpoint, with the catalogue's path
-//! templates compiled once into one router per method.
+//! Matching a request's method and path to what its route needs, the same way on every
+//! mount: path templates compiled once into one matchit tree per method, and one for
+//! routes that take any method.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_web::http::Method;
-use matchit::Router;
 
 use crate::db::catalogue::Endpoint;
 
-pub struct EndpointRouter {
-    by_method: HashMap<Method, Router<usize>>,
-    endpoints: Vec<Endpoint>,
-    /// Each endpoint as the gate describes it in JSON, made once.
-    described: Vec<String>,
+/// What a route needs before it is served.
+#[derive(Debug, Clone)]
+pub enum Access {
+    /// A key of the mount's type that is granted this catalogue endpoint.
+    Granted(Arc<CatalogueEndpoint>),
+    /// Any key of the mount's type.
+    Key,
+    /// No key: anyone, a few requests at a time per client address.
+    Public,
 }
 
-impl EndpointRouter {
-    pub fn new(endpoints: Vec<Endpoint>) -> anyhow::Result<Self> {
-        let mut by_method: HashMap<Method, Router<usize>> = HashMap::new();
-        for (index, endpoint) in endpoints.iter().enumerate() {
+/// A catalogue endpoint as the gate uses it on every request.
+#[derive(Debug)]
+pub struct CatalogueEndpoint {
+    pub id: i32,
+    /// As the gate describes it in JSON, made once.
+    pub described: String,
+}
+
+#[derive(Default)]
+pub struct Router {
+    by_method: HashMap<Method, matchit::Router<Access>>,
+    any_method: matchit::Router<Access>,
+}
+
+impl Router {
+    /// Every catalogue endpoint, each to be granted on its own.
+    pub fn catalogue(endpoints: &[Endpoint]) -> anyhow::Result<Self> {
+        let mut router = Self::default();
+        for endpoint in endpoints {
             let method = Method::from_bytes(endpoint.method.as_bytes())?;
-            let router = by_method.entry(method).or_default();
+            let access = Access::Granted(Arc::new(CatalogueEndpoint {
+                id: endpoint.id,
+                described: serde_json::json!({
+                    "method": endpoint.method,
+                    "path": endpoint.path,
+                    "name": endpoint.name,
+                    "resource": endpoint.resource,
+                })
+                .to_string(),
+            }));
             let path = trim_trailing_slash(&endpoint.path);
             let shorter = endpoint
                 .last_segment_optional
@@ -28,35 +57,41 @@ impl EndpointRouter {
                 .flatten();
             for path in std::iter::once(path).chain(shorter) {
                 router
-                    .insert(template(path), index)
+                    .insert(Some(&method), &template(path), access.clone())
                     .map_err(|e| anyhow::anyhow!("cannot route {}: {e}", endpoint.identifier()))?;
             }
         }
-        let described = endpoints
-            .iter()
-            .map(|e| {
-                serde_json::json!({ "method": e.method, "path": e.path, "name": e.name, "resource": e.resource })
-                    .to_string()
-            })
-            .collect();
-        Ok(Self {
-            by_method,
-            endpoints,
-            described,
-        })
+        Ok(router)
     }
 
-    /// The endpoint for this method and path (no query; a trailing slash is ignored),
-    /// with its JSON description. `HEAD` is served wherever `GET` is.
-    pub fn find(&self, method: &Method, path: &str) -> Option<(&Endpoint, &str)> {
+    /// Adds a route in matchit's syntax, for one method or (`None`) any.
+    pub fn insert(
+        &mut self,
+        method: Option<&Method>,
+        template: &str,
+        access: Access,
+    ) -> Result<(), matchit::InsertError> {
+        let tree = match method {
+            Some(method) => self.by_method.entry(method.clone()).or_default(),
+            None => &mut self.any_method,
+        };
+        tree.insert(template, access)
+    }
+
+    /// What the route for this method and path needs (no query; a trailing slash is
+    /// ignored). `HEAD` is served wherever `GET` is.
+    pub fn find(&self, method: &Method, path: &str) -> Option<&Access> {
         let path = trim_trailing_slash(path);
         let method = if *method == Method::HEAD {
             &Method::GET
         } else {
             method
         };
-        let index = *self.by_method.get(method)?.at(path).ok()?.value;
-        Some((self.endpoints.get(index)?, self.described.get(index)?))
+        self.by_method
+            .get(method)
+            .and_then(|tree| tree.at(path).ok())
+            .or_else(|| self.any_method.at(path).ok())
+            .map(|matched| matched.value)
     }
 }
 
@@ -101,7 +136,7 @@ mod tests {
 
     #[test]
     fn matches_templates_by_method_and_path() {
-        let router = EndpointRouter::new(vec![
+        let router = Router::catalogue(&[
             endpoint(1, "GET", "/v1/users/{id}"),
             endpoint(2, "GET", "/v1/users/{user_id}/pending_approvals"),
             endpoint(3, "PATCH", "/v2/users/"),
@@ -110,7 +145,11 @@ mod tests {
             endpoint(6, "POST", "/v1/custom_fields"),
         ])
         .expect("a router");
-        let id = |m: &Method, p: &str| router.find(m, p).map(|(e, _)| e.id);
+        let granted = |m: &Method, p: &str| match router.find(m, p) {
+            Some(Access::Granted(endpoint)) => Some(Arc::clone(endpoint)),
+            _ => None,
+        };
+        let id = |m: &Method, p: &str| granted(m, p).map(|e| e.id);
         assert_eq!(id(&Method::GET, "/v1/users/42"), Some(1));
         assert_eq!(id(&Method::GET, "/v1/users/42/"), Some(1));
         assert_eq!(id(&Method::GET, "/v1/users/42/pending_approvals"), Some(2));
@@ -125,8 +164,8 @@ mod tests {
         assert_eq!(id(&Method::GET, "/v1/custom_fields"), Some(5));
         assert_eq!(id(&Method::POST, "/v1/custom_fields"), Some(6));
         assert_eq!(id(&Method::POST, "/v1/custom_fields/job"), None);
-        let (_, described) = router.find(&Method::GET, "/v1/users/7").expect("a match");
-        let described: serde_json::Value = serde_json::from_str(described).expect("JSON");
+        let endpoint = granted(&Method::GET, "/v1/users/7").expect("a match");
+        let described: serde_json::Value = serde_json::from_str(&endpoint.described).expect("JSON");
         assert_eq!(described["path"], "/v1/users/{id}");
         assert_eq!(described["method"], "GET");
     }

@@ -78,7 +78,7 @@ impl SignInThrottle {
     fn failed(&self, attempt: &Attempt) -> Option<u32> {
         self.limit
             .filter(|_| attempt.reaches_limit)
-            .map(|l| l.failures)
+            .map(|l| l.count)
     }
 }
 
