@@ -10,6 +10,7 @@ use crate::rules::access::Action;
 use crate::use_cases::Failure;
 
 use super::context::Chrome;
+use super::urls::{CONFIGURE, SIGN_IN};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -121,11 +122,11 @@ impl AppError {
 
 /// `/login?next=...` for a page a person was sent away from.
 pub fn sign_in_location(next: &str) -> String {
-    if next.is_empty() || next == "/configure" {
-        return "/login".to_owned();
+    if next.is_empty() || next == CONFIGURE {
+        return SIGN_IN.to_owned();
     }
     match serde_html_form::to_string([("next", next)]) {
-        Ok(query) => format!("/login?{query}"),
-        Err(_) => "/login".to_owned(),
+        Ok(query) => format!("{SIGN_IN}?{query}"),
+        Err(_) => SIGN_IN.to_owned(),
     }
 }

@@ -20,6 +20,6 @@ pub const AUDIT_LOG: &str = "/configure/audit_log";
 pub const AUDIT_LOG_EXPORT: &str = "/configure/audit_log/export";
 
 /// A pattern's address for one object: `with_id(USER, 7)` is `/configure/users/7`.
-pub fn with_id(pattern: &str, id: i32) -> String {
+pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
     pattern.replace("{id}", &id.to_string())
 }

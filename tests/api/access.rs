@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, Person, TestApp};
+use crate::helpers::{CREDENTIALS, Person, TestApp};
 
 /// The credential routes, each with what a person would do there.
 #[derive(Debug, Clone, Copy)]
@@ -46,8 +46,8 @@ async fn call(person: &Person, route: Route, f: &Fixtures, n: usize) -> StatusCo
     let partner = f.partner.to_string();
     let page = match route {
         Route::DevCenter => person.get("/configure/dev_center").await,
-        Route::List => person.get(LIST).await,
-        Route::NewDialog => person.get(&format!("{LIST}/new")).await,
+        Route::List => person.get(CREDENTIALS).await,
+        Route::NewDialog => person.get(&format!("{CREDENTIALS}/new")).await,
         Route::CreateHarvest => person.create_credential("harvest", "", "Matrix").await,
         Route::CreateJobBoard => person.create_credential("job_board", "", "Matrix").await,
         Route::CreatePartner => {
@@ -194,13 +194,13 @@ async fn a_job_board_manager_sees_and_creates_job_board_keys_only() {
     assert!(!list.body.contains("Secret Harvest key"));
     assert_eq!(
         manager
-            .get(&format!("{LIST}/{harvest}/revoke"))
+            .get(&format!("{CREDENTIALS}/{harvest}/revoke"))
             .await
             .status,
         HIDDEN
     );
 
-    let dialog = manager.get(&format!("{LIST}/new")).await;
+    let dialog = manager.get(&format!("{CREDENTIALS}/new")).await;
     assert_eq!(dialog.texts("#api_type option"), vec!["Job Board"]);
     assert!(!dialog.has("#client_application_id"));
     assert_eq!(dialog.text(".dialog-content button[type=submit]"), "Create");
@@ -213,16 +213,16 @@ async fn anonymous_people_are_sent_to_sign_in() {
     for path in [
         "/configure",
         "/configure/dev_center",
-        LIST,
-        &format!("{LIST}/new"),
-        &format!("{LIST}/1/permissions"),
+        CREDENTIALS,
+        &format!("{CREDENTIALS}/new"),
+        &format!("{CREDENTIALS}/1/permissions"),
     ] {
         let page = visitor.get(path).await;
         assert_eq!(page.status, MOVED, "{path}");
         let location = page.location.expect("a redirect");
         assert!(location.starts_with("/login"), "{path}: {location}");
     }
-    let page = visitor.get(LIST).await;
+    let page = visitor.get(CREDENTIALS).await;
     assert_eq!(
         page.location.as_deref(),
         Some("/login?next=%2Fconfigure%2Fdev_center%2Fcredentials")

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, TestApp};
+use crate::helpers::{CREDENTIALS, TestApp};
 
 const ALL: &str = "manage_all_credentials";
 const JOB_BOARD: &str = "manage_job_board_credentials";
@@ -297,7 +297,7 @@ async fn the_audit_log_filters_by_actor_action_date_and_credential() {
     assert!(nonsense.field_error("from").contains("Enter a date"));
 
     // A credential's history is reachable from its row.
-    let list = admin.get(LIST).await;
+    let list = admin.get(CREDENTIALS).await;
     let link = list.attrs(
         &format!(r#"[data-credential-id="{second}"] [data-testid="credential-history"]"#),
         "href",

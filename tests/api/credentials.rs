@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, TestApp};
+use crate::helpers::{CREDENTIALS, TestApp};
 
 fn credentials_count(app: &TestApp) -> i64 {
     app.count("SELECT count(*) FROM credentials")
@@ -23,7 +23,7 @@ async fn a_site_admin_creates_a_harvest_key_and_sees_it_exactly_once() {
     assert!(key.starts_with("dch_"), "{key}");
     assert!(shown.text("#dialog-title").contains("Harvest"));
     let continue_to = shown.attrs(r#"[data-testid="stored-api-key-continue"]"#, "href");
-    assert_eq!(continue_to, vec![format!("{LIST}/{id}/permissions")]);
+    assert_eq!(continue_to, vec![format!("{CREDENTIALS}/{id}/permissions")]);
     assert_eq!(
         shown.text(r#"[data-testid="stored-api-key-continue"]"#),
         "I have stored the API key"
@@ -56,7 +56,7 @@ async fn job_board_and_partner_keys_lead_back_to_the_list() {
     assert!(key.starts_with("dcj_"));
     assert_eq!(
         job_board.attrs(r#"[data-testid="stored-api-key-continue"]"#, "href"),
-        vec![LIST.to_owned()]
+        vec![CREDENTIALS.to_owned()]
     );
 
     let partner_key = admin
@@ -195,7 +195,7 @@ async fn a_job_board_key_ignores_a_client_application() {
 async fn the_dialog_offers_every_type_and_names_its_button_as_the_original() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let dialog = admin.get_htmx(&format!("{LIST}/new")).await;
+    let dialog = admin.get_htmx(&format!("{CREDENTIALS}/new")).await;
     assert_eq!(dialog.status, StatusCode::OK);
     assert!(!dialog.body.contains("<html"), "htmx gets the dialog alone");
     assert!(dialog.has(r#"[data-testid="create-credential-dialog"]"#));
@@ -208,7 +208,7 @@ async fn the_dialog_offers_every_type_and_names_its_button_as_the_original() {
         "Manage Permissions"
     );
 
-    let page = admin.get(&format!("{LIST}/new")).await;
+    let page = admin.get(&format!("{CREDENTIALS}/new")).await;
     assert!(
         page.body.contains("<html"),
         "without htmx it is a whole page"
@@ -224,7 +224,7 @@ async fn revoking_a_key_marks_it_revoked() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let (_, id) = admin.new_key("job_board", "Old careers site").await;
-    let confirm = admin.get(&format!("{LIST}/{id}/revoke")).await;
+    let confirm = admin.get(&format!("{CREDENTIALS}/{id}/revoke")).await;
     assert_eq!(confirm.status, StatusCode::OK);
     assert!(confirm.text("#dialog-title").contains("Revoke"));
 
@@ -235,7 +235,7 @@ async fn revoking_a_key_marks_it_revoked() {
     let row = list.text(&format!(r#"[data-credential-id="{id}"]"#));
     assert!(row.contains("Revoked"), "{row}");
     assert!(
-        !list.body.contains(&format!("{LIST}/{id}/revoke\"")),
+        !list.body.contains(&format!("{CREDENTIALS}/{id}/revoke\"")),
         "a revoked key offers no Revoke"
     );
     assert_eq!(app.count("SELECT count(*) FROM credentials WHERE revoked_at IS NOT NULL AND revoked_by IS NOT NULL"), 1);
@@ -253,12 +253,12 @@ async fn the_table_is_paginated_newest_first() {
     assert_eq!(rows.len(), 25);
     assert_eq!(rows[0], "Key 27");
     assert!(first.text(".pagination").contains("Page 1 of 2"));
-    let second = admin.get(&format!("{LIST}?page=2")).await;
+    let second = admin.get(&format!("{CREDENTIALS}?page=2")).await;
     assert_eq!(
         second.texts(r#"[data-testid="credential-row"] .description"#),
         vec!["Key 02", "Key 01"]
     );
-    let junk = admin.get(&format!("{LIST}?page=abc")).await;
+    let junk = admin.get(&format!("{CREDENTIALS}?page=abc")).await;
     assert_eq!(junk.status, StatusCode::BAD_REQUEST);
     assert!(junk.body.contains("Back to Configure"));
 }

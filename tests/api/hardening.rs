@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, TestApp};
+use crate::helpers::{CREDENTIALS, TestApp};
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
@@ -11,7 +11,7 @@ async fn every_response_carries_the_security_headers() {
     let visitor = app.visitor();
     let pages = [
         admin.credentials().await,
-        admin.get(&format!("{LIST}/new")).await,
+        admin.get(&format!("{CREDENTIALS}/new")).await,
         visitor.get("/login").await,
         visitor.get("/no/such/page").await,
         visitor.get("/static/app.js").await,
@@ -53,7 +53,7 @@ mod forms {
     use proptest::test_runner::{Config, TestRunner};
     use reqwest::StatusCode;
 
-    use crate::helpers::{LIST, Person, TestApp};
+    use crate::helpers::{CREDENTIALS, Person, TestApp};
 
     const CASES: u32 = 128;
 
@@ -391,7 +391,7 @@ mod forms {
             )));
             no_server_error(users.status)?;
             let requests = rt.block_on(admin.get(&format!(
-                    "{LIST}/{key}/requests?{}",
+                    "{CREDENTIALS}/{key}/requests?{}",
                     serde_html_form::to_string([("status", &search), ("page", &page)])
                         .unwrap_or_default()
                 )));
@@ -410,7 +410,7 @@ mod forms {
             let response = rt.block_on(
                 admin
                     .client
-                    .post(format!("{}{LIST}", admin.base))
+                    .post(format!("{}{CREDENTIALS}", admin.base))
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .body(body)
                     .send(),
@@ -442,7 +442,7 @@ async fn a_malformed_form_is_a_400_page() {
     let token = admin.csrf_token();
     let response = admin
         .client
-        .post(format!("{}{LIST}", admin.base))
+        .post(format!("{}{CREDENTIALS}", admin.base))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(format!(
             "csrf_token={token}&description=one&description=two&api_type=job_board"
@@ -627,7 +627,7 @@ mod sign_in {
 
     use reqwest::StatusCode;
 
-    use crate::helpers::{LIST, PASSWORD, TestApp};
+    use crate::helpers::{CREDENTIALS, PASSWORD, TestApp};
 
     #[tokio::test]
     async fn ten_failures_lock_the_account_even_for_the_right_password() {
@@ -668,7 +668,7 @@ mod sign_in {
                 .contains("Too many failed sign-ins")
         );
         assert_eq!(
-            owner.get(LIST).await.status,
+            owner.get(CREDENTIALS).await.status,
             StatusCode::SEE_OTHER,
             "not signed in"
         );

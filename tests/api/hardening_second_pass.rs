@@ -4,7 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, TestApp};
+use crate::helpers::{CREDENTIALS, TestApp};
 
 #[tokio::test]
 async fn errors_from_the_csrf_layer_carry_the_security_headers() {
@@ -98,12 +98,16 @@ async fn a_job_board_manager_cannot_tell_other_keys_from_missing_ones() {
             &["manage_job_board_credentials"],
         )
         .await;
-    let other = manager.get(&format!("{LIST}/{harvest}/revoke")).await;
-    let missing = manager.get(&format!("{LIST}/99999/revoke")).await;
+    let other = manager
+        .get(&format!("{CREDENTIALS}/{harvest}/revoke"))
+        .await;
+    let missing = manager.get(&format!("{CREDENTIALS}/99999/revoke")).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(other.text("main h1"), missing.text("main h1"));
-    let revoke = manager.post(&format!("{LIST}/{harvest}/revoke"), &[]).await;
+    let revoke = manager
+        .post(&format!("{CREDENTIALS}/{harvest}/revoke"), &[])
+        .await;
     assert_eq!(revoke.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.count("SELECT count(*) FROM credentials WHERE revoked_at IS NOT NULL"),

@@ -15,7 +15,11 @@ use tempfile::TempDir;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_devcenter");
 pub const PASSWORD: &str = "correct horse battery staple";
-pub const LIST: &str = "/configure/dev_center/credentials";
+pub use devcenter::web::urls::CREDENTIALS;
+use devcenter::web::urls::{
+    AUDIT_LOG, AUDIT_LOG_EXPORT, CLIENT_APPLICATIONS, CREDENTIAL_PERMISSIONS, CREDENTIAL_REVOKE,
+    SIGN_IN, SIGN_OUT, USER, USERS, with_id,
+};
 
 /// A running server and the folder holding its database and logs.
 pub struct TestApp {
@@ -619,7 +623,7 @@ impl Person {
         ];
         let response = self
             .client
-            .post(format!("{}{LIST}", self.base))
+            .post(format!("{}{CREDENTIALS}", self.base))
             .form(&fields)
             .send()
             .await
@@ -645,9 +649,9 @@ impl Person {
     /// points), whose page carries the signed-in session's token for later forms. Returns
     /// the answer to the submission; panics unless it is a redirect.
     pub async fn sign_in(&self, email: &str, password: &str) -> Page {
-        self.get("/login").await;
+        self.get(SIGN_IN).await;
         let page = self
-            .post("/login", &[("email", email), ("password", password)])
+            .post(SIGN_IN, &[("email", email), ("password", password)])
             .await;
         assert_eq!(
             page.status,
@@ -662,7 +666,7 @@ impl Person {
 
     /// Submits the Sign out button (with the remembered token).
     pub async fn sign_out(&self) -> Page {
-        self.post("/logout", &[]).await
+        self.post(SIGN_OUT, &[]).await
     }
 
     /// Create New Credential, as submitted from the dialog.
@@ -673,7 +677,7 @@ impl Person {
         description: &str,
     ) -> Page {
         self.post(
-            LIST,
+            CREDENTIALS,
             &[
                 ("api_type", api_type),
                 ("client_application_id", client_application_id),
@@ -691,35 +695,34 @@ impl Person {
     }
 
     pub async fn credentials(&self) -> Page {
-        self.get(LIST).await
+        self.get(CREDENTIALS).await
     }
 
     pub async fn permissions(&self, id: i32) -> Page {
-        self.get(&format!("{LIST}/{id}/permissions")).await
+        self.get(&with_id(CREDENTIAL_PERMISSIONS, id)).await
     }
 
     pub async fn update_permissions(&self, id: i32, endpoints: &[&str]) -> Page {
         let fields: Vec<(&str, &str)> = endpoints.iter().map(|e| ("endpoints", *e)).collect();
-        self.post(&format!("{LIST}/{id}/permissions"), &fields)
+        self.post(&with_id(CREDENTIAL_PERMISSIONS, id), &fields)
             .await
     }
 
     pub async fn revoke(&self, id: i32) -> Page {
-        self.post(&format!("{LIST}/{id}/revoke"), &[]).await
+        self.post(&with_id(CREDENTIAL_REVOKE, id), &[]).await
     }
 
     pub async fn add_client_application(&self, name: &str, endpoints: &[&str]) -> Page {
         let mut fields: Vec<(&str, &str)> = endpoints.iter().map(|e| ("endpoints", *e)).collect();
         fields.push(("name", name));
-        self.post("/configure/dev_center/client_applications", &fields)
-            .await
+        self.post(CLIENT_APPLICATIONS, &fields).await
     }
 
     /// Adds a client application and returns its id.
     pub async fn client_application(&self, name: &str, endpoints: &[&str]) -> i32 {
         let added = self.add_client_application(name, endpoints).await;
         assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
-        let page = self.get("/configure/dev_center/client_applications").await;
+        let page = self.get(CLIENT_APPLICATIONS).await;
         let html = Html::parse_document(&page.body);
         let row = Selector::parse(r#"[data-testid="client-application-row"]"#).expect("selector");
         html.select(&row)
@@ -733,11 +736,11 @@ impl Person {
     /// Configure → Users, searched for `q`, at `page`.
     pub async fn users(&self, q: &str, page: i64) -> Page {
         let query = query_string(&[("q", q), ("page", &page.to_string())]);
-        self.get(&format!("/configure/users?{query}")).await
+        self.get(&format!("{USERS}?{query}")).await
     }
 
     pub async fn user_page(&self, id: i32) -> Page {
-        self.get(&format!("/configure/users/{id}")).await
+        self.get(&with_id(USER, id)).await
     }
 
     /// Saves a user's page: level, developer permissions, disabled.
@@ -754,7 +757,7 @@ impl Person {
         if disabled {
             fields.push(("disabled", "on"));
         }
-        self.post(&format!("/configure/users/{id}"), &fields).await
+        self.post(&with_id(USER, id), &fields).await
     }
 
     /// Add a user, as submitted from the form.
@@ -768,22 +771,19 @@ impl Person {
         let mut fields: Vec<(&str, &str)> =
             permissions.iter().map(|p| ("permissions", *p)).collect();
         fields.extend([("name", name), ("email", email), ("level", level)]);
-        self.post("/configure/users", &fields).await
+        self.post(USERS, &fields).await
     }
 
     /// The audit log with these filters (`actor`, `action`, `from`, `to`, `credential`, ...).
     pub async fn audit_log(&self, filters: &[(&str, &str)]) -> Page {
-        self.get(&format!("/configure/audit_log?{}", query_string(filters)))
+        self.get(&format!("{AUDIT_LOG}?{}", query_string(filters)))
             .await
     }
 
     /// The CSV export of the audit log with these filters.
     pub async fn audit_export(&self, filters: &[(&str, &str)]) -> Page {
-        self.get(&format!(
-            "/configure/audit_log/export?{}",
-            query_string(filters)
-        ))
-        .await
+        self.get(&format!("{AUDIT_LOG_EXPORT}?{}", query_string(filters)))
+            .await
     }
 }
 

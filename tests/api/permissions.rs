@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, TestApp};
+use crate::helpers::{CREDENTIALS, TestApp};
 
 #[tokio::test]
 async fn the_permissions_page_lists_the_whole_catalogue_by_resource() {
@@ -205,5 +205,5 @@ async fn the_key_views_continue_link_opens_that_keys_permissions() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.has(r#"[data-testid="permissions-form"]"#));
     assert!(page.text("h1").contains("Manage API Key Permissions"));
-    assert!(page.body.contains(&format!("action=\"{LIST}/")));
+    assert!(page.body.contains(&format!("action=\"{CREDENTIALS}/")));
 }

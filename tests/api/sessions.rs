@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, PASSWORD, TestApp};
+use crate::helpers::{CREDENTIALS, PASSWORD, TestApp};
 
 #[tokio::test]
 async fn the_printed_first_password_signs_in() {
@@ -96,7 +96,7 @@ async fn signing_out_ends_the_session_on_the_server() {
 
     // Someone who copied the cookie before sign-out gets nothing from it.
     let thief = app.visitor();
-    let page = thief.get_with_cookie(LIST, &copied).await;
+    let page = thief.get_with_cookie(CREDENTIALS, &copied).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert!(page.location.unwrap_or_default().starts_with("/login"));
 }
@@ -135,7 +135,7 @@ async fn the_session_id_changes_at_sign_in() {
     let signed_in = person.cookie_header().expect("a session");
     assert_ne!(anonymous, signed_in);
     // The anonymous id does not lead into the signed-in session.
-    let fixated = app.visitor().get_with_cookie(LIST, &anonymous).await;
+    let fixated = app.visitor().get_with_cookie(CREDENTIALS, &anonymous).await;
     assert_eq!(fixated.status, StatusCode::SEE_OTHER);
 }
 
@@ -144,14 +144,14 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let fields = [("api_type", "job_board"), ("description", "Forged")];
-    let missing = admin.post_raw(LIST, &fields).await;
+    let missing = admin.post_raw(CREDENTIALS, &fields).await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
     assert!(missing.body.contains("Reload the page and try again"));
 
     let mut wrong = fields.to_vec();
     wrong.push(("csrf_token", "not-the-token"));
     assert_eq!(
-        admin.post_raw(LIST, &wrong).await.status,
+        admin.post_raw(CREDENTIALS, &wrong).await.status,
         StatusCode::FORBIDDEN
     );
 
@@ -165,7 +165,7 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
     let mut foreign = fields.to_vec();
     foreign.push(("csrf_token", &theirs));
     assert_eq!(
-        admin.post_raw(LIST, &foreign).await.status,
+        admin.post_raw(CREDENTIALS, &foreign).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -187,7 +187,7 @@ async fn htmx_sends_the_csrf_token_as_a_header() {
     let token = admin.csrf_token();
     let page = admin
         .client
-        .post(format!("{}{LIST}", admin.base))
+        .post(format!("{}{CREDENTIALS}", admin.base))
         .header("HX-Request", "true")
         .header("X-CSRF-Token", token)
         .form(&[("api_type", "job_board"), ("description", "Via htmx")])
@@ -233,7 +233,7 @@ async fn health_static_files_and_unknown_pages() {
     let admin = app.admin().await;
     assert_eq!(
         admin
-            .get(&format!("{LIST}/not-a-number/permissions"))
+            .get(&format!("{CREDENTIALS}/not-a-number/permissions"))
             .await
             .status,
         StatusCode::NOT_FOUND

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{LIST, PASSWORD, TestApp};
+use crate::helpers::{CREDENTIALS, PASSWORD, TestApp};
 
 const ALL: &str = "manage_all_credentials";
 const JOB_BOARD: &str = "manage_job_board_credentials";
@@ -214,7 +214,7 @@ async fn disabling_signs_the_user_out_everywhere_and_refuses_sign_in() {
         "every session of the user ended with the change"
     );
     for browser in [&laptop, &phone] {
-        let page = browser.get(LIST).await;
+        let page = browser.get(CREDENTIALS).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER);
         assert!(page.location.unwrap_or_default().starts_with("/login"));
     }

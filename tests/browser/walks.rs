@@ -4,7 +4,7 @@ use fantoccini::key::Key;
 
 use crate::harness::{PHONE, Walk};
 
-const LIST: &str = "/configure/dev_center/credentials";
+use devcenter::web::urls::CREDENTIALS;
 const TOTAL_ENDPOINTS: usize = 133;
 
 /// The checked and the total endpoint boxes on a permissions page.
@@ -42,7 +42,7 @@ async fn a_site_admin_creates_a_harvest_key_and_grants_it_every_endpoint() {
 
     // "From the Dev Center page, click API Credential Management."
     walk.click_testid("api-credential-management-link").await;
-    walk.arrive(LIST).await;
+    walk.arrive(CREDENTIALS).await;
     walk.see_in("main h1", "API Credential Management").await;
     walk.see("No API keys yet").await;
     walk.step("credentials-empty").await;
@@ -98,7 +98,8 @@ async fn a_site_admin_creates_a_harvest_key_and_grants_it_every_endpoint() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    walk.arrive(&format!("{LIST}/{id}/permissions")).await;
+    walk.arrive(&format!("{CREDENTIALS}/{id}/permissions"))
+        .await;
     walk.see_in("main h1", "Manage API Key Permissions").await;
     walk.see("Background checks (Acme)").await;
     walk.see(&format!("0 of {TOTAL_ENDPOINTS} endpoints selected"))
@@ -146,7 +147,7 @@ async fn a_site_admin_creates_a_harvest_key_and_grants_it_every_endpoint() {
 
     // Back to the list: prefix…last4, never the key.
     walk.click_text("Back to API keys").await;
-    walk.arrive(LIST).await;
+    walk.arrive(CREDENTIALS).await;
     let row = format!(r#"[data-testid="credential-row"][data-credential-id="{id}"]"#);
     walk.find(&row).await;
     let hint = walk.text_of(&format!("{row} .key-hint")).await;
@@ -170,7 +171,7 @@ async fn open_credentials(walk: &Walk) {
     walk.click_testid("nav-dev-center").await;
     walk.arrive("/configure/dev_center").await;
     walk.click_testid("api-credential-management-link").await;
-    walk.arrive(LIST).await;
+    walk.arrive(CREDENTIALS).await;
     walk.see_in("main h1", "API Credential Management").await;
 }
 
@@ -521,7 +522,7 @@ async fn a_job_board_manager_sees_and_creates_job_board_keys_only() {
         "client applications are for managers of all credentials"
     );
     walk.click_testid("api-credential-management-link").await;
-    walk.arrive(LIST).await;
+    walk.arrive(CREDENTIALS).await;
     let text = walk.visible_text().await;
     assert!(text.contains("Careers site"), "{text}");
     assert!(
@@ -589,7 +590,7 @@ async fn a_user_without_developer_permissions_meets_a_friendly_403_page() {
     walk.step("forbidden").await;
 
     // Typing the address of the list gets the same page, and a way back.
-    walk.visit(LIST).await;
+    walk.visit(CREDENTIALS).await;
     walk.see_in("h1", "You don't have access to this page")
         .await;
     walk.click_text("Back to Configure").await;
@@ -634,7 +635,7 @@ async fn the_create_walk_works_with_the_keyboard_only() {
         .await;
     walk.step("dev-center-focused").await;
     walk.press(&[Key::Enter]).await;
-    walk.arrive(LIST).await;
+    walk.arrive(CREDENTIALS).await;
 
     // Tab to Create New API Key; Enter opens the dialog with focus inside; Esc closes it
     // and focus returns.
@@ -735,7 +736,7 @@ async fn at_phone_width_nothing_scrolls_sideways() {
     walk.step("configure").await;
     walk.click_testid("nav-dev-center").await;
     walk.click_testid("api-credential-management-link").await;
-    walk.arrive(LIST).await;
+    walk.arrive(CREDENTIALS).await;
     walk.assert_no_sideways_scroll().await;
 
     // Every row shows its description, key and status, and its actions fit on screen.
@@ -911,7 +912,7 @@ async fn a_site_admin_grants_a_developer_permission_that_applies_at_once() {
     user.arrive("/configure/dev_center").await;
     user.step("dev-center").await;
     user.click_testid("api-credential-management-link").await;
-    user.arrive(LIST).await;
+    user.arrive(CREDENTIALS).await;
     user.see_in("main h1", "API Credential Management").await;
     user.see_in(
         r#"[data-testid="create-new-api-key"]"#,
@@ -1002,7 +1003,7 @@ async fn a_manager_reads_a_keys_history_from_the_credentials_table() {
 
     // From the credentials table, the row's History link.
     walk.click_text("Back to API keys").await;
-    walk.arrive(LIST).await;
+    walk.arrive(CREDENTIALS).await;
     let row = row_of(&walk, "Background checks (Acme)").await;
     walk.click(&format!(r#"{row} [data-testid="credential-history"]"#))
         .await;
@@ -1123,7 +1124,7 @@ async fn a_manager_reads_a_keys_request_log() {
     let row = row_of(&walk, "Acme background checks").await;
     walk.click(&format!(r#"{row} [data-testid="credential-request-log"]"#))
         .await;
-    let log = format!("{LIST}/{id}/requests");
+    let log = format!("{CREDENTIALS}/{id}/requests");
     walk.arrive(&log).await;
     walk.see_in("main h1", "Request log: Acme background checks")
         .await;
