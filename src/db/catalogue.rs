@@ -2,6 +2,8 @@
 
 use diesel::prelude::*;
 
+use crate::rules::words::{EndpointMethod, ProductWord};
+
 use super::Conn;
 use super::schema::endpoints;
 
@@ -10,7 +12,7 @@ use super::schema::endpoints;
 pub struct Endpoint {
     pub id: i32,
     pub resource: String,
-    pub method: String,
+    pub method: EndpointMethod,
     pub name: String,
     pub path: String,
     /// Whether clients may leave out the path's last segment (`GET /v1/custom_fields`).
@@ -20,7 +22,7 @@ pub struct Endpoint {
 impl Endpoint {
     /// The endpoint's stable identifier, `METHOD path`, as forms submit it.
     pub fn identifier(&self) -> String {
-        format!("{} {}", self.method, self.path)
+        format!("{} {}", self.method.as_str(), self.path)
     }
 
     /// Every endpoint, in catalogue order.

@@ -95,14 +95,7 @@ impl User {
 
     /// Users whose name or e-mail contains `text` (any case), by name.
     pub fn search(conn: &mut Conn, text: &str, limit: i64, offset: i64) -> QueryResult<Vec<User>> {
-        let pattern = like_pattern(text);
-        users::table
-            .filter(
-                users::name
-                    .like(&pattern)
-                    .escape('\\')
-                    .or(users::email.like(&pattern).escape('\\')),
-            )
+        matching(text)
             .order((users::name, users::id))
             .limit(limit)
             .offset(offset)
@@ -111,16 +104,7 @@ impl User {
     }
 
     pub fn count_matching(conn: &mut Conn, text: &str) -> QueryResult<i64> {
-        let pattern = like_pattern(text);
-        users::table
-            .filter(
-                users::name
-                    .like(&pattern)
-                    .escape('\\')
-                    .or(users::email.like(&pattern).escape('\\')),
-            )
-            .count()
-            .get_result(conn)
+        matching(text).count().get_result(conn)
     }
 
     /// (user id, permission) for each of `user_ids`.
@@ -168,6 +152,19 @@ impl User {
             .execute(conn)?;
         Self::grant_permissions(conn, user_id, permissions)
     }
+}
+
+/// The users whose name or e-mail contains `text`, in any case.
+fn matching(text: &str) -> users::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+    let pattern = like_pattern(text);
+    users::table
+        .filter(
+            users::name
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::email.like(pattern).escape('\\')),
+        )
+        .into_boxed()
 }
 
 /// `%text%` for LIKE, with LIKE's own wildcards in `text` taken literally.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::http::Method;
 
 use crate::db::catalogue::Endpoint;
+use crate::rules::words::ProductWord;
 
 /// What a route needs before it is served.
 #[derive(Debug, Clone)]
@@ -39,11 +40,11 @@ impl Router {
     pub fn catalogue(endpoints: &[Endpoint]) -> anyhow::Result<Self> {
         let mut router = Self::default();
         for endpoint in endpoints {
-            let method = Method::from_bytes(endpoint.method.as_bytes())?;
+            let method = Method::from_bytes(endpoint.method.as_str().as_bytes())?;
             let access = Access::Granted(Arc::new(CatalogueEndpoint {
                 id: endpoint.id,
                 described: serde_json::json!({
-                    "method": endpoint.method,
+                    "method": endpoint.method.as_str(),
                     "path": endpoint.path,
                     "name": endpoint.name,
                     "resource": endpoint.resource,
@@ -122,13 +123,14 @@ fn template(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::words::EndpointMethod;
 
     fn endpoint(id: i32, method: &str, path: &str) -> Endpoint {
         Endpoint {
             last_segment_optional: path == "/v1/custom_fields/{field_type}",
             id,
             resource: "Test".into(),
-            method: method.into(),
+            method: EndpointMethod::parse(method).expect("a catalogue method"),
             name: format!("{method} {path}"),
             path: path.into(),
         }

@@ -72,6 +72,16 @@ impl Audience {
     }
 }
 
+/// What a person's pages offer them: the links and buttons shown only to those who may
+/// use them. Showing is not allowing: the route table and the use cases still decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offers {
+    pub users: bool,
+    pub audit_log: bool,
+    pub client_applications: bool,
+    pub endpoint_grants: bool,
+}
+
 /// A refusal: the person is signed in but may not do this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("you do not have permission to do that")]
@@ -122,6 +132,15 @@ impl Viewer {
             Ok(())
         } else {
             Err(Denied(action))
+        }
+    }
+
+    pub fn offers(&self) -> Offers {
+        Offers {
+            users: self.may(Action::ManageUsers),
+            audit_log: self.may(Action::ReadAuditLog),
+            client_applications: self.may(Action::ManageClientApplications),
+            endpoint_grants: self.may(Action::ManageEndpointGrants),
         }
     }
 

@@ -1,5 +1,5 @@
-//! The product's words: API types, user levels, developer permissions, and what the audit
-//! log says happened. Each is stored and submitted as a fixed text and shown with a label.
+//! The product's words: API types, user levels, developer permissions, the methods of the
+//! Harvest catalogue, and what the audit log says happened. Each is stored and submitted as a fixed text and shown with a label.
 
 use std::fmt;
 
@@ -69,6 +69,14 @@ macro_rules! product_word {
         }
     };
 }
+
+product_word!(EndpointMethod {
+    Get => ("GET", "GET"),
+    Post => ("POST", "POST"),
+    Put => ("PUT", "PUT"),
+    Patch => ("PATCH", "PATCH"),
+    Delete => ("DELETE", "DELETE"),
+});
 
 product_word!(ApiType {
     Harvest => ("harvest", "Harvest"),

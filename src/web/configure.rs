@@ -3,8 +3,6 @@
 use actix_web::HttpResponse;
 use askama::Template;
 
-use crate::rules::access::Action;
-
 use super::context::{PageContext, Section};
 use super::error::AppError;
 
@@ -17,8 +15,8 @@ struct ConfigurePage {
 
 pub async fn configure(ctx: PageContext) -> Result<HttpResponse, AppError> {
     let page = ConfigurePage {
-        show_users: ctx.viewer.may(Action::ManageUsers),
-        show_audit_log: ctx.viewer.may(Action::ReadAuditLog),
+        show_users: ctx.viewer.offers().users,
+        show_audit_log: ctx.viewer.offers().audit_log,
     };
     ctx.render("Configure", Section::Configure, &page)
 }
@@ -31,7 +29,7 @@ struct DevCenterPage {
 
 pub async fn dev_center(ctx: PageContext) -> Result<HttpResponse, AppError> {
     let page = DevCenterPage {
-        show_client_applications: ctx.viewer.may(Action::ManageClientApplications),
+        show_client_applications: ctx.viewer.offers().client_applications,
     };
     ctx.render("Dev Center", Section::DevCenter, &page)
 }

@@ -12,7 +12,7 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
 use crate::db::{Conn, Pool};
-use crate::rules::access::{Action, Viewer};
+use crate::rules::access::Viewer;
 use crate::use_cases::{AfterCommit, Committed, Failure};
 
 use super::error::AppError;
@@ -206,8 +206,8 @@ impl PageContext {
             user_name: Some(self.viewer.name.clone()),
             csrf_token: self.csrf_token(),
             section: Some(section),
-            show_users: self.viewer.may(Action::ManageUsers),
-            show_audit_log: self.viewer.may(Action::ReadAuditLog),
+            show_users: self.viewer.offers().users,
+            show_audit_log: self.viewer.offers().audit_log,
             flash: session::take_flash(&self.session),
         };
         render_layout(status, &chrome, &body)

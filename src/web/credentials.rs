@@ -7,7 +7,6 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::rules::access::Action;
 use crate::rules::text::FieldErrors;
 use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::client_applications;
@@ -59,6 +58,7 @@ pub async fn list(
     let paged = ctx
         .read(move |conn, viewer| use_cases::list(conn, viewer, requested))
         .await?;
+    let offers = ctx.viewer.offers();
     let rows = paged
         .items
         .into_iter()
@@ -74,10 +74,10 @@ pub async fn list(
                 created_at: when(c.created_at),
                 last_used: c.last_used_at.map(when),
                 revoked: !live,
-                manage_permissions: api_type == ApiType::Harvest
-                    && ctx.viewer.may(Action::ManageEndpointGrants),
-                revocable: live && ctx.viewer.may(Action::ManageCredential(api_type)),
-                history: ctx.viewer.may(Action::ReadAuditLog),
+                manage_permissions: api_type == ApiType::Harvest && offers.endpoint_grants,
+                // The list holds only keys of the types the viewer manages.
+                revocable: live,
+                history: offers.audit_log,
                 description: c.description,
             }
         })

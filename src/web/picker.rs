@@ -3,6 +3,7 @@
 use askama::Template;
 
 use crate::db::catalogue::Endpoint;
+use crate::rules::words::ProductWord;
 use crate::use_cases::catalogue::ResourceGroup;
 
 #[derive(Template)]
@@ -47,13 +48,13 @@ impl EndpointPicker {
                     .iter()
                     .map(|e| PickerEndpoint {
                         identifier: e.identifier(),
-                        method_class: e.method.to_lowercase(),
+                        method_class: e.method.as_str().to_lowercase(),
                         search: format!("{} {} {} {}", e.resource, e.method, e.name, e.path)
                             .to_lowercase(),
                         checked: checked(e),
                         id: e.id,
                         usage: None,
-                        method: e.method.clone(),
+                        method: e.method.as_str().to_owned(),
                         name: e.name.clone(),
                         path: e.path.clone(),
                     })
