@@ -27,10 +27,10 @@ use crate::web::context::AppState;
 use crate::web::csrf::VisitorTokens;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
-use crate::web::login::SignInThrottle;
 use crate::web::password_checks::PasswordChecks;
 use crate::web::session::SessionPolicy;
 use crate::web::session_store::SqliteSessionStore;
+use crate::web::sign_in_throttle::SignInThrottle;
 use crate::web::{self as pages, csrf, static_files};
 
 /// Each API's upstream, from `--harvest-upstream`, `--job-board-upstream` and

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod email;
+pub mod endpoints;
 pub mod keys;
 pub mod paging;
 pub mod passwords;

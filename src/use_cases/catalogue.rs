@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::db::Conn;
 use crate::db::catalogue::Endpoint;
 
-use crate::rules::text::FieldError;
+use crate::rules::endpoints::{EndpointIdentifier, not_in_catalogue};
 
 use super::Failure;
 
@@ -31,32 +31,20 @@ pub fn group_by_resource(endpoints: Vec<Endpoint>) -> Vec<ResourceGroup> {
     groups
 }
 
-/// Turns submitted `METHOD path` identifiers into endpoint ids, refusing the whole
-/// submission if any identifier is not in the catalogue.
-pub fn resolve(conn: &mut Conn, identifiers: &[String]) -> Result<Vec<i32>, Failure> {
+/// Turns submitted endpoints into endpoint ids, refusing the whole submission if any of
+/// them is not in the catalogue.
+pub fn resolve(conn: &mut Conn, identifiers: &[EndpointIdentifier]) -> Result<Vec<i32>, Failure> {
     let by_identifier: HashMap<String, i32> = Endpoint::all(conn)?
         .into_iter()
         .map(|e| (e.identifier(), e.id))
         .collect();
     let mut ids = BTreeSet::new();
     for identifier in identifiers {
-        match by_identifier.get(identifier.trim()) {
-            Some(id) => {
-                ids.insert(*id);
-            }
-            None => {
-                let shown: String = identifier
-                    .chars()
-                    .take(80)
-                    .filter(|c| !c.is_control())
-                    .collect();
-                return Err(FieldError::new(
-                    "endpoints",
-                    format!("“{shown}” is not a Harvest endpoint. Choose endpoints from the list."),
-                )
-                .into());
-            }
-        }
+        let identifier = identifier.to_string();
+        let id = by_identifier
+            .get(&identifier)
+            .ok_or_else(|| not_in_catalogue(&identifier))?;
+        ids.insert(*id);
     }
     Ok(ids.into_iter().collect())
 }

@@ -8,6 +8,7 @@ use crate::db::credentials::Credential;
 use crate::db::{self, Conn};
 
 use crate::rules::access::{Action, Viewer};
+use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::text::{FieldErrors, Label, skeleton};
 
 use super::audit::{self, Actor, Event};
@@ -57,7 +58,7 @@ pub fn create(
     conn: &mut Conn,
     viewer: &Viewer,
     name: &Label,
-    identifiers: &[String],
+    identifiers: &[EndpointIdentifier],
 ) -> Result<Committed<i32>, Failure> {
     viewer.require(Action::ManageClientApplications)?;
     write(conn, |conn, _| {

@@ -10,6 +10,7 @@ use crate::db::request_log::{self, LoggedRequest, StatusClass};
 use crate::db::{self, Conn, usage};
 
 use crate::rules::access::{Action, Viewer};
+use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::keys::ApiKey;
 use crate::rules::paging::Paged;
 use crate::rules::text::{FieldError, FieldErrors, Label, parse_label};
@@ -221,7 +222,7 @@ pub fn replace_grants(
     conn: &mut Conn,
     viewer: &Viewer,
     id: i32,
-    identifiers: &[String],
+    identifiers: &[EndpointIdentifier],
 ) -> Result<Committed<usize>, Failure> {
     viewer.require(Action::ManageEndpointGrants)?;
     write(conn, |conn, changes| {

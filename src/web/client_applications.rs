@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::text::{FieldErrors, parse_label};
 use crate::use_cases::client_applications as use_cases;
 
@@ -73,15 +74,19 @@ pub async fn create(
     ctx: PageContext,
     HtmlForm(form): HtmlForm<ClientApplicationForm>,
 ) -> Result<HttpResponse, AppError> {
-    let added = match parse_label("name", "name", &form.name) {
-        Ok(name) => {
-            let endpoints = form.endpoints.clone();
-            refused_fields(
-                ctx.write(move |conn, viewer| use_cases::create(conn, viewer, &name, &endpoints))
-                    .await,
-            )?
-        }
-        Err(refused) => Err(refused.into()),
+    let mut errors = FieldErrors::default();
+    let name = parse_label("name", "name", &form.name)
+        .map_err(|e| errors.add(e.field, e.message))
+        .ok();
+    let endpoints = EndpointIdentifier::parse_all(&form.endpoints)
+        .map_err(|e| errors.add(e.field, e.message))
+        .ok();
+    let added = match (name, endpoints) {
+        (Some(name), Some(endpoints)) => refused_fields(
+            ctx.write(move |conn, viewer| use_cases::create(conn, viewer, &name, &endpoints))
+                .await,
+        )?,
+        _ => Err(errors),
     };
     match added {
         Ok(id) => {

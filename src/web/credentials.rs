@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::text::FieldErrors;
 use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::client_applications;
@@ -351,11 +352,14 @@ pub async fn update_permissions(
     HtmlForm(form): HtmlForm<PermissionsForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let endpoints = form.endpoints.clone();
-    let replaced = ctx
-        .write(move |conn, viewer| use_cases::replace_grants(conn, viewer, id, &endpoints))
-        .await;
-    match refused_fields(replaced)? {
+    let replaced = match EndpointIdentifier::parse_all(&form.endpoints) {
+        Ok(endpoints) => refused_fields(
+            ctx.write(move |conn, viewer| use_cases::replace_grants(conn, viewer, id, &endpoints))
+                .await,
+        )?,
+        Err(refused) => Err(refused.into()),
+    };
+    match replaced {
         Ok(granted) => {
             tracing::info!(credential_id = id, granted, "endpoint grants replaced");
             ctx.flash(format!(

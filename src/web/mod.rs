@@ -18,6 +18,7 @@ pub mod request_log;
 pub mod respond;
 pub mod session;
 pub mod session_store;
+pub mod sign_in_throttle;
 pub mod static_files;
 pub mod urls;
 pub mod users;
