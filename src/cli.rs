@@ -42,7 +42,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// The SQLite database file (created, with its folder, when missing).
+    /// The database: a SQLite file (created, with its folder, when missing) or a
+    /// PostgreSQL URL (`postgres://user@host/name`, the database must exist).
     #[arg(
         long = "database",
         env = "DATABASE_URL",
@@ -197,7 +198,7 @@ impl CreateUserArgs {
             .read_to_string(&mut typed)
             .context("cannot read the password from standard input")?;
         let typed = SecretString::from(typed.trim_end_matches(['\r', '\n']).to_owned());
-        let pool = db::open(&db::database_path(&self.database.database))?;
+        let pool = db::open(&db::Database::parse(&self.database.database))?;
         let mut errors = FieldErrors::default();
         let email = Email::parse(&self.email)
             .map_err(|e| errors.add(e.field, e.message))

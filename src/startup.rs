@@ -81,8 +81,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let upstreams = upstreams(&args)?;
-    let path = db::database_path(&args.database.database);
-    let pool = db::open(&path)?;
+    let database = db::Database::parse(&args.database.database);
+    let pool = db::open(&database)?;
     let mut conn = pool.get()?;
     if let Some(password) = users::ensure_first_user(&mut conn)? {
         println!(
@@ -236,7 +236,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for address in server.addrs() {
         println!("devcenter listening on http://{address}");
     }
-    tracing::info!(database = %path.display(), "serving");
+    tracing::info!(database = %database.describe(), "serving");
     server.run().await?;
     // Stopped (SIGTERM, Ctrl-C): requests in flight have finished; keep their usage.
     gate::flush_usage(&pool, &keys, &requests);

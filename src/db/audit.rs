@@ -1,9 +1,9 @@
 //! The audit log's rows: appended in the transaction of the change they record, never
 //! updated or deleted (triggers refuse both).
 
+use super::MultiBackend;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 
 use crate::rules::words::{AuditAction, ObjectKind};
 
@@ -11,7 +11,7 @@ use super::Conn;
 use super::schema::audit_events;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = audit_events, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = audit_events, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct AuditEvent {
     pub id: i32,
     pub occurred_at: NaiveDateTime,
@@ -54,7 +54,7 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    fn query(&self) -> audit_events::BoxedQuery<'static, Sqlite> {
+    fn query(&self) -> audit_events::BoxedQuery<'static, MultiBackend> {
         let mut query = audit_events::table.into_boxed();
         if let Some(actor) = self.actor_id {
             query = query.filter(audit_events::actor_id.eq(actor));

@@ -8,7 +8,7 @@ use super::Conn;
 use super::schema::endpoints;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = endpoints, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = endpoints, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Endpoint {
     pub id: i32,
     pub resource: String,

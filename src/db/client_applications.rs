@@ -4,11 +4,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::Conn;
 use super::schema::{client_application_endpoints, client_applications};
+use super::{Conn, on_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = client_applications, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = client_applications, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct ClientApplication {
     pub id: i32,
     pub name: String,
@@ -84,9 +84,11 @@ impl ClientApplication {
                 )
             })
             .collect();
-        diesel::insert_into(client_application_endpoints::table)
-            .values(&rows)
-            .execute(conn)
-            .map(drop)
+        on_backend!(conn, |conn| {
+            diesel::insert_into(client_application_endpoints::table)
+                .values(&rows)
+                .execute(conn)
+        })
+        .map(drop)
     }
 }

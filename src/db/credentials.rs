@@ -5,11 +5,11 @@ use diesel::prelude::*;
 
 use crate::rules::words::ApiType;
 
-use super::Conn;
 use super::schema::{client_applications, credential_endpoints, credentials, users};
+use super::{Conn, on_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct Credential {
     pub id: i32,
     pub description: String,
@@ -151,10 +151,12 @@ impl Credential {
                 )
             })
             .collect();
-        diesel::insert_into(credential_endpoints::table)
-            .values(&rows)
-            .execute(conn)
-            .map(drop)
+        on_backend!(conn, |conn| {
+            diesel::insert_into(credential_endpoints::table)
+                .values(&rows)
+                .execute(conn)
+        })
+        .map(drop)
     }
 }
 

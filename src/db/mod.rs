@@ -1,5 +1,6 @@
-//! The SQLite database: an r2d2 pool of Diesel connections, each set up the same way
-//! (WAL, foreign keys, a busy timeout), with the migrations embedded and run at start.
+//! The database: SQLite (the embedded default) or PostgreSQL, one code path for both. An
+//! r2d2 pool of Diesel connections, each set up for its backend (SQLite: WAL, foreign
+//! keys, a busy timeout), with each backend's migrations embedded and run at start.
 
 pub mod audit;
 pub mod catalogue;
@@ -16,68 +17,215 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use diesel::Connection;
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool as R2d2Pool};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub type Pool = R2d2Pool<ConnectionManager<SqliteConnection>>;
-pub type Conn = SqliteConnection;
+/// A connection to either database. Every query is written once, against this type;
+/// `MultiBackend` (made by the derive) is the backend they are checked for.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!();
+pub type Pool = diesel::r2d2::Pool<Database>;
 
-/// The pragmas every connection needs (WAL is a property of the file, set once in `open`).
-/// `synchronous = NORMAL` in WAL mode keeps every committed transaction through a crash of
-/// the process (only power loss may lose the last ones), at a fraction of FULL's cost.
-#[derive(Debug)]
-struct ConnectionSetup;
+/// Runs one statement on the backend's own connection, for what Diesel's multi-backend
+/// cannot express (inserting many rows in one statement): the same query, written once,
+/// checked for each backend.
+macro_rules! on_backend {
+    ($conn:expr, |$inner:ident| $statement:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($inner) => $statement,
+            $crate::db::Conn::Postgres($inner) => $statement,
+        }
+    };
+}
+pub(crate) use on_backend;
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSetup {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 5000;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// The pragmas every SQLite connection needs (WAL is a property of the file, set once in
+/// `open`). `synchronous = NORMAL` in WAL mode keeps every committed transaction through a
+/// crash of the process (only power loss may lose the last ones), at a fraction of FULL's
+/// cost.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
+     PRAGMA synchronous = NORMAL;
+     PRAGMA foreign_keys = ON;";
+
+/// Every writing transaction on PostgreSQL first takes this transaction-level advisory
+/// lock, so that writers queue one after another as SQLite's `BEGIN IMMEDIATE` makes them
+/// do: a check and the write it guards (the last Site Admin, a revocation) never
+/// interleave with another writer's, on any instance. Readers never wait for it.
+const WRITERS_LOCK: i64 = 0x6465_7663_656e_7472; // "devcentr"
+
+/// Where the data lives: a SQLite file (the default, created when missing) or a
+/// PostgreSQL database (`postgres://...`), from `--database` or `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// `postgres://` or `postgresql://` URLs name PostgreSQL; anything else is a SQLite
+    /// path, with or without a `sqlite:` scheme.
+    pub fn parse(raw: &str) -> Database {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Database::Postgres(raw.to_owned());
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        Database::Sqlite(PathBuf::from(path))
+    }
+
+    /// The database as logs may name it: a path, or a PostgreSQL URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("…"));
+                    }
+                    parsed.to_string()
+                }
+                Err(_) => "a PostgreSQL database".to_owned(),
+            },
+        }
+    }
+
+    /// A connection of its own, outside the pool.
+    pub fn connect_to(&self) -> anyhow::Result<Conn> {
+        Ok(match self {
+            Database::Sqlite(path) => {
+                let url = path.to_str().with_context(|| {
+                    format!("the database path {} is not UTF-8", path.display())
+                })?;
+                let mut conn = SqliteConnection::establish(url)
+                    .with_context(|| format!("cannot open the database {}", path.display()))?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Conn::Sqlite(conn)
+            }
+            Database::Postgres(url) => Conn::Postgres(
+                PgConnection::establish(url)
+                    .with_context(|| format!("cannot connect to {}", self.describe()))?,
+            ),
+        })
     }
 }
 
-/// Where the database lives: `--database PATH`, `DATABASE_URL` (a path, with or without a
-/// `sqlite:` scheme) or `./data/devcenter.db`.
-pub fn database_path(raw: &str) -> PathBuf {
-    let path = raw
-        .strip_prefix("sqlite://")
-        .or_else(|| raw.strip_prefix("sqlite:"))
-        .unwrap_or(raw);
-    PathBuf::from(path)
+/// The pool's connections: each set up for its backend.
+impl ManageConnection for Database {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        self.connect_to().map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
+                "{e:#}"
+            )))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.is_broken()
+    }
 }
 
-/// Opens (creating file and folder when missing) the database and runs pending migrations.
-pub fn open(path: &Path) -> anyhow::Result<Pool> {
-    owner_only(path)?;
-    let url = path
-        .to_str()
-        .with_context(|| format!("the database path {} is not UTF-8", path.display()))?;
-    // Switching to WAL needs the file to itself: do it, and migrate, on one connection
-    // before the pool opens its own.
-    let mut setup = SqliteConnection::establish(url)
-        .with_context(|| format!("cannot open the database {}", path.display()))?;
-    setup.batch_execute(
-        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;",
-    )?;
-    setup
-        .run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("cannot migrate the database {}: {e}", path.display()))?;
-    drop(setup);
-    let pool = R2d2Pool::builder()
+/// Opens the database and runs its pending migrations. A SQLite file (and its folder) is
+/// created when missing, readable by its owner only; a PostgreSQL database must exist.
+pub fn open(database: &Database) -> anyhow::Result<Pool> {
+    migrate(database)?;
+    diesel::r2d2::Pool::builder()
         .max_size(8)
         .connection_timeout(Duration::from_secs(10))
-        .connection_customizer(Box::new(ConnectionSetup))
-        .build(ConnectionManager::<SqliteConnection>::new(url))
-        .with_context(|| format!("cannot open the database {}", path.display()))?;
-    Ok(pool)
+        .build(database.clone())
+        .with_context(|| format!("cannot open the database {}", database.describe()))
+}
+
+/// Runs the pending migrations of the database's backend, on a connection of its own.
+/// On PostgreSQL, instances starting together take turns (an advisory lock held for the
+/// session of this connection).
+pub fn migrate(database: &Database) -> anyhow::Result<usize> {
+    let failed = |e| anyhow::anyhow!("cannot migrate the database {}: {e}", database.describe());
+    match database {
+        Database::Sqlite(path) => {
+            owner_only(path)?;
+            // Switching to WAL needs the file to itself: do it, and migrate, on one
+            // connection before the pool opens its own.
+            let Conn::Sqlite(mut conn) = database.connect_to()? else {
+                unreachable!("a SQLite address opens a SQLite connection")
+            };
+            conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+            let applied = conn
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(failed)?;
+            Ok(applied.len())
+        }
+        Database::Postgres(_) => {
+            let Conn::Postgres(mut conn) = database.connect_to()? else {
+                unreachable!("a PostgreSQL address opens a PostgreSQL connection")
+            };
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATIONS_LOCK})"))
+                .execute(&mut conn)?;
+            let applied = conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATIONS_LOCK})"))
+                .execute(&mut conn)?;
+            applied.map_err(failed)
+        }
+    }
+}
+
+/// Held while an instance migrates, so two starting at once do not both migrate.
+const MIGRATIONS_LOCK: i64 = 0x6465_7663_6d69_6772; // "devcmigr"
+
+/// Runs `work` in one writing transaction: on SQLite `BEGIN IMMEDIATE` (writers queue up
+/// front instead of failing when a read would upgrade), on PostgreSQL a transaction that
+/// first takes the writers' lock. Commits when `work` succeeds, rolls back otherwise.
+pub fn write<T, E>(conn: &mut Conn, work: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        Conn::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        Conn::Postgres(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN")?;
+            let locked = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({WRITERS_LOCK})"))
+                .execute(inner);
+            if let Err(error) = locked {
+                let _ = <Conn as Connection>::TransactionManager::rollback_transaction(conn);
+                return Err(error.into());
+            }
+        }
+    }
+    match work(conn) {
+        Ok(value) => {
+            <Conn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The work's own error is the one to report; a failed rollback leaves the
+            // connection broken, and the pool then discards it.
+            let _ = <Conn as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
 }
 
 /// Creates the database file (and its folder, when missing) readable by its owner only:

@@ -3,15 +3,15 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::Conn;
 use super::schema::gate_requests;
+use super::{Conn, on_backend};
 
 /// Requests kept per credential; older ones are dropped as new ones are written.
 pub const KEPT_PER_CREDENTIAL: i64 = 1000;
 
 /// One request as the log keeps it: never a key, a token, a query or a body.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = gate_requests, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = gate_requests, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct LoggedRequest {
     pub credential_id: i32,
     pub at: NaiveDateTime,
@@ -31,9 +31,9 @@ pub struct StatusClass(pub i32);
 /// `KEPT_PER_CREDENTIAL`; inside the caller's transaction.
 pub fn append(conn: &mut Conn, requests: &[LoggedRequest]) -> QueryResult<()> {
     for chunk in requests.chunks(500) {
-        diesel::insert_into(gate_requests::table)
+        on_backend!(conn, |conn| diesel::insert_into(gate_requests::table)
             .values(chunk)
-            .execute(conn)?;
+            .execute(conn))?;
     }
     let mut credentials: Vec<i32> = requests.iter().map(|r| r.credential_id).collect();
     credentials.sort_unstable();
@@ -63,7 +63,7 @@ pub fn append(conn: &mut Conn, requests: &[LoggedRequest]) -> QueryResult<()> {
 fn of_credential(
     credential_id: i32,
     class: Option<StatusClass>,
-) -> gate_requests::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+) -> gate_requests::BoxedQuery<'static, super::MultiBackend> {
     let query = gate_requests::table
         .filter(gate_requests::credential_id.eq(credential_id))
         .into_boxed();

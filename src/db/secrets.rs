@@ -13,7 +13,7 @@ pub fn get_or_create(
     name: &str,
     make: impl FnOnce() -> Vec<u8>,
 ) -> QueryResult<SecretSlice<u8>> {
-    conn.immediate_transaction(|conn| {
+    super::write(conn, |conn| {
         let existing = server_secrets::table
             .find(name)
             .select(server_secrets::value)

@@ -30,9 +30,12 @@ pub fn save(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    conn.immediate_transaction(|conn| {
-        diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?;
-        diesel::replace_into(sessions::table)
+    super::write(conn, |conn| {
+        diesel::delete(
+            sessions::table.filter(sessions::expires_at.le(now).or(sessions::id.eq(id))),
+        )
+        .execute(conn)?;
+        diesel::insert_into(sessions::table)
             .values((
                 sessions::id.eq(id),
                 sessions::state.eq(state),

@@ -4,11 +4,11 @@ use diesel::prelude::*;
 
 use crate::rules::words::{DeveloperPermission, UserLevel};
 
-use super::Conn;
 use super::schema::{user_permissions, users};
+use super::{Conn, on_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = users, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = users, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct User {
     pub id: i32,
     pub email: String,
@@ -79,10 +79,12 @@ impl User {
                 )
             })
             .collect();
-        diesel::insert_into(user_permissions::table)
-            .values(&rows)
-            .execute(conn)
-            .map(drop)
+        on_backend!(conn, |conn| {
+            diesel::insert_into(user_permissions::table)
+                .values(&rows)
+                .execute(conn)
+        })
+        .map(drop)
     }
 
     /// Every user's id and name, by name.
@@ -154,15 +156,21 @@ impl User {
     }
 }
 
+diesel::define_sql_function! {
+    /// SQL's `lower`, the same on both backends for the ASCII letters LIKE compares.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// The users whose name or e-mail contains `text`, in any case.
-fn matching(text: &str) -> users::BoxedQuery<'static, diesel::sqlite::Sqlite> {
-    let pattern = like_pattern(text);
+fn matching(text: &str) -> users::BoxedQuery<'static, super::MultiBackend> {
+    // LIKE ignores case on SQLite and not on PostgreSQL: compare in lower case on both.
+    let pattern = like_pattern(&text.to_lowercase());
     users::table
         .filter(
-            users::name
+            lower(users::name)
                 .like(pattern.clone())
                 .escape('\\')
-                .or(users::email.like(pattern).escape('\\')),
+                .or(lower(users::email).like(pattern).escape('\\')),
         )
         .into_boxed()
 }

@@ -491,7 +491,7 @@ pub fn flush_usage(pool: &Pool, keys: &LiveKeys, requests: &PendingRequests) {
         .get()
         .map_err(anyhow::Error::from)
         .and_then(|mut conn| {
-            conn.immediate_transaction(|conn| {
+            crate::db::write(&mut conn, |conn| {
                 crate::db::usage::record(conn, chrono::Utc::now().date_naive(), &batches)?;
                 crate::db::request_log::append(conn, &logged)
             })

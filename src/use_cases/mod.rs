@@ -80,6 +80,6 @@ pub fn write<T>(
     work: impl FnOnce(&mut Conn, &mut Changes) -> Result<T, Failure>,
 ) -> Result<Committed<T>, Failure> {
     let mut changes = Changes::default();
-    let value = conn.immediate_transaction(|conn| work(conn, &mut changes))?;
+    let value = crate::db::write(conn, |conn| work(conn, &mut changes))?;
     Ok(Committed { value, changes })
 }

@@ -60,10 +60,8 @@ async fn every_change_to_keys_is_recorded_with_who_where_and_what() {
     admin.revoke(id).await;
 
     assert_eq!(
-        text(
-            &app,
-            "SELECT group_concat(action, ' ') FROM (SELECT action FROM audit_events ORDER BY id)"
-        ),
+        app.texts("SELECT action AS t FROM audit_events ORDER BY id")
+            .join(" "),
         "user_created client_application_created credential_created \
          credential_grants_changed credential_revoked"
     );
@@ -204,7 +202,8 @@ async fn every_change_to_users_is_recorded_before_and_after() {
 #[tokio::test]
 async fn throttled_sign_in_failures_can_be_recorded() {
     let app = TestApp::spawn().await;
-    let pool = devcenter::db::open(&app.database()).expect("open the database");
+    let pool = devcenter::db::open(&devcenter::db::Database::parse(&app.database_argument()))
+        .expect("open the database");
     let mut conn = pool.get().expect("a connection");
     let devcenter::use_cases::Committed { .. } = devcenter::use_cases::sign_in::record_throttled(
         &mut conn,

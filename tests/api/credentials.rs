@@ -80,12 +80,7 @@ async fn the_key_is_stored_only_as_a_hash_and_never_logged() {
     admin.update_permissions(id, &["GET /v1/candidates"]).await;
     admin.revoke(id).await;
 
-    let mut stored = Vec::new();
-    for suffix in ["", "-wal", "-shm"] {
-        let mut path = app.database().into_os_string();
-        path.push(suffix);
-        stored.extend(std::fs::read(path).unwrap_or_default());
-    }
+    let stored = app.everything_stored();
     assert!(!stored.is_empty());
     let secret = &key.as_bytes()[4..];
     assert!(
@@ -95,8 +90,8 @@ async fn the_key_is_stored_only_as_a_hash_and_never_logged() {
     let hash = blake3::hash(key.as_bytes());
     assert_eq!(
         app.count(&format!(
-            "SELECT count(*) FROM credentials WHERE key_hash = x'{}'",
-            hash.to_hex()
+            "SELECT count(*) FROM credentials WHERE key_hash = {}",
+            app.bytes_literal(&hash.to_hex())
         )),
         1
     );

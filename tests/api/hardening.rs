@@ -587,12 +587,15 @@ async fn a_crash_mid_write_loses_no_answered_creation() {
         answered.len() < 320,
         "the crash came in the middle of the writes"
     );
-    assert_eq!(app.integrity_check(), "ok");
+    if let Some(verdict) = app.integrity_check() {
+        assert_eq!(verdict, "ok");
+    }
     for (key, id) in &answered {
         let hash = blake3::hash(key.as_bytes()).to_hex();
         assert_eq!(
             app.count(&format!(
-                "SELECT count(*) FROM credentials WHERE id = {id} AND key_hash = x'{hash}'"
+                "SELECT count(*) FROM credentials WHERE id = {id} AND key_hash = {}",
+                app.bytes_literal(&hash)
             )),
             1,
             "an answered creation was lost"

@@ -1,6 +1,8 @@
 //! The test harness: each test starts the real `devcenter` binary on a free port with a
-//! fresh SQLite file (`TestApp::init()...spawn()`), adds users through the real CLI, and
-//! drives the app over HTTP as a browser without JavaScript would (`Person`).
+//! fresh database (`TestApp::init()...spawn()`): a SQLite file, or a PostgreSQL database
+//! made for the test and dropped after it, as the test crate's `BACKEND` says. It adds
+//! users through the real CLI, and drives the app over HTTP as a browser without
+//! JavaScript would (`Person`).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -21,15 +23,104 @@ use devcenter::web::urls::{
     SIGN_IN, SIGN_OUT, USER, USERS, with_id,
 };
 
-/// A running server and the folder holding its database and logs.
+/// A running server, the folder holding its logs (and its SQLite file), and its database.
 pub struct TestApp {
     pub address: String,
     pub dir: TempDir,
     pub admin_email: String,
     pub admin_password: String,
+    // Before `database`: the server stops before its PostgreSQL database is dropped.
     server: Server,
+    database: TestDatabase,
     runs: usize,
     flags: Vec<String>,
+}
+
+/// Which database a test crate runs its servers on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A test's database.
+pub enum TestDatabase {
+    /// `devcenter.db` in the test's folder.
+    Sqlite(PathBuf),
+    /// A database of its own on the PostgreSQL server, dropped with the test.
+    Postgres(PostgresDatabase),
+}
+
+/// Where the PostgreSQL server for tests is: `DEVCENTER_TEST_POSTGRES`, by default the
+/// machine's own (`root`, trust authentication).
+fn postgres_server() -> String {
+    std::env::var("DEVCENTER_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh PostgreSQL database, created on the test server and dropped (with any session
+/// still connected) when the test ends.
+pub struct PostgresDatabase {
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    /// Creates one. Without a reachable server the PostgreSQL runs are skipped, with a
+    /// message, unless `CI=true`, where they must run.
+    fn create() -> PostgresDatabase {
+        use diesel::{Connection, RunQueryDsl};
+        let server = postgres_server();
+        let mut admin = match diesel::PgConnection::establish(&server) {
+            Ok(admin) => admin,
+            Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("CI=true needs PostgreSQL at {server}: {error}")
+            }
+            Err(error) => {
+                eprintln!(
+                    "PostgreSQL is not reachable at {server} ({error}): the PostgreSQL runs of \
+                     the integration suite are skipped. Set DEVCENTER_TEST_POSTGRES to a server's \
+                     URL to run them; with CI=true they are required."
+                );
+                std::process::exit(0);
+            }
+        };
+        let name = format!("devcenter_test_{}", uuid_like());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("a test database");
+        let url = match server.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("DEVCENTER_TEST_POSTGRES must be a URL ending in a database name"),
+        };
+        PostgresDatabase { name, url }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Ok(mut admin) = diesel::PgConnection::establish(&postgres_server()) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
+        }
+    }
+}
+
+/// 16 random hexadecimal digits, for names no other test run uses.
+fn uuid_like() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
 }
 
 /// The server process, killed and reaped when dropped.
@@ -73,7 +164,8 @@ impl TestAppBuilder {
     /// `visitor`) themselves.
     pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let (server, address, stdout) = start(&dir, 0, &self.flags);
+        let database = TestDatabase::fresh(dir.path());
+        let (server, address, stdout) = start(&dir, 0, &database.argument(), &self.flags);
         let admin_password = stdout
             .lines()
             .find_map(|l| l.trim().strip_prefix("password: "))
@@ -91,8 +183,28 @@ impl TestAppBuilder {
             admin_email,
             admin_password,
             server,
+            database,
             runs: 1,
             flags: self.flags,
+        }
+    }
+}
+
+impl TestDatabase {
+    /// A fresh database on the crate's backend: `devcenter.db` in `folder`, or a new
+    /// PostgreSQL database.
+    pub fn fresh(folder: &std::path::Path) -> TestDatabase {
+        match crate::BACKEND {
+            Backend::Sqlite => TestDatabase::Sqlite(folder.join("devcenter.db")),
+            Backend::Postgres => TestDatabase::Postgres(PostgresDatabase::create()),
+        }
+    }
+
+    /// `--database` for this database.
+    pub fn argument(&self) -> String {
+        match self {
+            TestDatabase::Sqlite(path) => path.to_str().expect("a UTF-8 path").to_owned(),
+            TestDatabase::Postgres(database) => database.url.clone(),
         }
     }
 }
@@ -125,22 +237,92 @@ impl TestApp {
             * 1024
     }
 
-    pub fn database(&self) -> PathBuf {
-        self.dir.path().join("devcenter.db")
+    /// The SQLite file, when the test runs on SQLite.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        match &self.database {
+            TestDatabase::Sqlite(path) => Some(path.clone()),
+            TestDatabase::Postgres(_) => None,
+        }
     }
 
-    /// A connection of the test's own to the server's database file, beside the server's:
-    /// no pool and no migrations (the server made the file), waiting up to 5 s for a lock
-    /// as the server does. For arranging and checking what the UI would take long to.
-    pub fn connection(&self) -> diesel::SqliteConnection {
-        use diesel::Connection;
-        use diesel::connection::SimpleConnection;
-        let path = self.database();
-        let mut conn = diesel::SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
-            .expect("open the database");
-        conn.batch_execute("PRAGMA busy_timeout = 5000;")
-            .expect("set the busy timeout");
-        conn
+    /// `--database` as the server and the command line are given it.
+    pub fn database_argument(&self) -> String {
+        self.database.argument()
+    }
+
+    /// A connection of the test's own to the server's database, beside the server's: no
+    /// pool and no migrations (the server made them), set up as the server sets up its own.
+    /// For arranging and checking what the UI would take long to.
+    pub fn connection(&self) -> devcenter::db::Conn {
+        devcenter::db::Database::parse(&self.database_argument())
+            .connect_to()
+            .expect("open the database")
+    }
+
+    /// Everything the database holds, as bytes to search: on SQLite the file with its WAL
+    /// and shared memory; on PostgreSQL every row of every table, as text.
+    pub fn everything_stored(&self) -> Vec<u8> {
+        match &self.database {
+            TestDatabase::Sqlite(path) => {
+                let mut stored = Vec::new();
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    stored.extend(std::fs::read(file).unwrap_or_default());
+                }
+                stored
+            }
+            TestDatabase::Postgres(_) => {
+                use diesel::prelude::*;
+                #[derive(QueryableByName)]
+                struct Rows {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    rows: String,
+                }
+                let mut conn = self.connection();
+                let tables: Vec<Rows> = diesel::sql_query(
+                    "SELECT table_name AS rows FROM information_schema.tables \
+                     WHERE table_schema = 'public'",
+                )
+                .load(&mut conn)
+                .expect("the tables");
+                let mut stored = Vec::new();
+                for table in tables {
+                    let rows: Rows = diesel::sql_query(format!(
+                        "SELECT coalesce(string_agg(t::text, chr(10)), '') AS rows FROM {} t",
+                        table.rows
+                    ))
+                    .get_result(&mut conn)
+                    .expect("a table's rows");
+                    stored.extend(rows.rows.into_bytes());
+                }
+                stored
+            }
+        }
+    }
+
+    /// One text per row of `sql`, whose one column is named `t`, in the rows' order.
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        diesel::sql_query(sql)
+            .load::<Text>(&mut self.connection())
+            .expect("texts")
+            .into_iter()
+            .map(|row| row.t)
+            .collect()
+    }
+
+    /// SQL's spelling of a byte string given in hexadecimal, on this backend.
+    pub fn bytes_literal(&self, hex: &str) -> String {
+        match crate::BACKEND {
+            Backend::Sqlite => format!("x'{hex}'"),
+            Backend::Postgres => format!("'\\x{hex}'::bytea"),
+        }
     }
 
     /// Stops the server (as a crash would) and starts it again on the same database.
@@ -163,7 +345,8 @@ impl TestApp {
     }
 
     fn start_again(&mut self) {
-        let (server, address, _) = start(&self.dir, self.runs, &self.flags);
+        let (server, address, _) =
+            start(&self.dir, self.runs, &self.database.argument(), &self.flags);
         self.server = server;
         self.address = address;
         self.runs += 1;
@@ -212,7 +395,7 @@ impl TestApp {
                 level,
             ])
             .arg("--database")
-            .arg(self.database())
+            .arg(self.database_argument())
             .arg("--password-stdin")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -277,8 +460,10 @@ impl TestApp {
         Person::new(format!("http://{}", self.address), client, jar)
     }
 
-    /// SQLite's own verdict on the database file.
-    pub fn integrity_check(&self) -> String {
+    /// SQLite's own verdict on the database file; `None` on PostgreSQL, which checks its
+    /// own pages and has no verdict to ask for.
+    pub fn integrity_check(&self) -> Option<String> {
+        self.sqlite_file()?;
         use diesel::prelude::*;
         #[derive(QueryableByName)]
         struct Verdict {
@@ -293,6 +478,7 @@ impl TestApp {
             .map(|v| v.integrity_check)
             .collect::<Vec<_>>()
             .join("; ")
+            .into()
     }
 
     /// One number from the database, by SQL, for checking what was (not) written.
@@ -304,10 +490,13 @@ impl TestApp {
             n: i64,
         }
         let mut conn = self.connection();
-        diesel::sql_query(format!("SELECT ({sql}) AS n"))
-            .get_result::<Number>(&mut conn)
-            .expect("a number")
-            .n
+        // The casts make any number (and a boolean) a BIGINT on both backends.
+        diesel::sql_query(format!(
+            "SELECT CAST(CAST(({sql}) AS INTEGER) AS BIGINT) AS n"
+        ))
+        .get_result::<Number>(&mut conn)
+        .expect("a number")
+        .n
     }
 }
 
@@ -328,11 +517,15 @@ impl TestApp {
             t: String,
         }
         let mut conn = self.connection();
-        diesel::sql_query(
-            "SELECT coalesce(group_concat(actor_name || ' ' || coalesce(actor_address, '') || ' ' \
-             || action || ' ' || object_label || ' ' || summary || ' ' || details, char(10)), '') \
-             AS t FROM audit_events",
-        )
+        let row = "actor_name || ' ' || coalesce(actor_address, '') || ' ' || action || ' ' \
+                   || object_label || ' ' || summary || ' ' || details";
+        let joined = match crate::BACKEND {
+            Backend::Sqlite => format!("group_concat({row}, char(10))"),
+            Backend::Postgres => format!("string_agg({row}, chr(10))"),
+        };
+        diesel::sql_query(format!(
+            "SELECT coalesce({joined}, '') AS t FROM audit_events"
+        ))
         .get_result::<Text>(&mut conn)
         .expect("the audit log")
         .t
@@ -346,7 +539,11 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Integer)]
             id: i32,
         }
-        diesel::sql_query("SELECT id FROM users WHERE email = ?")
+        let placeholder = match crate::BACKEND {
+            Backend::Sqlite => "?",
+            Backend::Postgres => "$1",
+        };
+        diesel::sql_query(format!("SELECT id FROM users WHERE email = {placeholder}"))
             .bind::<diesel::sql_types::Text, _>(email)
             .get_result::<Id>(&mut self.connection())
             .unwrap_or_else(|e| panic!("a user with the e-mail {email}: {e}"))
@@ -385,13 +582,12 @@ pub fn devcenter() -> Command {
 }
 
 /// Starts the server (run number `run` in `dir`) and waits for the address it prints.
-fn start(dir: &TempDir, run: usize, flags: &[String]) -> (Server, String, String) {
+fn start(dir: &TempDir, run: usize, database: &str, flags: &[String]) -> (Server, String, String) {
     let stdout_path = dir.path().join(format!("stdout-{run}.log"));
     let stderr_path = dir.path().join(format!("stderr-{run}.log"));
     let server = Server(
         devcenter()
-            .args(["serve", "--bind", "127.0.0.1:0", "--database"])
-            .arg(dir.path().join("devcenter.db"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--database", database])
             .args(flags)
             .env("RUST_LOG", "info")
             .stdout(std::fs::File::create(&stdout_path).expect("stdout log"))

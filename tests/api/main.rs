@@ -1,6 +1,9 @@
 //! Integration tests: the real server on a random port, a fresh SQLite file per test; and
 //! use cases called in process where no server is needed (`use_cases`).
 
+/// The database every server of this crate runs on.
+pub const BACKEND: helpers::Backend = helpers::Backend::Sqlite;
+
 mod access;
 mod audit_log;
 mod cli;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use devcenter::db::{self, Pool};
+use devcenter::db::{self, Conn, Database};
 use devcenter::gate::live_keys::LiveKeys;
 use devcenter::rules::access::{Action, Denied, Viewer};
 use devcenter::rules::email::Email;
@@ -14,30 +14,32 @@ use devcenter::use_cases::audit::Actor;
 use devcenter::use_cases::credentials::{self, CredentialRequest};
 use devcenter::use_cases::users::{self, UserChange, UserRequest};
 use devcenter::use_cases::{AfterCommit, Committed, Failure, sign_in};
-use diesel::r2d2::{ConnectionManager, PooledConnection};
 use tempfile::TempDir;
 
-use crate::helpers::PASSWORD;
+use crate::helpers::{PASSWORD, TestDatabase};
 
-/// A fresh database (`db::open` creates and migrates it in a temporary folder), one
-/// connection to it, and the gate's live keys loaded from it. No users yet.
+/// A fresh database on the crate's backend (`db::open` migrates it), one connection to
+/// it, and the gate's live keys loaded from it. No users yet.
 struct World {
-    conn: PooledConnection<ConnectionManager<diesel::SqliteConnection>>,
+    conn: Conn,
     keys: LiveKeys,
-    _pool: Pool,
+    // Dropped last: a PostgreSQL database goes when its connections have.
+    _database: TestDatabase,
     _dir: TempDir,
 }
 
 impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let pool = db::open(&dir.path().join("devcenter.db")).expect("a fresh database");
-        let mut conn = pool.get().expect("a connection");
+        let database = TestDatabase::fresh(dir.path());
+        let address = Database::parse(&database.argument());
+        drop(db::open(&address).expect("a fresh database"));
+        let mut conn = address.connect_to().expect("a connection");
         let keys = LiveKeys::load(&mut conn, false).expect("the live keys");
         World {
             conn,
             keys,
-            _pool: pool,
+            _database: database,
             _dir: dir,
         }
     }
@@ -46,7 +48,7 @@ impl World {
     /// web layer's `AppState::write` does.
     fn write<T>(
         &mut self,
-        work: impl FnOnce(&mut diesel::SqliteConnection) -> Result<Committed<T>, Failure>,
+        work: impl FnOnce(&mut Conn) -> Result<Committed<T>, Failure>,
     ) -> Result<T, Failure> {
         let Committed { value, changes } = work(&mut self.conn)?;
         self.keys.after_commit(&mut self.conn, &changes);
@@ -85,7 +87,7 @@ impl World {
             n: i64,
         }
         diesel::sql_query(format!("SELECT ({sql}) AS n"))
-            .get_result::<Number>(&mut *self.conn)
+            .get_result::<Number>(&mut self.conn)
             .expect("a number")
             .n
     }

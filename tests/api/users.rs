@@ -16,7 +16,9 @@ async fn a_site_admin_sees_every_user_with_level_permissions_and_status() {
     app.create_user("ada.lovelace@example.com", "job_admin", &[ALL, WEBHOOKS]);
     app.create_user("grace.hopper@example.com", "basic", &[]);
     let grace = app.user_id("grace.hopper@example.com");
-    app.execute(&format!("UPDATE users SET disabled = 1 WHERE id = {grace}"));
+    app.execute(&format!(
+        "UPDATE users SET disabled = TRUE WHERE id = {grace}"
+    ));
 
     let page = admin.users("", 1).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -134,7 +136,7 @@ async fn everyone_but_a_site_admin_gets_403_on_every_users_route() {
     }
     assert_eq!(app.count("SELECT count(*) FROM users"), 4);
     assert_eq!(
-        app.count("SELECT count(*) FROM users WHERE level = 'site_admin' AND disabled = 0"),
+        app.count("SELECT count(*) FROM users WHERE level = 'site_admin' AND disabled = FALSE"),
         1
     );
     assert_eq!(
@@ -287,7 +289,7 @@ async fn the_last_active_site_admin_cannot_be_demoted_or_disabled() {
     );
     assert_eq!(
         app.count(&format!(
-            "SELECT count(*) FROM users WHERE id = {me} AND level = 'site_admin' AND disabled = 0"
+            "SELECT count(*) FROM users WHERE id = {me} AND level = 'site_admin' AND disabled = FALSE"
         )),
         1
     );
@@ -367,7 +369,7 @@ async fn adding_a_user_shows_a_generated_first_password_once() {
     assert!(!app.audit_text().contains(&password));
     assert_eq!(
         app.count(&format!(
-            "SELECT count(*) FROM users WHERE instr(password_hash, '{password}') > 0"
+            "SELECT count(*) FROM users WHERE password_hash LIKE '%{password}%'"
         )),
         0
     );

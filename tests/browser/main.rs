@@ -11,5 +11,8 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+/// The walks run on the embedded default; the API suite covers PostgreSQL.
+pub const BACKEND: helpers::Backend = helpers::Backend::Sqlite;
+
 mod harness;
 mod walks;

@@ -1,0 +1,11 @@
+DROP TABLE server_secrets;
+DROP TABLE sessions;
+DROP TRIGGER credential_endpoints_harvest_only ON credential_endpoints;
+DROP FUNCTION credential_endpoints_harvest_only();
+DROP TABLE credential_endpoints;
+DROP TABLE credentials;
+DROP TABLE client_application_endpoints;
+DROP TABLE client_applications;
+DROP TABLE endpoints;
+DROP TABLE user_permissions;
+DROP TABLE users;
