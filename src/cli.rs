@@ -38,6 +38,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Add a user; the password is read from standard input.
     CreateUser(CreateUserArgs),
+    /// Run the database's pending migrations and exit (before starting several instances,
+    /// so that none of them migrates as it starts).
+    Migrate(MigrateArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -158,6 +161,25 @@ pub struct ServeArgs {
 fn word<W: ProductWord + Send + Sync>() -> impl TypedValueParser<Value = W> {
     PossibleValuesParser::new(W::ALL.iter().map(|w| w.as_str()))
         .try_map(|value| W::parse(&value).ok_or("not one of the possible values"))
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+impl MigrateArgs {
+    pub fn run(&self) -> anyhow::Result<()> {
+        let database = db::Database::parse(&self.database.database);
+        let applied = db::migrate(&database)?;
+        println!(
+            "{} is up to date: {applied} migration{} applied now.",
+            database.describe(),
+            if applied == 1 { "" } else { "s" }
+        );
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Args)]

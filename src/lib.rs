@@ -5,6 +5,7 @@ pub mod cli;
 pub mod client_address;
 pub mod db;
 pub mod gate;
+pub mod instances;
 pub mod limiter;
 pub mod rules;
 pub mod security_headers;

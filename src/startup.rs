@@ -21,6 +21,7 @@ use crate::gate::live_keys::LiveKeys;
 use crate::gate::request_log::PendingRequests;
 use crate::gate::upstream::{Connection, Upstream};
 use crate::gate::{self, Gate, GateSettings, Upstreams};
+use crate::instances;
 use crate::security_headers;
 use crate::use_cases::users;
 use crate::web::context::AppState;
@@ -28,6 +29,7 @@ use crate::web::csrf::VisitorTokens;
 use crate::web::error::AppError;
 use crate::web::forms::MAX_FORM_BYTES;
 use crate::web::password_checks::PasswordChecks;
+use crate::web::readiness::{self, Readiness};
 use crate::web::session::SessionPolicy;
 use crate::web::session_store::SqliteSessionStore;
 use crate::web::sign_in_throttle::SignInThrottle;
@@ -57,12 +59,20 @@ fn upstreams(args: &ServeArgs) -> anyhow::Result<Upstreams> {
     })
 }
 
+/// The advisory lock of the sessions sweep, which one instance at a time runs.
+const SWEEP_SESSIONS: i64 = 0x6465_7663_7377_6570; // "devcswep"
+
 /// Deletes expired sessions, on the flusher's timer (not only when a new one is saved).
 fn sweep_sessions(pool: &db::Pool) {
     let swept = pool
         .get()
         .map_err(anyhow::Error::from)
-        .and_then(|mut conn| db::sessions::sweep(&mut conn, db::now()).map_err(Into::into));
+        .and_then(|mut conn| {
+            instances::once_across_instances(&mut conn, SWEEP_SESSIONS, |conn| {
+                db::sessions::sweep(conn, db::now())?;
+                Ok(())
+            })
+        });
     if let Err(error) = swept {
         tracing::warn!(
             error = format!("{error:#}"),
@@ -113,6 +123,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.test_fail_live_index_updates,
     )?);
     drop(conn);
+    // Other instances' changes reach this one's gate within a poll of their commit.
+    instances::listen(&database, pool.clone(), keys.clone())?;
     let requests = Arc::new(PendingRequests::default());
     let gate = web::Data::new(Gate::new(
         keys.clone(),
@@ -173,6 +185,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         pool: pool.clone(),
         after_commit: keys.clone(),
     });
+    let ready = web::Data::new(Readiness {
+        keys: keys.clone(),
+        // Three reconciles missed in a row.
+        stale_after: args.reconcile_interval * 3 + StdDuration::from_secs(5),
+    });
     let store = SqliteSessionStore::new(pool.clone());
     let access_log =
         tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
@@ -197,6 +214,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .build();
         App::new()
             .app_data(state.clone())
+            .app_data(ready.clone())
             .app_data(gate.clone())
             .app_data(proxies.clone())
             .app_data(throttle.clone())
@@ -220,6 +238,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Logger::new("%a \"%r\" %s %b %Dms"),
             ))
             .route("/healthz", web::get().to(pages::healthz))
+            .route("/readyz", web::get().to(readiness::readyz))
             .service(gate.scopes())
             .route("/static/{name}", web::get().to(static_files::serve))
             .service(

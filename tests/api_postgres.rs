@@ -24,6 +24,8 @@ mod hardening;
 mod hardening_second_pass;
 #[path = "api/helpers.rs"]
 mod helpers;
+#[path = "api/instances.rs"]
+mod instances;
 #[path = "api/matrix.rs"]
 mod matrix;
 #[path = "api/permissions.rs"]

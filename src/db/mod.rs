@@ -2,6 +2,7 @@
 //! r2d2 pool of Diesel connections, each set up for its backend (SQLite: WAL, foreign
 //! keys, a busy timeout), with each backend's migrations embedded and run at start.
 
+pub mod announce;
 pub mod audit;
 pub mod catalogue;
 pub mod client_applications;

@@ -10,8 +10,9 @@
 //! of the others), grants are a bit set, and usage is counted only for endpoints used.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::DateTime;
 use dashmap::DashMap;
@@ -164,6 +165,8 @@ pub struct LiveKeys {
     updating: Mutex<()>,
     /// For tests of what follows a failed update: every `after_commit` update fails.
     fail_updates: bool,
+    /// When the whole index last agreed with the database (unix seconds), for readiness.
+    reconciled_at: AtomicI64,
 }
 
 impl LiveKeys {
@@ -174,6 +177,7 @@ impl LiveKeys {
             activity: DashMap::new(),
             updating: Mutex::new(()),
             fail_updates,
+            reconciled_at: AtomicI64::new(0),
         };
         keys.reconcile(conn)?;
         Ok(keys)
@@ -208,7 +212,16 @@ impl LiveKeys {
         let before = self.index.len();
         self.index.retain(|hash, _| live.contains(hash));
         corrected += before - self.index.len();
+        self.reconciled_at
+            .store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
         Ok(corrected)
+    }
+
+    /// How long ago the whole index last agreed with the database.
+    pub fn since_reconciled(&self) -> Duration {
+        let at = self.reconciled_at.load(Ordering::Relaxed);
+        let seconds = chrono::Utc::now().timestamp().saturating_sub(at);
+        Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
     }
 
     fn entry(

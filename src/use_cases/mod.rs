@@ -9,7 +9,7 @@ pub mod credentials;
 pub mod sign_in;
 pub mod users;
 
-use crate::db::Conn;
+use crate::db::{Conn, announce};
 use crate::rules::access;
 use crate::rules::text::{FieldError, FieldErrors};
 
@@ -80,6 +80,11 @@ pub fn write<T>(
     work: impl FnOnce(&mut Conn, &mut Changes) -> Result<T, Failure>,
 ) -> Result<Committed<T>, Failure> {
     let mut changes = Changes::default();
-    let value = crate::db::write(conn, |conn| work(conn, &mut changes))?;
+    let value = crate::db::write(conn, |conn| {
+        let value = work(conn, &mut changes)?;
+        // The other instances hear of it when, and only if, this commits.
+        announce::changed_credentials(conn, &changes.credentials)?;
+        Ok::<_, Failure>(value)
+    })?;
     Ok(Committed { value, changes })
 }

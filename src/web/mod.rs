@@ -14,6 +14,7 @@ pub mod guard;
 pub mod login;
 pub mod password_checks;
 pub mod picker;
+pub mod readiness;
 pub mod request_log;
 pub mod respond;
 pub mod session;

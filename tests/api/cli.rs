@@ -122,3 +122,25 @@ fn help_documents_every_flag_and_its_environment_variable() {
         );
     }
 }
+
+#[tokio::test]
+async fn migrate_brings_a_database_up_to_date_and_exits() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let database = crate::helpers::TestDatabase::fresh(dir.path());
+    let migrate = || {
+        devcenter()
+            .args(["migrate", "--database", &database.argument()])
+            .output()
+            .expect("migrate runs")
+    };
+    let first = migrate();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("is up to date: 5 migrations applied now."),
+        "{}",
+        String::from_utf8_lossy(&first.stdout)
+    );
+    let again = migrate();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 migrations applied now."));
+}

@@ -49,6 +49,10 @@ pub enum TestDatabase {
     Sqlite(PathBuf),
     /// A database of its own on the PostgreSQL server, dropped with the test.
     Postgres(PostgresDatabase),
+    /// Another test server's database (by its `--database`), which that server owns.
+    // Only the PostgreSQL crate runs several instances on one database.
+    #[allow(dead_code)]
+    Shared(String),
 }
 
 /// Where the PostgreSQL server for tests is: `DEVCENTER_TEST_POSTGRES`, by default the
@@ -97,8 +101,9 @@ impl PostgresDatabase {
     }
 }
 
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
+impl PostgresDatabase {
+    /// Drops the database, ending every connection to it.
+    fn drop_now(&self) {
         use diesel::{Connection, RunQueryDsl};
         if let Ok(mut admin) = diesel::PgConnection::establish(&postgres_server()) {
             let _ = diesel::sql_query(format!(
@@ -107,6 +112,12 @@ impl Drop for PostgresDatabase {
             ))
             .execute(&mut admin);
         }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        self.drop_now();
     }
 }
 
@@ -205,6 +216,7 @@ impl TestDatabase {
         match self {
             TestDatabase::Sqlite(path) => path.to_str().expect("a UTF-8 path").to_owned(),
             TestDatabase::Postgres(database) => database.url.clone(),
+            TestDatabase::Shared(argument) => argument.clone(),
         }
     }
 }
@@ -241,8 +253,44 @@ impl TestApp {
     pub fn sqlite_file(&self) -> Option<PathBuf> {
         match &self.database {
             TestDatabase::Sqlite(path) => Some(path.clone()),
-            TestDatabase::Postgres(_) => None,
+            TestDatabase::Postgres(_) | TestDatabase::Shared(_) => None,
         }
+    }
+
+    /// A second instance: the same binary and flags on this one's database, as a load
+    /// balancer's second backend would be. It finds the first Site Admin made already.
+    #[allow(dead_code)] // only the PostgreSQL crate runs several instances
+    pub async fn another_instance(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let database = TestDatabase::Shared(self.database_argument());
+        let (server, address, _) = start(&dir, 0, &database.argument(), &self.flags);
+        TestApp {
+            address,
+            dir,
+            admin_email: self.admin_email.clone(),
+            admin_password: self.admin_password.clone(),
+            server,
+            database,
+            runs: 1,
+            flags: self.flags.clone(),
+        }
+    }
+
+    /// Drops this test's PostgreSQL database under the running server, as if the
+    /// database server had lost it.
+    #[allow(dead_code)] // only the PostgreSQL crate runs several instances
+    pub fn drop_postgres_database(&self) {
+        let TestDatabase::Postgres(database) = &self.database else {
+            panic!("a PostgreSQL test's own database only");
+        };
+        database.drop_now();
+    }
+
+    /// Stops the server as a crash would (SIGKILL), and leaves it stopped.
+    #[allow(dead_code)] // only the PostgreSQL crate runs several instances
+    pub fn kill(&mut self) {
+        self.server.0.kill().expect("kill the server");
+        self.server.0.wait().expect("reap the server");
     }
 
     /// `--database` as the server and the command line are given it.
@@ -272,7 +320,7 @@ impl TestApp {
                 }
                 stored
             }
-            TestDatabase::Postgres(_) => {
+            TestDatabase::Postgres(_) | TestDatabase::Shared(_) => {
                 use diesel::prelude::*;
                 #[derive(QueryableByName)]
                 struct Rows {

@@ -1,0 +1,89 @@
+//! Several instances on one PostgreSQL database, behaving as one. Each listens for the
+//! credentials another instance changed (`db::announce`) and brings its live keys in line
+//! at once; after any gap in listening it reconciles them all, so a notification missed
+//! while disconnected cannot leave a revoked key alive. Work that must be done once (the
+//! sweep of expired sessions) is done by whichever instance holds its advisory lock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::{Connection, RunQueryDsl};
+
+use crate::db::{self, Database, Pool, announce};
+use crate::gate::live_keys::LiveKeys;
+use crate::use_cases::{AfterCommit, Changes};
+
+/// How often pending notifications are read: the most an announced change waits.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Starts listening when the database is PostgreSQL (SQLite has one process).
+pub fn listen(database: &Database, pool: Pool, keys: Arc<LiveKeys>) -> std::io::Result<()> {
+    let Database::Postgres(url) = database else {
+        return Ok(());
+    };
+    let url = url.clone();
+    std::thread::Builder::new()
+        .name("instances-listener".into())
+        .spawn(move || {
+            loop {
+                if let Err(error) = listen_until_lost(&url, &pool, &keys) {
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "not listening for other instances' changes; trying again"
+                    );
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+        .map(drop)
+}
+
+/// Listens on one connection until it fails.
+fn listen_until_lost(url: &str, pool: &Pool, keys: &LiveKeys) -> anyhow::Result<()> {
+    let mut listener = diesel::PgConnection::establish(url)?;
+    diesel::sql_query(format!("LISTEN {}", announce::CHANNEL)).execute(&mut listener)?;
+    // Whatever was announced before this connection listened is caught up here.
+    keys.reconcile(&mut *pool.get()?)?;
+    loop {
+        let mut changed = Vec::new();
+        for notification in listener.notifications_iter() {
+            changed.extend(announce::parse(&notification?.payload));
+        }
+        if !changed.is_empty() {
+            changed.sort_unstable();
+            changed.dedup();
+            keys.after_commit(
+                &mut *pool.get()?,
+                &Changes {
+                    credentials: changed,
+                },
+            );
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Runs `work` unless another instance is running the same task right now (on SQLite,
+/// always). `task` names the task's advisory lock.
+pub fn once_across_instances(
+    conn: &mut db::Conn,
+    task: i64,
+    work: impl FnOnce(&mut db::Conn) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if !matches!(conn, db::Conn::Postgres(_)) {
+        return work(conn);
+    }
+    #[derive(diesel::QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
+    }
+    let taken: Taken = diesel::sql_query(format!("SELECT pg_try_advisory_lock({task}) AS taken"))
+        .get_result(conn)?;
+    if !taken.taken {
+        return Ok(());
+    }
+    let done = work(conn);
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({task})")).execute(conn)?;
+    done
+}

@@ -1,0 +1,130 @@
+//! Several instances on one PostgreSQL database, behind a balancer, behave as one: a
+//! change made on one reaches the others' gates within a second, a session signed in on
+//! one is valid on the others, and killing one loses nothing the others answered.
+//! PostgreSQL only (`tests/api_postgres.rs`): SQLite is one process's database.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{CREDENTIALS, TestApp};
+
+/// The status the gate at `app` answers `key` for a granted Harvest endpoint.
+async fn gate_status(app: &TestApp, key: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("http://{}/harvest/v1/candidates", app.address))
+        .basic_auth(key, Some(""))
+        .send()
+        .await
+        .expect("the gate answers")
+        .status()
+}
+
+/// How long until the gate at `app` answers `want` for `key`, polling every 5 ms, at
+/// most `limit`.
+async fn until(app: &TestApp, key: &str, want: StatusCode, limit: Duration) -> Duration {
+    let started = Instant::now();
+    while gate_status(app, key).await != want {
+        assert!(
+            started.elapsed() < limit,
+            "{} still does not answer {want} after {limit:?}",
+            app.address
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn three_instances_agree_within_a_second() {
+    let a = TestApp::spawn().await;
+    let b = a.another_instance().await;
+    let mut c = a.another_instance().await;
+
+    let admin = a.admin().await;
+    let (key, id) = admin.new_key("harvest", "Shared between instances").await;
+    admin.update_permissions(id, &["GET /v1/candidates"]).await;
+    for other in [&b, &c] {
+        let waited = until(other, &key, StatusCode::OK, Duration::from_secs(1)).await;
+        println!("grant made on A works at {}: {waited:?}", other.address);
+    }
+
+    // Signed in on A is signed in on B: sessions live in the shared database.
+    let admin = admin.at(&b);
+    let page = admin.get(CREDENTIALS).await;
+    assert_eq!(page.status, StatusCode::OK, "a session from A on B");
+
+    // Revoked through B: A and C refuse the key within a second.
+    let revoked = admin.revoke(id).await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    for other in [&a, &c] {
+        let waited = until(
+            other,
+            &key,
+            StatusCode::UNAUTHORIZED,
+            Duration::from_secs(1),
+        )
+        .await;
+        println!("revocation on B refused at {}: {waited:?}", other.address);
+    }
+
+    // One instance killed mid-load: the others keep serving, and every key whose creation
+    // was answered is there.
+    let admin = admin.at(&a);
+    let mut answered = Vec::new();
+    for n in 0..20 {
+        if n == 10 {
+            c.kill();
+        }
+        let (key, _) = admin
+            .new_key("job_board", &format!("During the kill {n}"))
+            .await;
+        answered.push(key);
+    }
+    for key in &answered {
+        let hash = blake3::hash(key.as_bytes()).to_hex();
+        assert_eq!(
+            a.count(&format!(
+                "SELECT count(*) FROM credentials WHERE key_hash = {}",
+                a.bytes_literal(&hash)
+            )),
+            1
+        );
+    }
+    assert_eq!(
+        b.visitor().get("/readyz").await.status,
+        StatusCode::OK,
+        "B stays ready"
+    );
+}
+
+#[tokio::test]
+async fn readyz_tells_a_balancer_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    let visitor = app.visitor();
+    let ready = visitor.get("/readyz").await;
+    assert_eq!(
+        (ready.status, ready.body.as_str()),
+        (StatusCode::OK, "ready")
+    );
+
+    app.drop_postgres_database();
+    let started = Instant::now();
+    let gone = visitor.get("/readyz").await;
+    assert_eq!(gone.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        gone.body
+            .starts_with("not ready: the database does not answer"),
+        "{}",
+        gone.body
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered in time"
+    );
+    assert_eq!(
+        visitor.get("/healthz").await.status,
+        StatusCode::OK,
+        "the process itself still answers"
+    );
+}
