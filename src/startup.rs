@@ -19,6 +19,7 @@ use crate::db;
 use crate::db::catalogue::Endpoint;
 use crate::gate::live_keys::LiveKeys;
 use crate::gate::request_log::PendingRequests;
+use crate::gate::shared_limits::SharedLimits;
 use crate::gate::upstream::{Connection, Upstream};
 use crate::gate::{self, Gate, GateSettings, Upstreams};
 use crate::instances;
@@ -136,6 +137,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             upstreams,
             public_url: args.public_url.clone(),
             public_concurrency: args.public_concurrency,
+            shared_limits: matches!(database, db::Database::Postgres(_))
+                .then(|| SharedLimits::new(pool.clone())),
         },
     )?);
     let proxies = web::Data::new(TrustedProxies::new(args.trusted_proxies.clone()));

@@ -79,6 +79,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_windows (credential_id) {
+        credential_id -> Integer,
+        started_at -> Timestamp,
+        taken -> Integer,
+    }
+}
+
+diesel::table! {
     server_secrets (name) {
         name -> Text,
         value -> Binary,
@@ -136,6 +144,7 @@ diesel::joinable!(credential_endpoints -> endpoints (endpoint_id));
 diesel::joinable!(credential_usage -> credentials (credential_id));
 diesel::joinable!(gate_requests -> credentials (credential_id));
 diesel::joinable!(credentials -> client_applications (client_application_id));
+diesel::joinable!(rate_windows -> credentials (credential_id));
 diesel::joinable!(user_permissions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -147,6 +156,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credentials,
     endpoints,
     gate_requests,
+    rate_windows,
     server_secrets,
     sessions,
     user_permissions,

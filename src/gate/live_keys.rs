@@ -23,6 +23,8 @@ use crate::db::credentials::{Credential, KeyRecord};
 use crate::db::usage::UsageBatch;
 use crate::limiter::{Admission, Limit, Window};
 use crate::rules::keys::KeyHash;
+
+use super::shared_limits::Lease;
 use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::{AfterCommit, Changes};
 
@@ -90,6 +92,8 @@ pub struct KeyActivity {
 #[derive(Debug, Default)]
 struct Activity {
     window: Window,
+    /// This instance's lease of the key's shared window, on PostgreSQL.
+    lease: Lease,
     /// Unix milliseconds of the last authorized request; 0 when none since the last batch.
     last_used: i64,
     /// Requests per endpoint used since the last batch (`None`: outside the catalogue).
@@ -111,6 +115,11 @@ impl KeyActivity {
     /// Counts a request against the key's rate limit.
     pub fn admit(&self, limit: Limit, now: Instant) -> Admission {
         self.state().window.admit(limit, now)
+    }
+
+    /// Works on this instance's lease of the key's shared window.
+    pub fn with_lease<T>(&self, work: impl FnOnce(&mut Lease) -> T) -> T {
+        work(&mut self.state().lease)
     }
 
     /// Records an authorized request to `endpoint_id` (`None` outside the catalogue).

@@ -12,6 +12,7 @@ pub mod live_keys;
 mod mount;
 pub mod request_log;
 pub mod router;
+pub mod shared_limits;
 pub mod upstream;
 
 use std::net::IpAddr;
@@ -38,6 +39,7 @@ use self::mount::Mount;
 pub use self::mount::Upstreams;
 use self::request_log::{PendingRequest, PendingRequests};
 use self::router::{Access, CatalogueEndpoint};
+use self::shared_limits::SharedLimits;
 use self::upstream::Authorized;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -51,12 +53,15 @@ pub struct GateSettings {
     pub public_url: Option<String>,
     /// Public Job Board requests one address may have in flight at once.
     pub public_concurrency: u32,
+    /// Keys' windows shared with other instances (on PostgreSQL); in memory without.
+    pub shared_limits: Option<SharedLimits>,
 }
 
 pub struct Gate {
     keys: Arc<LiveKeys>,
     mounts: Vec<Arc<Mount>>,
     rate_limit: Option<Limit>,
+    shared_limits: Option<SharedLimits>,
     failures: Failures<IpAddr>,
     public_url: Option<String>,
     public_readers: Arc<InFlight>,
@@ -77,6 +82,7 @@ impl Gate {
                 .map(Arc::new)
                 .collect(),
             rate_limit: settings.rate_limit,
+            shared_limits: settings.shared_limits,
             failures: Failures::new(settings.failed_auth_limit),
             public_url: settings
                 .public_url
@@ -215,7 +221,7 @@ impl Gate {
             }
             _ => {}
         }
-        let entered = match self.enter(&req, mount.api_type, address) {
+        let entered = match self.enter(&req, mount.api_type, address).await {
             Ok(entered) => entered,
             Err(refused) => return *refused,
         };
@@ -306,7 +312,7 @@ impl Gate {
 
     /// Authenticates the request as a key of the mount's type and counts it against the
     /// key's rate limit.
-    fn enter(
+    async fn enter(
         &self,
         req: &HttpRequest,
         api_type: ApiType,
@@ -316,7 +322,11 @@ impl Gate {
         let key = self
             .authenticate(req, api_type, address, now)
             .map_err(|refusal| Box::new(refused(refusal)))?;
-        let admission = self.rate_limit.map(|limit| key.activity.admit(limit, now));
+        let admission = match (self.rate_limit, &self.shared_limits) {
+            (None, _) => None,
+            (Some(limit), None) => Some(key.activity.admit(limit, now)),
+            (Some(limit), Some(shared)) => Some(shared.admit(&key, limit).await),
+        };
         match over_limit(admission) {
             Some(mut response) => {
                 with_rate_headers(&mut response, admission);

@@ -128,3 +128,40 @@ async fn readyz_tells_a_balancer_when_the_database_is_gone() {
         "the process itself still answers"
     );
 }
+
+#[tokio::test]
+async fn a_rate_limit_holds_for_a_client_spreading_over_three_instances() {
+    let a = TestApp::spawn_with(&["--rate-limit", "100/10s"]).await;
+    let b = a.another_instance().await;
+    let c = a.another_instance().await;
+    let admin = a.admin().await;
+    let (key, id) = admin.new_key("harvest", "Spread over three").await;
+    admin.update_permissions(id, &["GET /v1/candidates"]).await;
+    for other in [&b, &c] {
+        until(other, &key, StatusCode::OK, Duration::from_secs(1)).await;
+    }
+    // `until` spent a few of the window; a new one starts after it.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+
+    let instances = [&a, &b, &c];
+    let started = Instant::now();
+    let mut allowed = 0;
+    let mut calls = 0;
+    while started.elapsed() < Duration::from_secs(8) && calls < 600 {
+        let status = gate_status(instances[calls % 3], &key).await;
+        if status == StatusCode::OK {
+            allowed += 1;
+        } else {
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        }
+        calls += 1;
+    }
+    println!(
+        "{allowed} of {calls} calls allowed in one 10 s window of a 100/10s limit over 3 instances"
+    );
+    assert!(allowed <= 110, "at most the limit plus 10%: {allowed}");
+    assert!(
+        allowed >= 80,
+        "leases not spent elsewhere still serve: {allowed}"
+    );
+}
