@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
+pub mod copy;
 pub mod credentials;
 pub mod request_log;
 pub mod schema;
