@@ -6,6 +6,7 @@ pub mod announce;
 pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
+pub mod copy;
 pub mod credentials;
 pub mod rate_windows;
 pub mod request_log;

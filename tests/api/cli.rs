@@ -1,6 +1,9 @@
-//! The command line: adding users, and what `--help` documents.
+//! The command line: adding users, moving an installation from SQLite to PostgreSQL,
+//! and what `--help` documents.
 
-use crate::helpers::{PASSWORD, TestApp, devcenter};
+use reqwest::StatusCode;
+
+use crate::helpers::{PASSWORD, PostgresDatabase, TestApp, TestDatabase, devcenter};
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -102,6 +105,17 @@ fn help_documents_every_flag_and_its_environment_variable() {
             "serve --help lacks {expected}: {text}"
         );
     }
+    let copy = devcenter()
+        .args(["copy-database", "--help"])
+        .output()
+        .expect("run --help");
+    let text = String::from_utf8_lossy(&copy.stdout);
+    for expected in ["--from", "--to", "PostgreSQL"] {
+        assert!(
+            text.contains(expected),
+            "copy-database --help lacks {expected}: {text}"
+        );
+    }
     let create = devcenter()
         .args(["create-user", "--help"])
         .output()
@@ -150,4 +164,284 @@ async fn migrate_brings_a_database_up_to_date_and_exits() {
     let again = migrate();
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 migrations applied now."));
+}
+
+/// Every table copy-database copies, in its (foreign-key) order.
+const COPIED_TABLES: [&str; 11] = [
+    "users",
+    "user_permissions",
+    "client_applications",
+    "client_application_endpoints",
+    "credentials",
+    "credential_endpoints",
+    "credential_usage",
+    "audit_events",
+    "sessions",
+    "server_secrets",
+    "gate_requests",
+];
+
+/// Each copied table's rows in the database `--database` names, in `COPIED_TABLES` order.
+fn row_counts(database: &str) -> Vec<(&'static str, i64)> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Number {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = devcenter::db::Database::parse(database)
+        .connect_to()
+        .expect("open the database");
+    COPIED_TABLES
+        .iter()
+        .map(|table| {
+            let count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+                .get_result::<Number>(&mut conn)
+                .expect("a count");
+            (*table, count.n)
+        })
+        .collect()
+}
+
+fn copy_database(from: &str, to: &str) -> std::process::Output {
+    devcenter()
+        .args(["copy-database", "--from", from, "--to", to])
+        .output()
+        .expect("run copy-database")
+}
+
+/// Adds a user to the database `--database` names through the command line, with no
+/// server running.
+fn create_user_offline(database: &str, email: &str) {
+    use std::io::Write;
+    let mut child = devcenter()
+        .args(["create-user", "--email", email, "--name", "Offline User"])
+        .args(["--database", database, "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run create-user");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("write the password");
+    let output = child.wait_with_output().expect("create-user finishes");
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// The audit log as text, one line per event, in id order, on either backend.
+const AUDIT_EVENTS: &str = "SELECT CAST(id AS TEXT) || ' ' || action || ' ' || actor_name || ' ' \
+     || object_label || ' ' || summary || ' ' || details AS t FROM audit_events ORDER BY id";
+
+#[tokio::test]
+async fn copy_database_moves_an_installation_to_postgresql() {
+    let Some(target) = PostgresDatabase::try_create() else {
+        return;
+    };
+    // The installation to move: a SQLite server with users, a client application, keys
+    // with grants, usage at the gate and a signed-in session.
+    let mut source = TestApp::init().on_sqlite().spawn().await;
+    let admin = source.admin().await;
+    let acme = admin
+        .client_application("Acme ATS", &["GET /v1/candidates"])
+        .await;
+    let partner = admin
+        .create_credential("partner", &acme.to_string(), "Acme integration")
+        .await;
+    assert_eq!(partner.status, StatusCode::OK, "{}", partner.body);
+    let (key, key_id) = admin.new_key("harvest", "Moved key").await;
+    let granted = admin
+        .update_permissions(key_id, &["GET /v1/candidates"])
+        .await;
+    assert!(granted.status.is_redirection() || granted.status.is_success());
+    let developer = source.create_user("dev@example.com", "basic", &[]);
+    assert!(developer.status.success(), "{}", stderr(&developer));
+    let gate = reqwest::Client::new();
+    let used = gate
+        .get(format!("http://{}/harvest/v1/candidates", source.address))
+        .basic_auth(&key, Some(""))
+        .send()
+        .await
+        .expect("the gate answers");
+    assert_eq!(used.status(), StatusCode::OK);
+    // A graceful stop writes the gate's pending usage and request log.
+    source.stop_gracefully();
+
+    let sqlite = source
+        .sqlite_file()
+        .expect("the source is SQLite")
+        .to_str()
+        .expect("a UTF-8 path")
+        .to_owned();
+    let before = row_counts(&sqlite);
+    for (table, rows) in &before {
+        assert!(*rows > 0, "the source has no {table} to copy");
+    }
+    let events = source.texts(AUDIT_EVENTS);
+
+    let copied = copy_database(&sqlite, target.url());
+    let printed = String::from_utf8_lossy(&copied.stdout).into_owned();
+    assert!(copied.status.success(), "{}", stderr(&copied));
+    for (table, rows) in &before {
+        assert!(
+            printed
+                .lines()
+                .any(|l| l == format!("{table}: {rows} rows")),
+            "no count for {table} ({rows}): {printed}"
+        );
+    }
+    let total: i64 = before.iter().map(|(_, rows)| rows).sum();
+    assert!(
+        printed.contains(&format!("copied {total} rows in 11 tables")),
+        "{printed}"
+    );
+    assert_eq!(row_counts(target.url()), before);
+    assert_eq!(row_counts(&sqlite), before, "the source is left as it was");
+    for secret in [&source.admin_password, &key] {
+        assert!(!printed.contains(secret.as_str()) && !stderr(&copied).contains(secret.as_str()));
+    }
+
+    let copy = TestApp::init()
+        .on_existing_database(
+            TestDatabase::Postgres(target),
+            &source.admin_email,
+            &source.admin_password,
+        )
+        .spawn()
+        .await;
+    assert_eq!(copy.texts(AUDIT_EVENTS), events, "the same audit log");
+
+    // The session and the key that signs its cookie moved too: still signed in.
+    let admin = admin.at(&copy);
+    assert_eq!(admin.credentials().await.status, StatusCode::OK);
+    // The same passwords sign in.
+    copy.admin().await;
+    copy.visitor().sign_in("dev@example.com", PASSWORD).await;
+
+    // The key authenticates at the gate with its grants.
+    let at_gate = |path: &str| {
+        gate.get(format!("http://{}{path}", copy.address))
+            .basic_auth(&key, Some(""))
+            .send()
+    };
+    assert_eq!(
+        at_gate("/harvest/v1/candidates")
+            .await
+            .expect("the gate answers")
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        at_gate("/harvest/v1/jobs")
+            .await
+            .expect("the gate answers")
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Every id sequence is past the copied ids: new rows do not collide.
+    let (_, new_key) = admin.new_key("harvest", "After the move").await;
+    assert!(new_key > key_id);
+    let another = copy.create_user("later@example.com", "basic", &[]);
+    assert!(another.status.success(), "{}", stderr(&another));
+    assert_eq!(copy.texts(AUDIT_EVENTS)[..events.len()], events[..]);
+    assert_eq!(copy.texts(AUDIT_EVENTS).len(), events.len() + 2);
+}
+
+#[tokio::test]
+async fn copy_database_refuses_a_target_that_holds_data() {
+    let Some(target) = PostgresDatabase::try_create() else {
+        return;
+    };
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let sqlite = folder.path().join("devcenter.db");
+    let sqlite = sqlite.to_str().expect("a UTF-8 path");
+    create_user_offline(sqlite, "first@example.com");
+    let first = copy_database(sqlite, target.url());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let copied = row_counts(target.url());
+
+    create_user_offline(sqlite, "second@example.com");
+    let again = copy_database(sqlite, target.url());
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("is not empty (users, audit_events already hold rows)"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(stderr(&again).contains("has changed nothing"));
+    assert!(again.stdout.is_empty(), "no counts for a refused copy");
+    assert_eq!(row_counts(target.url()), copied, "nothing changed");
+}
+
+#[tokio::test]
+async fn copy_database_refuses_a_different_endpoint_catalogue() {
+    let Some(target) = PostgresDatabase::try_create() else {
+        return;
+    };
+    let postgres = devcenter::db::Database::parse(target.url());
+    devcenter::db::migrate(&postgres).expect("migrate the target");
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = postgres.connect_to().expect("the target");
+        diesel::sql_query("UPDATE endpoints SET path = '/v1/elsewhere' WHERE id = 7")
+            .execute(&mut conn)
+            .expect("change the target's catalogue");
+    }
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let sqlite = folder.path().join("devcenter.db");
+    let sqlite = sqlite.to_str().expect("a UTF-8 path");
+    create_user_offline(sqlite, "first@example.com");
+
+    let refused = copy_database(sqlite, target.url());
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("the endpoint catalogues differ (133 endpoints in the source, 133 in the target: the first difference is at id 7"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(row_counts(target.url()).iter().all(|(_, rows)| *rows == 0));
+}
+
+#[test]
+fn copy_database_refuses_addresses_the_wrong_way_round() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let sqlite = folder.path().join("devcenter.db");
+    let sqlite = sqlite.to_str().expect("a UTF-8 path");
+
+    let not_postgres = copy_database(
+        sqlite,
+        &folder.path().join("other.db").display().to_string(),
+    );
+    assert!(!not_postgres.status.success());
+    assert!(
+        stderr(&not_postgres).contains("--to must be a PostgreSQL URL (postgres://user@host/name)"),
+        "{}",
+        stderr(&not_postgres)
+    );
+
+    let from_postgres = copy_database(
+        "postgres://root@127.0.0.1:5432/postgres",
+        "postgres://root@127.0.0.1:5432/other",
+    );
+    assert!(!from_postgres.status.success());
+    assert!(
+        stderr(&from_postgres).contains("--from must be a SQLite file"),
+        "{}",
+        stderr(&from_postgres)
+    );
+
+    // A missing source is not created (as an empty database to copy).
+    let missing = copy_database(sqlite, "postgres://root@127.0.0.1:5432/postgres");
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("there is no SQLite database at"),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(!std::path::Path::new(sqlite).exists());
+    assert!(!folder.path().join("other.db").exists());
 }

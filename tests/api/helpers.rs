@@ -72,7 +72,24 @@ pub struct PostgresDatabase {
 impl PostgresDatabase {
     /// Creates one. Without a reachable server the PostgreSQL runs are skipped, with a
     /// message, unless `CI=true`, where they must run.
-    fn create() -> PostgresDatabase {
+    pub fn create() -> PostgresDatabase {
+        match Self::try_create() {
+            Some(database) => database,
+            None => {
+                eprintln!(
+                    "The PostgreSQL runs of the integration suite are skipped. Set \
+                     DEVCENTER_TEST_POSTGRES to a server's URL to run them; with CI=true they \
+                     are required."
+                );
+                std::process::exit(0);
+            }
+        }
+    }
+
+    /// Creates one, or `None` (with a message) without a reachable server, for a test
+    /// of another backend's crate that needs PostgreSQL too: it is skipped, not the
+    /// whole crate. With `CI=true` the server is required.
+    pub fn try_create() -> Option<PostgresDatabase> {
         use diesel::{Connection, RunQueryDsl};
         let server = postgres_server();
         let mut admin = match diesel::PgConnection::establish(&server) {
@@ -81,12 +98,8 @@ impl PostgresDatabase {
                 panic!("CI=true needs PostgreSQL at {server}: {error}")
             }
             Err(error) => {
-                eprintln!(
-                    "PostgreSQL is not reachable at {server} ({error}): the PostgreSQL runs of \
-                     the integration suite are skipped. Set DEVCENTER_TEST_POSTGRES to a server's \
-                     URL to run them; with CI=true they are required."
-                );
-                std::process::exit(0);
+                eprintln!("PostgreSQL is not reachable at {server} ({error}).");
+                return None;
             }
         };
         let name = format!("devcenter_test_{}", uuid_like());
@@ -97,7 +110,12 @@ impl PostgresDatabase {
             Some((base, _)) => format!("{base}/{name}"),
             None => panic!("DEVCENTER_TEST_POSTGRES must be a URL ending in a database name"),
         };
-        PostgresDatabase { name, url }
+        Some(PostgresDatabase { name, url })
+    }
+
+    /// Its URL, as `--database` takes it.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 
@@ -150,6 +168,18 @@ impl Drop for Server {
 #[must_use = "a builder does nothing until `spawn`"]
 pub struct TestAppBuilder {
     flags: Vec<String>,
+    database: DatabaseChoice,
+}
+
+/// Which database a test server starts on.
+enum DatabaseChoice {
+    /// A fresh one of the crate's backend.
+    Fresh,
+    /// A fresh SQLite file, whatever the crate's backend.
+    FreshSqlite,
+    /// One that already has its users (so the server prints no first password), with
+    /// the first Site Admin's e-mail and password.
+    Existing(TestDatabase, String, String),
 }
 
 impl TestAppBuilder {
@@ -157,6 +187,25 @@ impl TestAppBuilder {
     /// restarts.
     pub fn with_flags(mut self, flags: &[&str]) -> Self {
         self.flags.extend(flags.iter().map(|f| f.to_string()));
+        self
+    }
+
+    /// On a fresh SQLite file, whatever the crate's backend (the source of a copy).
+    pub fn on_sqlite(mut self) -> Self {
+        self.database = DatabaseChoice::FreshSqlite;
+        self
+    }
+
+    /// On a database that already holds an installation, whose first Site Admin signs in
+    /// with `admin_email` and `admin_password` (a copy's target).
+    pub fn on_existing_database(
+        mut self,
+        database: TestDatabase,
+        admin_email: &str,
+        admin_password: &str,
+    ) -> Self {
+        self.database =
+            DatabaseChoice::Existing(database, admin_email.to_owned(), admin_password.to_owned());
         self
     }
 
@@ -175,19 +224,33 @@ impl TestAppBuilder {
     /// `visitor`) themselves.
     pub async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let database = TestDatabase::fresh(dir.path());
+        let (database, known_admin) = match self.database {
+            DatabaseChoice::Fresh => (TestDatabase::fresh(dir.path()), None),
+            DatabaseChoice::FreshSqlite => {
+                (TestDatabase::Sqlite(dir.path().join("devcenter.db")), None)
+            }
+            DatabaseChoice::Existing(database, email, password) => {
+                (database, Some((email, password)))
+            }
+        };
         let (server, address, stdout) = start(&dir, 0, &database.argument(), &self.flags);
-        let admin_password = stdout
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("password: "))
-            .expect("the first start prints the first user's password")
-            .to_owned();
-        let admin_email = stdout
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("e-mail: "))
-            .expect("the first start prints the first user's e-mail")
-            .trim()
-            .to_owned();
+        let (admin_email, admin_password) = match known_admin {
+            Some(known) => known,
+            None => {
+                let password = stdout
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("password: "))
+                    .expect("the first start prints the first user's password")
+                    .to_owned();
+                let email = stdout
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("e-mail: "))
+                    .expect("the first start prints the first user's e-mail")
+                    .trim()
+                    .to_owned();
+                (email, password)
+            }
+        };
         TestApp {
             address,
             dir,
@@ -224,7 +287,10 @@ impl TestDatabase {
 impl TestApp {
     /// A server to start, with no extra flags yet; see [`TestAppBuilder::spawn`].
     pub fn init() -> TestAppBuilder {
-        TestAppBuilder { flags: Vec::new() }
+        TestAppBuilder {
+            flags: Vec::new(),
+            database: DatabaseChoice::Fresh,
+        }
     }
 
     /// `TestApp::init().spawn()`: a server with the default flags.
@@ -365,9 +431,19 @@ impl TestApp {
             .collect()
     }
 
+    /// The backend this server runs on (the crate's, unless started `on_sqlite`).
+    pub fn backend(&self) -> Backend {
+        match &self.database {
+            TestDatabase::Sqlite(_) => Backend::Sqlite,
+            TestDatabase::Postgres(_) => Backend::Postgres,
+            TestDatabase::Shared(argument) if argument.starts_with("postgres") => Backend::Postgres,
+            TestDatabase::Shared(_) => Backend::Sqlite,
+        }
+    }
+
     /// SQL's spelling of a byte string given in hexadecimal, on this backend.
     pub fn bytes_literal(&self, hex: &str) -> String {
-        match crate::BACKEND {
+        match self.backend() {
             Backend::Sqlite => format!("x'{hex}'"),
             Backend::Postgres => format!("'\\x{hex}'::bytea"),
         }
@@ -382,6 +458,13 @@ impl TestApp {
 
     /// Stops the server as an operator would (SIGTERM), then starts it again.
     pub async fn restart_gracefully(&mut self) {
+        self.stop_gracefully();
+        self.start_again();
+    }
+
+    /// Stops the server as an operator would (SIGTERM: the gate's pending usage is
+    /// written first) and waits for it to exit; its database stays.
+    pub fn stop_gracefully(&mut self) {
         let stopped = Command::new("kill")
             .args(["-TERM", &self.server.0.id().to_string()])
             .status()
@@ -389,7 +472,6 @@ impl TestApp {
         assert!(stopped.success());
         let status = self.server.0.wait().expect("the server exits");
         assert!(status.success(), "a graceful stop exits cleanly: {status}");
-        self.start_again();
     }
 
     fn start_again(&mut self) {
@@ -567,7 +649,7 @@ impl TestApp {
         let mut conn = self.connection();
         let row = "actor_name || ' ' || coalesce(actor_address, '') || ' ' || action || ' ' \
                    || object_label || ' ' || summary || ' ' || details";
-        let joined = match crate::BACKEND {
+        let joined = match self.backend() {
             Backend::Sqlite => format!("group_concat({row}, char(10))"),
             Backend::Postgres => format!("string_agg({row}, chr(10))"),
         };
@@ -587,7 +669,7 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Integer)]
             id: i32,
         }
-        let placeholder = match crate::BACKEND {
+        let placeholder = match self.backend() {
             Backend::Sqlite => "?",
             Backend::Postgres => "$1",
         };
