@@ -1,11 +1,34 @@
 # Sourced by the benchmarks: start the release build on a fresh database and sign in as
 # its first Site Admin. Expects `$work` (a scratch folder) and sets `$base`, `$server_pid`,
 # `$jar` (the signed-in cookie jar) and `$csrf` (the session's form token).
+#
+# DATABASE=postgres runs on a fresh PostgreSQL database on $PG_SERVER (by default the
+# machine's own), dropped by `drop_bench_database`; otherwise a SQLite file in $work.
+
+PG_SERVER=${PG_SERVER:-postgres://root@127.0.0.1:5432/postgres}
+bench_pg_name=""
+
+# new_bench_database: sets $bench_url to the --database of a fresh database
+new_bench_database() {
+    if [ "${DATABASE:-sqlite}" = postgres ]; then
+        bench_pg_name="devcenter_bench_$$_$RANDOM"
+        psql "$PG_SERVER" -qc "CREATE DATABASE $bench_pg_name" >&2
+        bench_url="${PG_SERVER%/*}/$bench_pg_name"
+    else
+        bench_url="$work/bench-$RANDOM.db"
+    fi
+}
+
+drop_bench_database() {
+    [ -z "$bench_pg_name" ] || psql "$PG_SERVER" -qc "DROP DATABASE IF EXISTS $bench_pg_name WITH (FORCE)" >&2
+    bench_pg_name=""
+}
 
 # start_devcenter [serve flags…]
 start_devcenter() {
+    new_bench_database
     RUST_LOG=warn ./target/release/devcenter serve --bind 127.0.0.1:0 \
-        --database "$work/bench.db" --rate-limit off --failed-auth-limit off "$@" \
+        --database "$bench_url" --rate-limit off --failed-auth-limit off "$@" \
         >"$work/stdout" 2>"$work/stderr" &
     server_pid=$!
     for _ in $(seq 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done
