@@ -7,6 +7,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
 pub mod credentials;
+pub mod failure_windows;
 pub mod request_log;
 pub mod schema;
 pub mod secrets;

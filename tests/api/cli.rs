@@ -136,7 +136,7 @@ async fn migrate_brings_a_database_up_to_date_and_exits() {
     let first = migrate();
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        String::from_utf8_lossy(&first.stdout).contains("is up to date: 5 migrations applied now."),
+        String::from_utf8_lossy(&first.stdout).contains("is up to date: 6 migrations applied now."),
         "{}",
         String::from_utf8_lossy(&first.stdout)
     );
