@@ -186,6 +186,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })?;
     }
 
+    // Failed authentications seen here reach the other instances' gates, and theirs this
+    // one's, within a sync period or two; the gate's path itself never waits for it.
+    if gate.limits_failures() {
+        let (pool, gate) = (pool.clone(), gate.clone());
+        std::thread::Builder::new()
+            .name("failures-sync".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(gate::shared_failures::SYNC_PERIOD);
+                    gate.share_failures(&pool);
+                }
+            })?;
+    }
+
     // A missed update (a failure after a commit) is corrected within one interval.
     {
         let (pool, keys, interval) = (pool.clone(), keys.clone(), args.reconcile_interval);
