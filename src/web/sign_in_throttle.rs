@@ -53,6 +53,9 @@ impl SignInThrottle {
 
     /// Counts an attempt, unless the account or the address is over the limit.
     pub async fn reserve(&self, account: String, address: IpAddr) -> Result<Reservation, Failure> {
+        // What was typed is not trusted: the account is counted by its printable
+        // characters (PostgreSQL's text cannot even hold a NUL).
+        let account: String = account.chars().filter(|c| !c.is_control()).collect();
         let address = address.to_string();
         let Some(limit) = self.limit else {
             return Ok(Reservation::Counted(Attempt {
