@@ -1,7 +1,7 @@
-//! Fixed windows: the per-key rate limit of the gate, and the counting of failures (of
-//! sign-in, of gate authentication) per account or address — past the limit within a
-//! window, every attempt is refused until the window ends, so guessing passwords or keys
-//! is slow.
+//! Fixed windows: the per-key rate limit of the gate, and the counting of the gate's failed
+//! authentications per address — past the limit within a window, every attempt is refused
+//! until the window ends, so guessing keys is slow. (The sign-in throttle counts the same
+//! windows in the database: `db::failure_windows`.)
 //!
 //! Ours rather than a crate's: the gate promises a fixed window that starts at a key's
 //! first request, with `X-RateLimit-Remaining` counting down within it and
