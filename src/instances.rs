@@ -2,7 +2,8 @@
 //! credentials another instance changed (`db::announce`) and brings its live keys in line
 //! at once; after any gap in listening it reconciles them all, so a notification missed
 //! while disconnected cannot leave a revoked key alive. Work that must be done once (the
-//! sweep of expired sessions) is done by whichever instance holds its advisory lock.
+//! sweeps of expired sessions and of ended failure windows) is done by whichever instance
+//! holds its advisory lock.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
-//! Fixed windows: the per-key rate limit of the gate, and the counting of failures (of
-//! sign-in, of gate authentication) per account or address — past the limit within a
-//! window, every attempt is refused until the window ends, so guessing passwords or keys
-//! is slow.
+//! Fixed windows: the per-key rate limit of the gate, and the counting of the gate's failed
+//! authentications per address — past the limit within a window, every attempt is refused
+//! until the window ends, so guessing keys is slow. (The sign-in throttle counts the same
+//! windows in the database: `db::failure_windows`.)
 //!
 //! Ours rather than a crate's: the gate promises a fixed window that starts at a key's
 //! first request, with `X-RateLimit-Remaining` counting down within it and
@@ -85,12 +85,16 @@ impl Window {
     }
 }
 
-/// Failures per account or address, each in its own window.
+/// Failures per account or address, each in its own window. Failures `record`ed are also
+/// kept aside until taken (`take_unshared`), for other instances to hear of; what they
+/// recorded comes back through `adopt`.
 pub struct Failures<K> {
     limit: Option<Limit>,
     windows: Mutex<HashMap<K, Window>>,
     /// How many keys have failures on record; 0 keeps the lock off the hot path.
     recorded: AtomicUsize,
+    /// Failures recorded since they were last taken, per key.
+    unshared: Mutex<HashMap<K, u32>>,
 }
 
 impl<K: Hash + Eq> Failures<K> {
@@ -99,7 +103,12 @@ impl<K: Hash + Eq> Failures<K> {
             limit,
             windows: Mutex::new(HashMap::new()),
             recorded: AtomicUsize::new(0),
+            unshared: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn limit(&self) -> Option<Limit> {
+        self.limit
     }
 
     /// Seconds until `key` may try again, when it is over the limit.
@@ -140,8 +149,57 @@ impl<K: Hash + Eq> Failures<K> {
     }
 
     /// Counts a failure; true when this one reached the limit.
-    pub fn record(&self, key: K, now: Instant) -> bool {
-        self.reserve(key, now) == Ok(true)
+    pub fn record(&self, key: K, now: Instant) -> bool
+    where
+        K: Clone,
+    {
+        let counted = self.reserve(key.clone(), now);
+        if counted.is_ok() && self.limit.is_some() {
+            let mut unshared = self.unshared.lock().unwrap_or_else(|e| e.into_inner());
+            *unshared.entry(key).or_default() += 1;
+        }
+        counted == Ok(true)
+    }
+
+    /// The failures recorded since the last call, per key.
+    pub fn take_unshared(&self) -> Vec<(K, u32)> {
+        let mut unshared = self.unshared.lock().unwrap_or_else(|e| e.into_inner());
+        unshared.drain().collect()
+    }
+
+    /// Puts back failures `take_unshared` gave that could not be shared, to be taken again.
+    pub fn restore_unshared(&self, failures: Vec<(K, u32)>) {
+        let mut unshared = self.unshared.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, count) in failures {
+            *unshared.entry(key).or_default() += count;
+        }
+    }
+
+    /// Takes in a window counted elsewhere (`count` failures since `started`): while it is
+    /// open, `key`'s window is that one, holding at least its failures. Every instance so
+    /// ends its key's window when the shared one ends.
+    pub fn adopt(&self, key: K, started: Instant, count: u32, now: Instant) {
+        let Some(limit) = self.limit else { return };
+        let shared = Window {
+            started: Some(started),
+            count,
+        };
+        if !shared.is_open(limit.period, now) {
+            return;
+        }
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        windows.retain(|_, window| window.is_open(limit.period, now));
+        let window = windows.entry(key).or_default();
+        let local = if window.is_open(limit.period, now) {
+            window.count
+        } else {
+            0
+        };
+        *window = Window {
+            count: count.max(local),
+            ..shared
+        };
+        self.recorded.store(windows.len(), Ordering::Relaxed);
     }
 }
 
@@ -198,5 +256,35 @@ mod tests {
             "a success gave its place back"
         );
         assert_eq!(failures.reserve("b", now), Ok(false));
+    }
+
+    #[test]
+    fn failures_recorded_are_taken_once_and_shared_windows_block_until_they_end() {
+        let failures = Failures::new(Some(Limit {
+            count: 3,
+            period: Duration::from_secs(60),
+        }));
+        let now = Instant::now();
+        failures.record("a", now);
+        failures.record("a", now);
+        assert_eq!(failures.take_unshared(), vec![("a", 2)]);
+        assert_eq!(failures.take_unshared(), vec![], "taken once");
+        failures.restore_unshared(vec![("a", 2)]);
+        assert_eq!(
+            failures.take_unshared(),
+            vec![("a", 2)],
+            "kept when not shared"
+        );
+
+        // Others saw "b" fail three times in a window that started 20 s ago.
+        failures.adopt("b", now, 3, now + Duration::from_secs(20));
+        assert_eq!(
+            failures.blocked(&"b", now + Duration::from_secs(20)),
+            Some(40)
+        );
+        assert_eq!(failures.blocked(&"b", now + Duration::from_secs(60)), None);
+        // Below the limit, a shared window holds its failures here too.
+        failures.adopt("a", now, 2, now);
+        assert!(failures.record("a", now), "the third reaches the limit");
     }
 }

@@ -23,6 +23,7 @@ use crate::gate::shared_limits::SharedLimits;
 use crate::gate::upstream::{Connection, Upstream};
 use crate::gate::{self, Gate, GateSettings, Upstreams};
 use crate::instances;
+use crate::limiter::Limit;
 use crate::security_headers;
 use crate::use_cases::users;
 use crate::web::context::AppState;
@@ -78,6 +79,34 @@ fn sweep_sessions(pool: &db::Pool) {
         tracing::warn!(
             error = format!("{error:#}"),
             "expired sessions not swept yet"
+        );
+    }
+}
+
+/// The advisory lock of the failure windows' sweep, which one instance at a time runs.
+const SWEEP_FAILURES: i64 = 0x6465_7663_6661_696c; // "devcfail"
+
+/// Deletes the failure windows that have ended (sign-in and gate), on the flusher's timer,
+/// so that rows of one-off failures do not pile up.
+fn sweep_failure_windows(pool: &db::Pool, sign_in: Option<Limit>, gate: Option<Limit>) {
+    use db::failure_windows::{Scope, sweep};
+    let period = |limit: Option<Limit>| limit.map(|l| l.period);
+    let swept = pool
+        .get()
+        .map_err(anyhow::Error::from)
+        .and_then(|mut conn| {
+            instances::once_across_instances(&mut conn, SWEEP_FAILURES, |conn| {
+                let now = db::now();
+                sweep(conn, Scope::SignInAccount, period(sign_in), now)?;
+                sweep(conn, Scope::SignInAddress, period(sign_in), now)?;
+                sweep(conn, Scope::GateAddress, period(gate), now)?;
+                Ok(())
+            })
+        });
+    if let Err(error) = swept {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "ended failure windows not swept yet"
         );
     }
 }
@@ -147,6 +176,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Usage is counted in memory and written in batches, never once per request.
     {
         let (pool, keys, requests) = (pool.clone(), keys.clone(), requests.clone());
+        let limits = (args.sign_in_limit.0, args.failed_auth_limit.0);
         std::thread::Builder::new()
             .name("usage-flusher".into())
             .spawn(move || {
@@ -154,6 +184,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     std::thread::sleep(USAGE_FLUSH_INTERVAL);
                     gate::flush_usage(&pool, &keys, &requests);
                     sweep_sessions(&pool);
+                    sweep_failure_windows(&pool, limits.0, limits.1);
+                }
+            })?;
+    }
+
+    // Failed authentications seen here reach the other instances' gates, and theirs this
+    // one's, within a sync period or two; the gate's path itself never waits for it.
+    if gate.limits_failures() {
+        let (pool, gate) = (pool.clone(), gate.clone());
+        std::thread::Builder::new()
+            .name("failures-sync".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(gate::shared_failures::SYNC_PERIOD);
+                    gate.share_failures(&pool);
                 }
             })?;
     }
@@ -196,7 +241,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = SqliteSessionStore::new(pool.clone());
     let access_log =
         tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
-    let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0));
+    let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0, pool.clone()));
     let checks = web::Data::new(PasswordChecks::new()?);
     let policy = web::Data::new(SessionPolicy {
         lifetime: args.session_lifetime,

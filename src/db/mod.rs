@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod client_applications;
 pub mod copy;
 pub mod credentials;
+pub mod failure_windows;
 pub mod rate_windows;
 pub mod request_log;
 pub mod schema;

@@ -110,6 +110,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    failure_windows (scope, subject) {
+        scope -> Text,
+        subject -> Text,
+        window_started -> Timestamp,
+        failures -> Integer,
+    }
+}
+
+diesel::table! {
     gate_requests (id) {
         id -> Integer,
         credential_id -> Integer,
@@ -155,6 +164,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credential_usage,
     credentials,
     endpoints,
+    failure_windows,
     gate_requests,
     rate_windows,
     server_secrets,

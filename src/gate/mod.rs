@@ -12,6 +12,7 @@ pub mod live_keys;
 mod mount;
 pub mod request_log;
 pub mod router;
+pub mod shared_failures;
 pub mod shared_limits;
 pub mod upstream;
 

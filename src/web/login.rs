@@ -1,7 +1,5 @@
 //! Signing in and out.
 
-use std::time::Instant;
-
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -21,7 +19,7 @@ use super::forms::HtmlForm;
 use super::password_checks::PasswordChecks;
 use super::respond::see_other;
 use super::session;
-use super::sign_in_throttle::SignInThrottle;
+use super::sign_in_throttle::{Reservation, SignInThrottle};
 use super::urls::{CONFIGURE, SIGN_IN};
 
 #[derive(Template)]
@@ -75,9 +73,9 @@ pub async fn submit(
             .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
         Ok::<_, AppError>(page)
     };
-    let attempt = match throttle.reserve(account.clone(), address, Instant::now()) {
-        Ok(attempt) => attempt,
-        Err(retry_after) => {
+    let attempt = match throttle.reserve(account.clone(), address).await? {
+        Reservation::Counted(attempt) => attempt,
+        Reservation::Refused(retry_after) => {
             let minutes = retry_after.div_ceil(60);
             let message = format!(
                 "Too many failed sign-ins. For your account's safety, try again in {minutes} minute{}.",
@@ -94,7 +92,7 @@ pub async fn submit(
         .matches(candidate.password_hash, form.password.clone())
         .await
     else {
-        throttle.succeeded(&attempt); // not checked: it is not a failure either
+        throttle.succeeded(attempt).await; // not checked: it is not a failure either
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "Dev Center is busy checking other sign-ins. Try again in a moment.",
@@ -117,7 +115,7 @@ pub async fn submit(
             Some("That e-mail and password do not match an active account."),
         );
     };
-    throttle.succeeded(&attempt);
+    throttle.succeeded(attempt).await;
     session::sign_in(&session, user_id)?;
     csrf::renew(&session);
     tracing::info!(user_id, "signed in");

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::helpers::{CREDENTIALS, TestApp};
+use crate::helpers::{CREDENTIALS, PASSWORD, TestApp};
 
 /// The status the gate at `app` answers `key` for a granted Harvest endpoint.
 async fn gate_status(app: &TestApp, key: &str) -> StatusCode {
@@ -172,5 +172,151 @@ async fn a_rate_limit_holds_for_a_client_spreading_over_three_instances() {
     assert!(
         allowed >= 80,
         "leases not spent elsewhere still serve: {allowed}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_failures_spread_over_two_instances_are_throttled_as_one() {
+    let a = TestApp::init()
+        .with_flags(&["--trusted-proxy", "127.0.0.1", "--sign-in-limit", "4/15m"])
+        .spawn()
+        .await;
+    let b = a.another_instance().await;
+    a.create_user("dev@example.com", "basic", &[]);
+    let fail = |app: &TestApp, from: &str, email: &str| {
+        let guesser = app.visitor_behind_proxy(from);
+        let email = email.to_owned();
+        async move {
+            guesser.get("/login").await;
+            guesser
+                .post("/login", &[("email", &email), ("password", "wrong wrong")])
+                .await
+                .status
+        }
+    };
+    let throttled = |page: &crate::helpers::Page| {
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+        let retry: u64 = page.headers["retry-after"]
+            .to_str()
+            .unwrap_or("")
+            .parse()
+            .unwrap_or(0);
+        assert!((1..=900).contains(&retry), "{retry}");
+    };
+
+    // One account guessed at from two addresses, two failures on each instance.
+    for (app, from) in [(&a, "203.0.113.5"), (&b, "198.51.100.6")] {
+        for _ in 0..2 {
+            assert_eq!(
+                fail(app, from, "dev@example.com").await,
+                StatusCode::UNPROCESSABLE_ENTITY
+            );
+        }
+    }
+    for app in [&a, &b] {
+        let owner = app.visitor_behind_proxy("192.0.2.7");
+        owner.get("/login").await;
+        let page = owner
+            .post(
+                "/login",
+                &[("email", "dev@example.com"), ("password", PASSWORD)],
+            )
+            .await;
+        throttled(&page);
+    }
+
+    // One address guessing at other accounts, two failures on each instance.
+    for app in [&a, &b] {
+        for n in 0..2 {
+            let email = format!("nobody{n}@{}.example.com", app.address.replace(':', "-"));
+            assert_eq!(
+                fail(app, "203.0.113.9", &email).await,
+                StatusCode::UNPROCESSABLE_ENTITY
+            );
+        }
+    }
+    for app in [&a, &b] {
+        let guesser = app.visitor_behind_proxy("203.0.113.9");
+        guesser.get("/login").await;
+        let page = guesser
+            .post(
+                "/login",
+                &[("email", &a.admin_email), ("password", &a.admin_password)],
+            )
+            .await;
+        throttled(&page);
+    }
+    assert_eq!(
+        a.count("SELECT count(*) FROM audit_events WHERE action = 'sign_in_throttled'"),
+        2,
+        "each throttling is in the audit log once"
+    );
+}
+
+/// The gate's answer at `app` to `key` from the client at `from` (behind the trusted
+/// proxy).
+async fn gate_from(app: &TestApp, from: &str, key: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("http://{}/harvest/v1/candidates", app.address))
+        .header("x-forwarded-for", from)
+        .basic_auth(key, Some(""))
+        .send()
+        .await
+        .expect("the gate answers")
+}
+
+#[tokio::test]
+async fn failed_gate_authentications_spread_over_two_instances_are_limited_as_one() {
+    let a = TestApp::init()
+        .with_flags(&[
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--failed-auth-limit",
+            "6/60s",
+        ])
+        .spawn()
+        .await;
+    let b = a.another_instance().await;
+    let admin = a.admin().await;
+    let (key, id) = admin.new_key("harvest", "Works from anywhere").await;
+    admin.update_permissions(id, &["GET /v1/candidates"]).await;
+    until(&b, &key, StatusCode::OK, Duration::from_secs(1)).await;
+
+    let wrong = "dch_not_a_key";
+    for app in [&a, &b] {
+        for _ in 0..3 {
+            let status = gate_from(app, "203.0.113.50", wrong).await.status();
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "under the limit here");
+        }
+    }
+    // Six failures in all: within two sync periods both instances refuse the address,
+    // even with a right key (which, unlike a guess, adds no failure while polling).
+    let started = Instant::now();
+    for app in [&a, &b] {
+        while gate_from(app, "203.0.113.50", &key).await.status() != StatusCode::TOO_MANY_REQUESTS {
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{} still lets the address in",
+                app.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let refused = gate_from(app, "203.0.113.50", wrong).await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = refused.headers()["retry-after"]
+            .to_str()
+            .unwrap_or("")
+            .parse()
+            .unwrap_or(0);
+        assert!((1..=60).contains(&retry), "{retry}");
+        assert_eq!(
+            gate_from(app, "198.51.100.60", &key).await.status(),
+            StatusCode::OK,
+            "another address is not refused"
+        );
+    }
+    println!(
+        "failed authentications shared: both instances refuse after {:?}",
+        started.elapsed()
     );
 }
