@@ -441,8 +441,17 @@ impl TestApp {
         }
     }
 
+    /// How many credentials are stored under this key's hash (with `id`, when given).
+    pub fn stored_keys(&self, key: &str, id: Option<i32>) -> i64 {
+        let hash = self.bytes_literal(&blake3::hash(key.as_bytes()).to_hex());
+        let id = id.map(|id| format!(" AND id = {id}")).unwrap_or_default();
+        self.count(&format!(
+            "SELECT count(*) FROM credentials WHERE key_hash = {hash}{id}"
+        ))
+    }
+
     /// SQL's spelling of a byte string given in hexadecimal, on this backend.
-    pub fn bytes_literal(&self, hex: &str) -> String {
+    fn bytes_literal(&self, hex: &str) -> String {
         match self.backend() {
             Backend::Sqlite => format!("x'{hex}'"),
             Backend::Postgres => format!("'\\x{hex}'::bytea"),
