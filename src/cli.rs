@@ -265,7 +265,7 @@ pub struct CopyDatabaseArgs {
     pub from: String,
     /// The PostgreSQL database to copy into (`postgres://user@host/name`): it must exist,
     /// and hold no data yet.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, env = "DEVCENTER_COPY_TO", value_name = "URL")]
     pub to: String,
 }
 
@@ -277,10 +277,8 @@ impl CopyDatabaseArgs {
             bail!("--from must be a SQLite file: copy-database copies from SQLite into PostgreSQL");
         }
         if !matches!(to, db::Database::Postgres(_)) {
-            bail!(
-                "--to must be a PostgreSQL URL (postgres://user@host/name), not {}",
-                self.to
-            );
+            // Not echoed: a connection string of another form may hold a password.
+            bail!("--to must be a PostgreSQL URL (postgres://user@host/name)");
         }
         let report = db::copy::copy_database(&from, &to)?;
         // Counts only: no row, and so no secret, is ever printed.

@@ -6,7 +6,7 @@
 //! holds its advisory lock.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::{Connection, RunQueryDsl};
 
@@ -16,6 +16,10 @@ use crate::use_cases::{AfterCommit, Changes};
 
 /// How often pending notifications are read: the most an announced change waits.
 const POLL: Duration = Duration::from_millis(50);
+/// How often the listening connection is checked with a query.
+const CHECK_CONNECTION: Duration = Duration::from_secs(5);
+/// Ids applied one by one in a poll; more, and the whole index is reconciled instead.
+const MOST_PER_POLL: usize = 10_000;
 
 /// Starts listening when the database is PostgreSQL (SQLite has one process).
 pub fn listen(database: &Database, pool: Pool, keys: Arc<LiveKeys>) -> std::io::Result<()> {
@@ -45,12 +49,28 @@ fn listen_until_lost(url: &str, pool: &Pool, keys: &LiveKeys) -> anyhow::Result<
     diesel::sql_query(format!("LISTEN {}", announce::CHANNEL)).execute(&mut listener)?;
     // Whatever was announced before this connection listened is caught up here.
     keys.reconcile(&mut *pool.get()?)?;
+    let mut checked = Instant::now();
     loop {
+        // Reading notifications sends nothing: a connection cut without a word (an idle
+        // timeout on the way) would go quiet for ever. A query every few seconds notices.
+        if checked.elapsed() > CHECK_CONNECTION {
+            diesel::sql_query("SELECT 1").execute(&mut listener)?;
+            checked = Instant::now();
+        }
         let mut changed = Vec::new();
+        let mut flooded = false;
         for notification in listener.notifications_iter() {
             changed.extend(announce::parse(&notification?.payload));
+            if changed.len() > MOST_PER_POLL {
+                flooded = true;
+                break;
+            }
         }
-        if !changed.is_empty() {
+        if flooded {
+            // Any role on the database may notify: a flood is answered with one reconcile,
+            // which reads the truth from the database, instead of an update per id.
+            keys.reconcile(&mut *pool.get()?)?;
+        } else if !changed.is_empty() {
             changed.sort_unstable();
             changed.dedup();
             keys.after_commit(

@@ -111,6 +111,12 @@ fn sweep_failure_windows(pool: &db::Pool, sign_in: Option<Limit>, gate: Option<L
     }
 }
 
+/// Live keys that have not agreed with the database for longer than this (three
+/// reconciles missed in a row) make the instance unready, and its gate refuse keys.
+fn stale_after(reconcile_interval: StdDuration) -> StdDuration {
+    reconcile_interval * 3 + StdDuration::from_secs(5)
+}
+
 const USAGE_FLUSH_INTERVAL: StdDuration = StdDuration::from_secs(5);
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -168,6 +174,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             public_concurrency: args.public_concurrency,
             shared_limits: matches!(database, db::Database::Postgres(_))
                 .then(|| SharedLimits::new(pool.clone())),
+            stale_after: stale_after(args.reconcile_interval),
         },
     )?);
     let proxies = web::Data::new(TrustedProxies::new(args.trusted_proxies.clone()));
@@ -235,8 +242,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     let ready = web::Data::new(Readiness {
         keys: keys.clone(),
-        // Three reconciles missed in a row.
-        stale_after: args.reconcile_interval * 3 + StdDuration::from_secs(5),
+        stale_after: stale_after(args.reconcile_interval),
     });
     let store = SqliteSessionStore::new(pool.clone());
     let access_log =

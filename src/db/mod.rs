@@ -80,7 +80,10 @@ impl Database {
     /// `postgres://` or `postgresql://` URLs name PostgreSQL; anything else is a SQLite
     /// path, with or without a `sqlite:` scheme.
     pub fn parse(raw: &str) -> Database {
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        let scheme = raw
+            .split_once("://")
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        if matches!(scheme.as_deref(), Some("postgres" | "postgresql")) {
             return Database::Postgres(raw.to_owned());
         }
         let path = raw
@@ -98,6 +101,16 @@ impl Database {
                 Ok(mut parsed) => {
                     if parsed.password().is_some() {
                         let _ = parsed.set_password(Some("…"));
+                    }
+                    // libpq also takes a password as a parameter: never shown either.
+                    let kept: Vec<(String, String)> = parsed
+                        .query_pairs()
+                        .filter(|(name, _)| !name.to_ascii_lowercase().contains("password"))
+                        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                        .collect();
+                    parsed.set_query(None);
+                    if !kept.is_empty() {
+                        parsed.query_pairs_mut().extend_pairs(kept);
                     }
                     parsed.to_string()
                 }
@@ -260,4 +273,36 @@ fn owner_only(path: &Path) -> anyhow::Result<()> {
 /// The current time as stored in the database (UTC).
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_told_apart_and_passwords_never_described() {
+        assert_eq!(
+            Database::parse("data/devcenter.db"),
+            Database::Sqlite(PathBuf::from("data/devcenter.db"))
+        );
+        assert_eq!(
+            Database::parse("sqlite:x.db"),
+            Database::Sqlite(PathBuf::from("x.db"))
+        );
+        for url in [
+            "postgres://u:secret@h/db",
+            "POSTGRESQL://u:secret@h/db",
+            "postgres://u@h/db?sslmode=require&password=secret",
+        ] {
+            let database = Database::parse(url);
+            assert!(matches!(database, Database::Postgres(_)), "{url}");
+            let described = database.describe();
+            assert!(!described.contains("secret"), "{described}");
+        }
+        assert!(
+            Database::parse("postgres://u@h/db?sslmode=require&password=secret")
+                .describe()
+                .contains("sslmode=require")
+        );
+    }
 }

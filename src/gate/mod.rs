@@ -18,7 +18,7 @@ pub mod upstream;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -56,6 +56,8 @@ pub struct GateSettings {
     pub public_concurrency: u32,
     /// Keys' windows shared with other instances (on PostgreSQL); in memory without.
     pub shared_limits: Option<SharedLimits>,
+    /// Live keys that have not agreed with the database for longer are not trusted.
+    pub stale_after: Duration,
 }
 
 pub struct Gate {
@@ -63,6 +65,7 @@ pub struct Gate {
     mounts: Vec<Arc<Mount>>,
     rate_limit: Option<Limit>,
     shared_limits: Option<SharedLimits>,
+    stale_after: Duration,
     failures: Failures<IpAddr>,
     public_url: Option<String>,
     public_readers: Arc<InFlight>,
@@ -84,6 +87,7 @@ impl Gate {
                 .collect(),
             rate_limit: settings.rate_limit,
             shared_limits: settings.shared_limits,
+            stale_after: settings.stale_after,
             failures: Failures::new(settings.failed_auth_limit),
             public_url: settings
                 .public_url
@@ -114,6 +118,9 @@ impl Gate {
 enum Refusal {
     Unauthenticated(&'static str),
     AddressBlocked(u64),
+    /// The live keys have not agreed with the database for too long (it is out of reach):
+    /// a key revoked meanwhile could still be in them, so no key is accepted.
+    KeysUnconfirmed,
 }
 
 /// Refusals in the original APIs' shape, `{"message": ...}`.
@@ -127,6 +134,10 @@ fn refused(refusal: Refusal) -> HttpResponse {
             .insert_header((header::CONTENT_TYPE, JSON))
             .insert_header((header::RETRY_AFTER, retry_after.to_string()))
             .body(json!({ "message": "Too many failed authentications from your address. Try again later." }).to_string()),
+        Refusal::KeysUnconfirmed => HttpResponse::ServiceUnavailable()
+            .insert_header((header::CONTENT_TYPE, JSON))
+            .insert_header((header::RETRY_AFTER, "5"))
+            .body(json!({ "message": "The gate cannot confirm API keys with its database right now. Try again shortly." }).to_string()),
     }
 }
 
@@ -294,6 +305,9 @@ impl Gate {
     ) -> Result<Arc<LiveKey>, Refusal> {
         if let Some(retry_after) = self.failures.blocked(&address, now) {
             return Err(Refusal::AddressBlocked(retry_after));
+        }
+        if self.keys.since_reconciled() > self.stale_after {
+            return Err(Refusal::KeysUnconfirmed);
         }
         let mut buffer = [0u8; MAX_BASIC_CREDENTIALS];
         let Some(text) = presented_key(req.headers(), &mut buffer) else {

@@ -6,9 +6,10 @@
 //! in a window; a lease one instance has not spent yet is the most another may be short
 //! of. On SQLite (one process) the window stays in memory.
 //!
-//! When the database cannot lease (it is gone for a moment), the instance counts the key
-//! against a window of its own rather than refuse every request: each instance then
-//! allows the whole limit, until the database answers again.
+//! When the database cannot lease within `LEASE_WAIT` (it is gone, or slow), the instance
+//! counts the key against a window of its own rather than refuse every request or make
+//! it wait: each instance then allows the whole limit. It asks the database again only
+//! after `BACK_OFF`, so requests never queue behind a database that does not answer.
 
 use std::time::{Duration, Instant};
 
@@ -63,14 +64,33 @@ impl Lease {
     }
 }
 
+/// How long a request may wait for a lease.
+const LEASE_WAIT: Duration = Duration::from_millis(250);
+/// How long after a failed lease the database is left alone.
+const BACK_OFF: Duration = Duration::from_secs(5);
+
 /// The shared windows, through the database.
 pub struct SharedLimits {
     pool: Pool,
+    /// Until when leases are not asked for, after one failed.
+    backing_off: std::sync::Mutex<Option<Instant>>,
 }
 
 impl SharedLimits {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            backing_off: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn backing_off(&self, now: Instant) -> bool {
+        let until = *self.backing_off.lock().unwrap_or_else(|e| e.into_inner());
+        until.is_some_and(|until| until > now)
+    }
+
+    fn back_off(&self, now: Instant) {
+        *self.backing_off.lock().unwrap_or_else(|e| e.into_inner()) = Some(now + BACK_OFF);
     }
 
     /// Counts a request of `key` against its shared window.
@@ -79,20 +99,26 @@ impl SharedLimits {
         if let Some(answer) = key.activity.with_lease(|lease| lease.spend(limit, now)) {
             return answer;
         }
+        if self.backing_off(now) {
+            return key.activity.admit(limit, now);
+        }
         let (pool, credential_id) = (self.pool.clone(), key.credential_id);
         let wanted = (limit.count / 10).max(1);
         let period = chrono::Duration::from_std(limit.period).unwrap_or(chrono::Duration::MAX);
-        let leased = actix_web::web::block(move || -> anyhow::Result<_> {
-            let mut conn = pool.get()?;
+        let leasing = actix_web::web::block(move || -> anyhow::Result<_> {
+            let mut conn = pool.get_timeout(LEASE_WAIT)?;
             let at = db::now();
             let leased = db::write(&mut conn, |conn| {
                 rate_windows::lease(conn, credential_id, limit.count, period, wanted, at)
             })?;
             Ok((leased, at))
-        })
-        .await
-        .map_err(anyhow::Error::from)
-        .and_then(|leased| leased);
+        });
+        let leased = match tokio::time::timeout(LEASE_WAIT, leasing).await {
+            Ok(leased) => leased
+                .map_err(anyhow::Error::from)
+                .and_then(|leased| leased),
+            Err(_) => Err(anyhow::anyhow!("no lease within {LEASE_WAIT:?}")),
+        };
         match leased {
             Ok((leased, at)) => {
                 let elapsed = (at - leased.window_started)
@@ -108,6 +134,7 @@ impl SharedLimits {
                     .unwrap_or_else(|| key.activity.admit(limit, now))
             }
             Err(error) => {
+                self.back_off(now);
                 tracing::warn!(
                     credential_id,
                     error = format!("{error:#}"),

@@ -50,7 +50,9 @@ fn is_plausible(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains('@')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || super::text::is_invisible(c))
 }
 
 #[cfg(test)]

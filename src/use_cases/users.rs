@@ -35,34 +35,42 @@ pub fn create(
     request: &UserRequest,
 ) -> Result<Committed<i32>, Failure> {
     let password_hash = request.password.hash()?;
+    write(conn, |conn, _| insert(conn, actor, request, &password_hash))
+}
+
+/// Adds the user, inside the caller's transaction.
+fn insert(
+    conn: &mut Conn,
+    actor: &Actor<'_>,
+    request: &UserRequest,
+    password_hash: &str,
+) -> Result<i32, Failure> {
     let (email, name) = (request.email.as_str(), request.name.as_str());
-    write(conn, |conn, _| {
-        if User::find_by_email(conn, email)?.is_some() {
-            return Err(FieldError::new(
-                "email",
-                format!("A user with the e-mail {email} already exists."),
-            )
-            .into());
-        }
-        let id = User::insert(
-            conn,
-            &NewUser {
-                email,
-                name,
-                password_hash: &password_hash,
-                level: request.level,
-                created_at: db::now(),
-            },
-        )?;
-        let permissions: Vec<DeveloperPermission> = request.permissions.iter().copied().collect();
-        User::grant_permissions(conn, id, &permissions)?;
-        audit::record(
-            conn,
-            actor,
-            &Event::user_created(id, name, email, request.level, &request.permissions),
-        )?;
-        Ok(id)
-    })
+    if User::find_by_email(conn, email)?.is_some() {
+        return Err(FieldError::new(
+            "email",
+            format!("A user with the e-mail {email} already exists."),
+        )
+        .into());
+    }
+    let id = User::insert(
+        conn,
+        &NewUser {
+            email,
+            name,
+            password_hash,
+            level: request.level,
+            created_at: db::now(),
+        },
+    )?;
+    let permissions: Vec<DeveloperPermission> = request.permissions.iter().copied().collect();
+    User::grant_permissions(conn, id, &permissions)?;
+    audit::record(
+        conn,
+        actor,
+        &Event::user_created(id, name, email, request.level, &request.permissions),
+    )?;
+    Ok(id)
 }
 
 /// The first Site Admin, made only when the database has no users at all.
@@ -82,9 +90,22 @@ pub fn ensure_first_user(conn: &mut Conn) -> Result<Option<Password>, Failure> {
         permissions: DeveloperPermission::ALL.iter().copied().collect(),
         password: password.clone(),
     };
-    // No server is running yet: nothing needs to hear of the change.
-    let Committed { .. } = create(conn, &Actor::System("First start"), &request)?;
-    Ok(Some(password))
+    let password_hash = password.hash()?;
+    // Counted again under the writers' lock: another process (a second instance, a copy
+    // into this database) may have added users since.
+    let Committed { value: added, .. } = write(conn, |conn, _| {
+        if User::count(conn)? > 0 {
+            return Ok(false);
+        }
+        insert(
+            conn,
+            &Actor::System("First start"),
+            &request,
+            &password_hash,
+        )?;
+        Ok(true)
+    })?;
+    Ok(added.then_some(password))
 }
 
 /// One row of Configure → Users, and what a user's page shows.

@@ -1,7 +1,10 @@
 //! The sign-in throttle: failed sign-ins counted per account and per client address, in
 //! the database, so that every instance on it throttles as one.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
@@ -20,6 +23,10 @@ use super::database;
 pub struct SignInThrottle {
     limit: Option<Limit>,
     pool: Pool,
+    /// Accounts and addresses the database has refused, until when: refused again here
+    /// without a transaction, so that a flood of attempts over the limit cannot hold the
+    /// pool's connections and the writers' lock that every other write needs.
+    refused: Mutex<HashMap<String, Instant>>,
 }
 
 /// An attempt's place in the throttle: given back on success, kept on failure.
@@ -48,7 +55,28 @@ pub enum Reservation {
 
 impl SignInThrottle {
     pub fn new(limit: Option<Limit>, pool: Pool) -> Self {
-        Self { limit, pool }
+        Self {
+            limit,
+            pool,
+            refused: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds to wait, when this instance already knows `subject` is refused.
+    fn known_refused(&self, subjects: [&str; 2], now: Instant) -> Option<u64> {
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        refused.retain(|_, until| *until > now);
+        subjects
+            .iter()
+            .filter_map(|subject| refused.get(*subject))
+            .max()
+            .map(|until| (*until - now).as_secs_f64().ceil().max(1.0) as u64)
+    }
+
+    fn remember_refused(&self, subject: &str, retry_after: u64, now: Instant) {
+        let until = now + Duration::from_secs(retry_after);
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        refused.insert(subject.to_owned(), until);
     }
 
     /// Counts an attempt, unless the account or the address is over the limit.
@@ -64,18 +92,32 @@ impl SignInThrottle {
                 counted: None,
             }));
         };
-        database::run(&self.pool, move |conn| {
+        let now = Instant::now();
+        let account_key = format!("account {account}");
+        let address_key = format!("address {address}");
+        if let Some(retry_after) = self.known_refused([&account_key, &address_key], now) {
+            return Ok(Reservation::Refused(retry_after));
+        }
+        let counted = database::run(&self.pool, move |conn| {
             let counted = db::write(conn, |conn| count(conn, limit, &account, &address))?;
-            Ok(match counted {
-                Ok(counted) => Reservation::Counted(Attempt {
-                    account,
-                    address,
-                    counted: Some(counted),
-                }),
-                Err(retry_after) => Reservation::Refused(retry_after),
-            })
+            Ok::<_, Failure>(counted.map(|counted| Attempt {
+                account,
+                address,
+                counted: Some(counted),
+            }))
         })
-        .await
+        .await?;
+        Ok(match counted {
+            Ok(attempt) => Reservation::Counted(attempt),
+            Err((scope, retry_after)) => {
+                let refused = match scope {
+                    Scope::SignInAccount => account_key,
+                    _ => address_key,
+                };
+                self.remember_refused(&refused, retry_after, now);
+                Reservation::Refused(retry_after)
+            }
+        })
     }
 
     /// Gives the attempt's places back. The person is let in even if that fails: the
@@ -125,15 +167,15 @@ fn count(
     limit: Limit,
     account: &str,
     address: &str,
-) -> diesel::QueryResult<Result<Counted, u64>> {
+) -> diesel::QueryResult<Result<Counted, (Scope, u64)>> {
     let now = failure_windows::stored(db::now());
     let by_account = match one_more(conn, limit, Scope::SignInAccount, account, now)? {
         Ok(window) => window,
-        Err(retry_after) => return Ok(Err(retry_after)),
+        Err(retry_after) => return Ok(Err((Scope::SignInAccount, retry_after))),
     };
     let by_address = match one_more(conn, limit, Scope::SignInAddress, address, now)? {
         Ok(window) => window,
-        Err(retry_after) => return Ok(Err(retry_after)),
+        Err(retry_after) => return Ok(Err((Scope::SignInAddress, retry_after))),
     };
     failure_windows::put(conn, Scope::SignInAccount, account, by_account)?;
     failure_windows::put(conn, Scope::SignInAddress, address, by_address)?;

@@ -312,3 +312,38 @@ async fn failed_gate_authentications_spread_over_two_instances_are_limited_as_on
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_gate_cut_off_from_its_database_stops_accepting_keys() {
+    let app = TestApp::spawn_with(&["--reconcile-interval", "1s"]).await;
+    let admin = app.admin().await;
+    let (key, id) = admin.new_key("harvest", "Revoked elsewhere, maybe").await;
+    admin.update_permissions(id, &["GET /v1/candidates"]).await;
+    assert_eq!(gate_status(&app, &key).await, StatusCode::OK);
+
+    // Cut off, the instance cannot learn of a revocation: after three missed reconciles
+    // (and 5 s) it accepts no key rather than one that may be revoked.
+    app.drop_postgres_database();
+    let waited = until(
+        &app,
+        &key,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(15),
+    )
+    .await;
+    println!("a gate cut off from its database refused keys after {waited:?}");
+    let answer = reqwest::Client::new()
+        .get(format!("http://{}/harvest/v1/candidates", app.address))
+        .basic_auth(&key, Some(""))
+        .send()
+        .await
+        .expect("the gate answers");
+    assert_eq!(answer.headers()["retry-after"], "5");
+    assert!(
+        answer
+            .text()
+            .await
+            .expect("a body")
+            .contains("cannot confirm API keys")
+    );
+}
