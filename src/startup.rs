@@ -33,7 +33,7 @@ use crate::web::forms::MAX_FORM_BYTES;
 use crate::web::password_checks::PasswordChecks;
 use crate::web::readiness::{self, Readiness};
 use crate::web::session::SessionPolicy;
-use crate::web::session_store::SqliteSessionStore;
+use crate::web::session_store::DatabaseSessionStore;
 use crate::web::sign_in_throttle::SignInThrottle;
 use crate::web::{self as pages, csrf, static_files};
 
@@ -244,7 +244,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         keys: keys.clone(),
         stale_after: stale_after(args.reconcile_interval),
     });
-    let store = SqliteSessionStore::new(pool.clone());
+    let store = DatabaseSessionStore::new(pool.clone());
     let access_log =
         tracing::enabled!(target: "actix_web::middleware::logger", tracing::Level::INFO);
     let throttle = web::Data::new(SignInThrottle::new(args.sign_in_limit.0, pool.clone()));

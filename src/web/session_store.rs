@@ -1,5 +1,6 @@
-//! actix-session's `SessionStore` over the app's own SQLite database, so sessions survive
-//! a restart and signing out ends a session on the server.
+//! actix-session's `SessionStore` over the app's own database (SQLite or PostgreSQL), so
+//! sessions survive a restart, every instance on one database shares them, and signing
+//! out ends a session on the server.
 
 use std::collections::HashMap;
 
@@ -14,11 +15,11 @@ use super::database;
 use super::session::{signed_out, stored_user_id};
 
 #[derive(Clone)]
-pub struct SqliteSessionStore {
+pub struct DatabaseSessionStore {
     pool: Pool,
 }
 
-impl SqliteSessionStore {
+impl DatabaseSessionStore {
     pub fn new(pool: Pool) -> Self {
         Self { pool }
     }
@@ -40,7 +41,7 @@ fn expiry(ttl: &Duration) -> chrono::NaiveDateTime {
     db::now() + chrono::Duration::seconds(ttl.whole_seconds())
 }
 
-impl SessionStore for SqliteSessionStore {
+impl SessionStore for DatabaseSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let id = row_id(key);
         let state = self
