@@ -18,6 +18,14 @@ pub struct Leased {
     pub left: u32,
 }
 
+/// The time by the database's clock (on SQLite, one process: this one's).
+pub fn clock(conn: &mut Conn) -> QueryResult<NaiveDateTime> {
+    match conn {
+        Conn::Postgres(conn) => diesel::select(diesel::dsl::now).get_result(conn),
+        Conn::Sqlite(_) => Ok(super::now()),
+    }
+}
+
 /// Leases up to `wanted` requests of the credential's window of `limit` per `period`,
 /// opening a new window when the last has ended; inside the caller's transaction.
 pub fn lease(

@@ -107,11 +107,14 @@ impl SharedLimits {
         let period = chrono::Duration::from_std(limit.period).unwrap_or(chrono::Duration::MAX);
         let leasing = actix_web::web::block(move || -> anyhow::Result<_> {
             let mut conn = pool.get_timeout(LEASE_WAIT)?;
-            let at = db::now();
             let leased = db::write(&mut conn, |conn| {
+                // The database's clock, not this instance's: every instance then agrees
+                // on when a window started and ends, however their clocks drift.
+                let at = rate_windows::clock(conn)?;
                 rate_windows::lease(conn, credential_id, limit.count, period, wanted, at)
+                    .map(|leased| (leased, at))
             })?;
-            Ok((leased, at))
+            Ok(leased)
         });
         let leased = match tokio::time::timeout(LEASE_WAIT, leasing).await {
             Ok(leased) => leased
