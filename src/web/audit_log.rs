@@ -13,7 +13,7 @@ use crate::rules::words::ProductWord;
 use crate::use_cases::audit::{self as use_cases, AuditAction, Filter, FilterRequest, ObjectKind};
 
 use super::context::{PageContext, Section};
-use super::display::when_exactly;
+use super::display::{paged_title, when_exactly};
 use super::error::AppError;
 use super::forms::Choice;
 
@@ -164,7 +164,8 @@ pub async fn page(
         pages,
         total,
     };
-    ctx.render_status(status, "Audit Log", Section::AuditLog, &body)
+    let title = paged_title("Audit Log", body.page, body.pages);
+    ctx.render_status(status, &title, Section::AuditLog, &body)
 }
 
 /// The filtered view as CSV, every matching event, newest first.

@@ -63,6 +63,9 @@ pub enum Section {
     AuditLog,
 }
 
+/// The product's own name, at the end of every title.
+const PRODUCT: &str = "Dev Center";
+
 /// The frame around a page.
 pub struct Chrome {
     pub title: String,
@@ -92,6 +95,15 @@ impl Chrome {
             show_users: false,
             show_audit_log: false,
             flash: None,
+        }
+    }
+
+    /// The browser's title: the page's, then the product's, which is not said twice.
+    pub fn document_title(&self) -> String {
+        if self.title == PRODUCT {
+            PRODUCT.to_owned()
+        } else {
+            format!("{} · {PRODUCT}", self.title)
         }
     }
 

@@ -14,7 +14,7 @@ use crate::use_cases::client_applications;
 use crate::use_cases::credentials::{self as use_cases, CredentialRequest};
 
 use super::context::{PageContext, Section};
-use super::display::{key_display, when};
+use super::display::{key_display, paged_title, when};
 use super::error::AppError;
 use super::forms::{Choice, HtmlForm, refused_fields};
 use super::picker::EndpointPicker;
@@ -89,7 +89,8 @@ pub async fn list(
         pages: paged.pages,
         total: paged.total,
     };
-    ctx.render("API Credential Management", Section::DevCenter, &page)
+    let title = paged_title("API Credential Management", page.page, page.pages);
+    ctx.render(&title, Section::DevCenter, &page)
 }
 
 /// An API type in the dialog, with what the submit button says when it is chosen.

@@ -16,3 +16,12 @@ pub fn when_exactly(at: NaiveDateTime) -> String {
 pub fn key_display(prefix: &str, last4: &str) -> String {
     format!("{prefix}…{last4}")
 }
+
+/// A paged list's title: its name, and which page when there is more than one.
+pub fn paged_title(name: &str, page: i64, pages: i64) -> String {
+    if pages > 1 {
+        format!("{name}, page {page} of {pages}")
+    } else {
+        name.to_owned()
+    }
+}

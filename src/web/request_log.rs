@@ -9,7 +9,7 @@ use crate::db::request_log::StatusClass;
 use crate::use_cases::credentials as use_cases;
 
 use super::context::{PageContext, Section};
-use super::display::when_exactly;
+use super::display::{paged_title, when_exactly};
 use super::error::AppError;
 use super::urls::{CREDENTIAL_REQUESTS, with_id};
 
@@ -139,5 +139,6 @@ pub async fn page(
         pages: paged.pages,
         total: paged.total,
     };
-    ctx.render("Request log", Section::DevCenter, &page)
+    let title = paged_title("Request log", page.page, page.pages);
+    ctx.render(&title, Section::DevCenter, &page)
 }

@@ -13,6 +13,7 @@ use crate::rules::words::{DeveloperPermission, ProductWord, UserLevel};
 use crate::use_cases::users::{self as use_cases, NewUserRequest, UserChange, UserSummary};
 
 use super::context::{PageContext, Section};
+use super::display::paged_title;
 use super::error::AppError;
 use super::forms::{Choice, HtmlForm, refused_fields};
 use super::respond::see_other;
@@ -91,7 +92,8 @@ pub async fn list(
         pages: paged.pages,
         total: paged.total,
     };
-    ctx.render("Users", Section::Users, &body)
+    let title = paged_title("Users", body.page, body.pages);
+    ctx.render(&title, Section::Users, &body)
 }
 
 #[derive(Template)]

@@ -1162,6 +1162,86 @@ async fn a_manager_reads_a_keys_request_log() {
     walk.finish().await;
 }
 
+/// Small and muted text reads at AAA contrast (7:1) and at 13 px or more; titles say where
+/// a person is, once, with the page number on paged lists, and every breadcrumb starts
+/// at Configure.
+#[tokio::test]
+async fn small_text_reads_at_aaa_contrast_and_titles_say_where_you_are() {
+    let Some(mut walk) = Walk::start("aaa").await else {
+        return;
+    };
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    let admin = walk.app.admin().await;
+    let (_, id) = admin.new_key("harvest", "Contrast check").await;
+    for n in 0..30 {
+        admin.new_key("job_board", &format!("Paged key {n}")).await;
+    }
+
+    // Each small or muted text: its colour against the first opaque background behind it,
+    // and its size. Any below 7:1 or 13 px is listed.
+    let below_aaa = r#"
+        const lum = (rgb) => {
+            const c = rgb.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number).map((v) => {
+                v /= 255;
+                return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+            });
+            return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        };
+        const background = (el) => {
+            for (; el; el = el.parentElement) {
+                const bg = getComputedStyle(el).backgroundColor;
+                const alpha = bg.match(/\d+(\.\d+)?/g)[3];
+                if (alpha === undefined || Number(alpha) > 0.5) return bg;
+            }
+            return 'rgb(255, 255, 255)';
+        };
+        const found = [];
+        for (const el of document.querySelectorAll(arguments[0])) {
+            if (!el.offsetParent) continue;
+            const style = getComputedStyle(el);
+            const [a, b] = [lum(style.color), lum(background(el))].sort((x, y) => y - x);
+            const ratio = (a + 0.05) / (b + 0.05);
+            const size = parseFloat(style.fontSize);
+            if (ratio < 7 || size < 13) {
+                found.push(`${el.className || el.tagName} "${el.textContent.trim().slice(0, 20)}": ${ratio.toFixed(2)}:1 at ${size}px`);
+            }
+        }
+        return found;
+    "#;
+    let small = ".data-table th, .breadcrumb, .hint, .side-panel-title, .method, .endpoint-path, .muted, .pagination";
+    for page in [
+        CREDENTIALS.to_owned(),
+        format!("{CREDENTIALS}/{id}/permissions"),
+        "/configure/audit_log".to_owned(),
+    ] {
+        walk.visit(&page).await;
+        walk.find("main h1").await;
+        let found = walk.js(below_aaa, vec![small.into()]).await;
+        assert_eq!(found, serde_json::json!([]), "below AAA on {page}");
+    }
+    walk.step("aaa").await;
+
+    walk.visit("/configure/dev_center").await;
+    walk.find("main h1").await;
+    let title = walk.js("return document.title", vec![]).await;
+    assert_eq!(title, "Dev Center", "the product's name once");
+    walk.visit(&format!("{CREDENTIALS}?page=2")).await;
+    walk.find("main h1").await;
+    let title = walk.js("return document.title", vec![]).await;
+    assert_eq!(
+        title, "API Credential Management, page 2 of 2 · Dev Center",
+        "a paged list's title has its page"
+    );
+    walk.visit(&format!("{CREDENTIALS}/{id}/permissions")).await;
+    let crumbs = walk.text_of(".breadcrumb").await;
+    assert!(crumbs.starts_with("Configure"), "{crumbs}");
+    walk.finish().await;
+}
+
 /// The accessibility check is able to fail: a sign-in field stripped of its label is caught.
 #[tokio::test]
 async fn the_accessibility_check_catches_an_unlabelled_field() {
