@@ -10,7 +10,7 @@ use crate::rules::access::Action;
 use crate::use_cases::Failure;
 
 use super::context::Chrome;
-use super::urls::{CONFIGURE, SIGN_IN};
+use super::urls::{CLIENT_APPLICATIONS, CONFIGURE, CREDENTIALS, SIGN_IN, USERS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -48,11 +48,13 @@ impl From<Failure> for AppError {
 /// Laid out like every page, in a frame without a viewer: no database, no session.
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage<'a> {
+struct ErrorPage {
     chrome: Chrome,
     status: u16,
-    heading: &'a str,
+    heading: String,
     message: String,
+    /// Where the person was, besides Configure: (address, link text).
+    back: Option<(&'static str, &'static str)>,
 }
 
 impl ResponseError for AppError {
@@ -94,18 +96,44 @@ impl AppError {
         }
         let status = self.status_code();
         let heading = match self {
-            Self::Denied(_) => "You don't have access to this page",
-            Self::CsrfRejected => "This form could not be accepted",
-            Self::NotFound(_) => "Page not found",
-            Self::BadRequest(_) => "That request could not be understood",
-            Self::PayloadTooLarge => "That request is too large",
-            _ => "Something went wrong",
+            Self::Denied(_) => "You don't have access to this page".to_owned(),
+            Self::CsrfRejected => "This form could not be accepted".to_owned(),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::BadRequest(_) => "That request could not be understood".to_owned(),
+            Self::PayloadTooLarge => "That request is too large".to_owned(),
+            _ => "Something went wrong".to_owned(),
+        };
+        let message = match self {
+            Self::NotFound("Page") => {
+                "Nothing answers at this address: check it for a typo, or start again from \
+                 Configure."
+                    .to_owned()
+            }
+            // The same words whether it never existed or is not the viewer's to see.
+            Self::NotFound(what) => format!(
+                "There is no {} at this address that you can see: it may have been removed, \
+                 or the address mistyped.",
+                what.to_lowercase()
+            )
+            .replace("api key", "API key"),
+            other => other.to_string(),
+        };
+        let back = match self {
+            Self::NotFound("API key" | "Harvest API key") => {
+                Some((CREDENTIALS, "Back to API Credential Management"))
+            }
+            Self::NotFound("User") => Some((USERS, "Back to Users")),
+            Self::NotFound("Client application") => {
+                Some((CLIENT_APPLICATIONS, "Back to Client Applications"))
+            }
+            _ => None,
         };
         let page = ErrorPage {
-            chrome: Chrome::anonymous(heading, String::new()),
+            chrome: Chrome::anonymous(&heading, String::new()),
             status: status.as_u16(),
-            heading,
-            message: self.to_string(),
+            heading: heading.clone(),
+            message,
+            back,
         };
         let body = page
             .render()

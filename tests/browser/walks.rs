@@ -1239,6 +1239,39 @@ async fn small_text_reads_at_aaa_contrast_and_titles_say_where_you_are() {
     walk.visit(&format!("{CREDENTIALS}/{id}/permissions")).await;
     let crumbs = walk.text_of(".breadcrumb").await;
     assert!(crumbs.starts_with("Configure"), "{crumbs}");
+    let first_heading = walk
+        .js(
+            "return document.querySelector('h1, h2, h3').tagName",
+            vec![],
+        )
+        .await;
+    assert_eq!(first_heading, "H1", "the page's own heading comes first");
+
+    // Error pages say something the heading does not, and lead back where a person was.
+    walk.visit("/configure/no-such-page").await;
+    let heading = walk.text_of("main h1").await;
+    let text = walk
+        .text_of(".error-card p:not(.error-status):not(.error-actions)")
+        .await;
+    assert_ne!(
+        text.trim_end_matches('.'),
+        heading,
+        "the text does not repeat the heading"
+    );
+    walk.visit(&format!("{CREDENTIALS}/999999/revoke")).await;
+    walk.see_in("main h1", "API key not found").await;
+    let back = walk
+        .js(
+            "return [...document.querySelectorAll('.error-actions a')].map(a => a.getAttribute('href'))",
+            vec![],
+        )
+        .await;
+    assert!(
+        back.as_array()
+            .is_some_and(|links| links.iter().any(|l| l == CREDENTIALS)),
+        "a way back to API Credential Management: {back}"
+    );
+    walk.step("missing-key").await;
     walk.finish().await;
 }
 
