@@ -154,6 +154,9 @@ pub struct ServeArgs {
     /// How long a session lasts at most, however active (e.g. 12h).
     #[arg(long, env = "DEVCENTER_SESSION_LIFETIME", default_value = "12h", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub session_lifetime: std::time::Duration,
+    /// Your organization's name, shown in the top bar before "Dev Center".
+    #[arg(long, env = "DEVCENTER_ORGANIZATION", value_name = "NAME")]
+    pub organization: Option<String>,
     /// The address people use to reach devcenter; an https:// URL makes the session
     /// cookie Secure.
     #[arg(long, env = "DEVCENTER_PUBLIC_URL", value_name = "URL")]

@@ -127,6 +127,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let upstreams = upstreams(&args)?;
+    crate::web::context::name_the_organization(args.organization.as_deref());
     let database = db::Database::parse(&args.database.database);
     let pool = db::open(&database)?;
     let mut conn = pool.get()?;

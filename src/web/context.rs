@@ -1,7 +1,7 @@
 //! What every signed-in page needs: the viewer (loaded and admitted by the route's guard),
 //! the session, whether htmx asked, and the chrome (top bar, left-hand panel) around a page.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_htmx::Htmx;
 use actix_session::{Session, SessionExt};
@@ -66,6 +66,18 @@ pub enum Section {
 /// The product's own name, at the end of every title.
 const PRODUCT: &str = "Dev Center";
 
+/// The organization's name (`--organization`), set once at start. A process-wide value
+/// rather than app data because error pages, which have the frame too, are rendered
+/// without a request to read app data from.
+static ORGANIZATION: OnceLock<String> = OnceLock::new();
+
+/// Names the organization the top bar shows (once, at start).
+pub fn name_the_organization(name: Option<&str>) {
+    if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) {
+        let _ = ORGANIZATION.set(name.to_owned());
+    }
+}
+
 /// The frame around a page.
 pub struct Chrome {
     pub title: String,
@@ -96,6 +108,22 @@ impl Chrome {
             show_audit_log: false,
             flash: None,
         }
+    }
+
+    /// The organization whose Dev Center this is, when named.
+    pub fn organization(&self) -> Option<&'static str> {
+        ORGANIZATION.get().map(String::as_str)
+    }
+
+    /// The top bar's mark: the organization's initials, or the product's.
+    pub fn mark(&self) -> String {
+        self.organization()
+            .unwrap_or(PRODUCT)
+            .split_whitespace()
+            .filter_map(|word| word.chars().next())
+            .take(2)
+            .flat_map(char::to_uppercase)
+            .collect()
     }
 
     /// The browser's title: the page's, then the product's, which is not said twice.

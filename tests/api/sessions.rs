@@ -239,3 +239,24 @@ async fn health_static_files_and_unknown_pages() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn the_top_bar_names_the_organization_and_no_other_brand() {
+    let app = TestApp::spawn_with(&["--organization", "Acme Corp"]).await;
+    let admin = app.admin().await;
+    let page = admin.get("/configure").await;
+    assert_eq!(page.text(r#"[data-testid="organization"]"#), "Acme Corp");
+    assert_eq!(page.text(".brand-mark"), "AC");
+    assert!(
+        !page
+            .text(".topbar .brand")
+            .to_lowercase()
+            .contains("greenhouse")
+    );
+    let missing = admin.get("/no/such/page").await;
+    assert_eq!(
+        missing.text(r#"[data-testid="organization"]"#),
+        "Acme Corp",
+        "error pages too"
+    );
+}

@@ -1239,6 +1239,11 @@ async fn small_text_reads_at_aaa_contrast_and_titles_say_where_you_are() {
     walk.visit(&format!("{CREDENTIALS}/{id}/permissions")).await;
     let crumbs = walk.text_of(".breadcrumb").await;
     assert!(crumbs.starts_with("Configure"), "{crumbs}");
+    let brand = walk.text_of(".brand").await;
+    assert!(
+        !brand.to_lowercase().contains("greenhouse"),
+        "the product is Dev Center, not another's brand: {brand}"
+    );
     let first_heading = walk
         .js(
             "return document.querySelector('h1, h2, h3').tagName",
