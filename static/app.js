@@ -150,6 +150,15 @@
         form.querySelectorAll("[data-resource-group]").forEach(function (group) {
           group.hidden = boxes(group).filter(shown).length === 0;
         });
+        // Say what the filter left, and what Select All will now select.
+        var visible = boxes(form).filter(shown).length;
+        var total = boxes(form).length;
+        var status = form.querySelector("[data-filter-status]");
+        var empty = form.querySelector("[data-filter-empty]");
+        var label = form.querySelector("[data-select-all-label]");
+        if (status) status.textContent = words.length ? visible + " of " + total + " endpoints shown" : "";
+        if (empty) empty.hidden = !(words.length && visible === 0);
+        if (label) label.textContent = words.length ? "Select the " + visible + " shown" : "Select All";
         refresh();
       });
       // Enter in the filter box narrows the list; it must not submit the grants.

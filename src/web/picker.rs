@@ -31,6 +31,14 @@ pub struct PickerEndpoint {
     pub usage: Option<i64>,
 }
 
+impl PickerEndpoint {
+    /// The path in pieces that each end with its `/`, so that a narrow screen breaks the
+    /// path between segments rather than inside one.
+    pub fn path_parts(&self) -> Vec<&str> {
+        self.path.split_inclusive('/').collect()
+    }
+}
+
 impl EndpointPicker {
     pub fn new(groups: &[ResourceGroup], checked: impl Fn(&Endpoint) -> bool) -> Self {
         let groups = groups

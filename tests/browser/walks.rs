@@ -1239,6 +1239,38 @@ async fn small_text_reads_at_aaa_contrast_and_titles_say_where_you_are() {
     walk.visit(&format!("{CREDENTIALS}/{id}/permissions")).await;
     let crumbs = walk.text_of(".breadcrumb").await;
     assert!(crumbs.starts_with("Configure"), "{crumbs}");
+    // The filter says how many it shows, says so when none match, and Select All says it
+    // selects the shown ones only.
+    walk.type_into("#endpoint-filter", "jobs").await;
+    let shown = walk.count("[data-endpoint]:not([hidden])").await;
+    assert!(shown > 0 && shown < 133, "{shown}");
+    let status = "return document.querySelector('[data-filter-status]').textContent";
+    assert_eq!(
+        walk.js(status, vec![]).await,
+        format!("{shown} of 133 endpoints shown"),
+        "read out to screen readers"
+    );
+    walk.see_in(
+        "[data-select-all-label]",
+        &format!("Select the {shown} shown"),
+    )
+    .await;
+    walk.type_into("#endpoint-filter", "zzzz").await;
+    assert_eq!(walk.js(status, vec![]).await, "0 of 133 endpoints shown");
+    walk.see("No endpoint matches this filter").await;
+    // Erased as a person erases it, key by key: each one filters again.
+    for _ in 0.."zzzz".len() {
+        walk.press(&[Key::Backspace]).await;
+    }
+    walk.see_in("[data-select-all-label]", "Select All").await;
+    let slashes_break = walk
+        .js(
+            "return [...document.querySelectorAll('.endpoint-path')].every(p => \
+             p.querySelectorAll('wbr').length === (p.textContent.match(/\\//g) || []).length)",
+            vec![],
+        )
+        .await;
+    assert_eq!(slashes_break, true, "a path may break after each /");
     let brand = walk.text_of(".brand").await;
     assert!(
         !brand.to_lowercase().contains("greenhouse"),
