@@ -14,8 +14,15 @@
   function dialog() { return document.getElementById("app-dialog"); }
   function dialogBody() { return document.getElementById("app-dialog-body"); }
 
+  // A form refused (422) puts focus on its first field in error, whose message is read
+  // with it (aria-describedby), or on its error summary.
+  function firstError(root) {
+    return root.querySelector('[aria-invalid="true"]:not([disabled])') ||
+      root.querySelector('[data-error-summary], [role="alert"][tabindex="-1"]');
+  }
+
   function focusInside(d) {
-    var target = d.querySelector("[data-initial-focus]") ||
+    var target = firstError(d) || d.querySelector("[data-initial-focus]") ||
       d.querySelector("input:not([type=hidden]):not([disabled]), select, textarea") ||
       d.querySelector("button, a[href]");
     if (target) target.focus();
@@ -27,11 +34,12 @@
     }
   });
 
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
     var d = dialog();
     if (!d || !dialogBody().firstElementChild) return;
     if (!d.open) d.showModal();
-    if (!d.contains(document.activeElement) || document.activeElement === d) focusInside(d);
+    var refused = event.detail && event.detail.xhr && event.detail.xhr.status === 422;
+    if (refused || !d.contains(document.activeElement) || document.activeElement === d) focusInside(d);
     enhance(d);
   });
 
@@ -49,6 +57,11 @@
       });
     }
     enhance(document);
+    // On arrival, what needs reading first has focus: the first field a refused form
+    // marked, or else the confirmation of what was just done (the flash).
+    var main = document.getElementById("main");
+    var first = main && (firstError(main) || main.querySelector("[data-flash]"));
+    if (first) first.focus();
   });
 
   document.addEventListener("click", function (event) {

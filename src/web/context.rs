@@ -220,14 +220,16 @@ impl PageContext {
         self.render_status(StatusCode::OK, title, section, body)
     }
 
-    /// A form shown again with what was refused beside each field (422).
+    /// A form shown again with what was refused beside each field (422). The title
+    /// starts with "Error: ", so the first thing read of the page says so.
     pub fn render_refused(
         &self,
         title: &str,
         section: Section,
         body: &impl Template,
     ) -> Result<HttpResponse, AppError> {
-        self.render_status(StatusCode::UNPROCESSABLE_ENTITY, title, section, body)
+        let title = format!("Error: {title}");
+        self.render_status(StatusCode::UNPROCESSABLE_ENTITY, &title, section, body)
     }
 
     pub fn render_status(

@@ -227,7 +227,18 @@ pub async fn create(
                     CREDENTIALS.to_owned()
                 },
             };
-            ctx.render("Your new API key", Section::DevCenter, &view)
+            let page = ctx.render("Your new API key", Section::DevCenter, &view)?;
+            // "I have stored the API key" leads to the list: it confirms the key there.
+            // (Set after rendering, so the key's own page never takes it.) A Harvest key
+            // goes on to its permissions, which confirm themselves.
+            if created.api_type != ApiType::Harvest {
+                ctx.flash(format!(
+                    "Created the {} key “{}”. Its secret is not shown again.",
+                    created.api_type.label(),
+                    form.description.trim()
+                ));
+            }
+            Ok(page)
         }
         Err(errors) => {
             let dialog = NewCredentialDialog::build(&ctx, &form, errors).await?;

@@ -15,6 +15,23 @@ async fn endpoint_boxes(walk: &Walk) -> (usize, usize) {
     )
 }
 
+/// Waits (a little) for focus to land on the element `Walk::focused` describes as
+/// starting with `prefix`.
+async fn focus_reaches(walk: &Walk, prefix: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let now = walk.focused().await;
+        if now.starts_with(prefix) {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "focus is on “{now}”, not on “{prefix}…”"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Walk 1: the article, step by step, for a Harvest key.
 #[tokio::test]
 async fn a_site_admin_creates_a_harvest_key_and_grants_it_every_endpoint() {
@@ -123,6 +140,8 @@ async fn a_site_admin_creates_a_harvest_key_and_grants_it_every_endpoint() {
     walk.see("Permissions updated: this key is granted 133 endpoints.")
         .await;
     walk.find(".flash[role=status]").await;
+    // The confirmation has focus, so it is read.
+    focus_reaches(&walk, "div||Permissions updated").await;
     walk.step("updated").await;
 
     // Reloading shows what was stored, not what the browser remembered.
@@ -276,6 +295,17 @@ async fn a_site_admin_creates_job_board_and_partner_keys() {
 
     // Job Board: "Create", then copy the key and give it to the partner.
     open_credentials(&walk).await;
+
+    // A refused dialog puts focus on the field in error and announces the message.
+    fill_create_dialog(&walk, "Job Board", None, "").await;
+    walk.click_text("Create").await;
+    walk.find("#description[aria-invalid=true]").await;
+    focus_reaches(&walk, "input|description").await;
+    let alert = walk.text_of("#app-dialog [role=alert]").await;
+    assert!(!alert.is_empty(), "the message is announced");
+    walk.click_text("Cancel").await;
+    walk.dialog_closed().await;
+
     fill_create_dialog(&walk, "Job Board", None, "Careers site").await;
     assert!(
         walk.count("[data-partner-field]:not([hidden])").await == 0,
@@ -294,6 +324,8 @@ async fn a_site_admin_creates_job_board_and_partner_keys() {
         format!("dcj_…{}", &job_board_key[49..])
     );
     walk.see("Job Board").await;
+    walk.see("Created the Job Board key “Careers site”.").await;
+    focus_reaches(&walk, "div||Created the Job Board key").await;
 
     // Partner without a client application: the message is beside the field.
     fill_create_dialog(&walk, "Partner", None, "Assessments").await;
@@ -947,6 +979,17 @@ async fn a_site_admin_grants_a_developer_permission_that_applies_at_once() {
         "only Sam's history"
     );
     walk.step("history").await;
+
+    // Add a user with a bad e-mail: the title says so and focus is on the e-mail.
+    walk.visit("/configure/users/new").await;
+    walk.see_in("main h1", "Add a user").await;
+    walk.type_into("#name", "Pat Typo").await;
+    walk.type_into("#email", "not-an-email").await;
+    walk.click_text("Add user").await;
+    walk.find("#email[aria-invalid=true]").await;
+    let title = walk.client.title().await.expect("the title");
+    assert!(title.starts_with("Error:"), "{title}");
+    focus_reaches(&walk, "input|email").await;
 
     user.finish().await;
     walk.finish().await;
