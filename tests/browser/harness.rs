@@ -359,33 +359,43 @@ impl Walk {
             _profile: profile,
             _driver: driver,
         };
-        // Headless Chromium still counts a window frame: size the window so that the
-        // page itself (the viewport) is exactly what was asked for.
-        let (inner_width, inner_height) = walk.viewport().await;
-        let frame = walk
-            .js("return [window.outerWidth, window.outerHeight];", vec![])
-            .await;
-        let (outer_width, outer_height) = (
-            frame[0].as_i64().unwrap_or_default(),
-            frame[1].as_i64().unwrap_or_default(),
-        );
-        let grow = |wanted: u32, outer: i64, inner: i64| {
-            u32::try_from(i64::from(wanted) + (outer - inner).max(0)).unwrap_or(wanted)
-        };
-        walk.client
-            .set_window_size(
-                grow(width, outer_width, inner_width),
-                grow(height, outer_height, inner_height),
-            )
-            .await
-            .expect("size the window");
-        let (inner_width, inner_height) = walk.viewport().await;
+        walk.resize((width, height)).await;
+        walk
+    }
+
+    /// Resizes the window so that the page itself (the viewport) is `width` × `height`.
+    pub async fn resize(&self, (width, height): (u32, u32)) {
+        // Headless Chromium still counts a window frame (and keeps a minimum window
+        // width): size the window by the difference between the viewport asked for and
+        // the viewport there is, until they agree.
+        for _ in 0..4 {
+            let (inner_width, inner_height) = self.viewport().await;
+            if (inner_width, inner_height) == (i64::from(width), i64::from(height)) {
+                return;
+            }
+            let frame = self
+                .js("return [window.outerWidth, window.outerHeight];", vec![])
+                .await;
+            let (outer_width, outer_height) = (
+                frame[0].as_i64().unwrap_or_default(),
+                frame[1].as_i64().unwrap_or_default(),
+            );
+            let grow = |wanted: u32, outer: i64, inner: i64| {
+                u32::try_from(outer + i64::from(wanted) - inner).unwrap_or(wanted)
+            };
+            self.client
+                .set_window_size(
+                    grow(width, outer_width, inner_width),
+                    grow(height, outer_height, inner_height),
+                )
+                .await
+                .expect("size the window");
+        }
         assert_eq!(
-            (inner_width, inner_height),
+            self.viewport().await,
             (i64::from(width), i64::from(height)),
             "the viewport is the size asked for"
         );
-        walk
     }
 
     /// Ends the session cleanly and reports how long the walk took.

@@ -1397,3 +1397,242 @@ fn the_readme_shows_every_curated_screenshot() {
         );
     }
 }
+
+/// Every link in every credential row's Actions cell that is cut off: outside the viewport
+/// or outside the table's scrolling box. Also the table's width against its box's.
+async fn credential_actions_cut_off(walk: &Walk) -> (i64, i64, Vec<String>) {
+    let measured = walk
+        .js(
+            "var table = document.querySelector('[data-testid=credentials-table]');
+             var wrap = table.closest('.table-wrap');
+             var box = wrap.getBoundingClientRect();
+             var out = [];
+             document.querySelectorAll('[data-testid=credential-row] .actions a').forEach(function (a) {
+               var r = a.getBoundingClientRect();
+               if (r.width === 0 || r.left < 0 || r.right > window.innerWidth
+                   || r.left < box.left || r.right > box.right + 0.5)
+                 out.push(a.innerText.trim() + ' at ' + Math.round(r.left) + '–' + Math.round(r.right));
+             });
+             return [table.scrollWidth, wrap.clientWidth, out];",
+            vec![],
+        )
+        .await;
+    let cut: Vec<String> = measured[2]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        measured[0].as_i64().unwrap_or_default(),
+        measured[1].as_i64().unwrap_or_default(),
+        cut,
+    )
+}
+
+/// Walk 13: at desktop widths the credentials table fits its card with the longest
+/// realistic values — a 255-character description, a long partner name, every status —
+/// and every row's actions are on screen.
+#[tokio::test]
+async fn at_desktop_widths_the_credentials_table_fits_with_long_values() {
+    let Some(mut walk) = Walk::start("wide_values").await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    let partner = "Northwind Background Screening and Assessment Services International (EMEA)";
+    let app_id = admin
+        .client_application(partner, &["GET /v1/candidates"])
+        .await;
+    let long = "Nightly sync of candidates, applications, scorecards and offers into the \
+                Northwind background screening platform for every office in Europe, the \
+                Middle East and Africa, owned by the people team; rotate every quarter \
+                and ask Danah in the people team before changing any of its endpoints";
+    let long: String = long.chars().take(255).collect();
+    assert_eq!(long.chars().count(), 255);
+    let made = admin
+        .create_credential("partner", &app_id.to_string(), &long)
+        .await;
+    assert_eq!(made.status, reqwest::StatusCode::OK, "{}", made.body);
+    let (_, revoked) = admin
+        .new_key("harvest", "Payroll sync for the finance team (retired)")
+        .await;
+    admin.revoke(revoked).await;
+    admin.new_key("job_board", "Careers site").await;
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    open_credentials(&walk).await;
+    assert_eq!(walk.count(r#"[data-testid="credential-row"]"#).await, 3);
+    let text = walk.visible_text().await;
+    for seen in [partner, long.as_str(), "Revoked", "Active"] {
+        assert!(text.contains(seen), "{seen} is on the page");
+    }
+
+    for (width, label) in [(1280, "table-1280"), (1024, "table-1024")] {
+        walk.resize((width, 860)).await;
+        walk.assert_no_sideways_scroll().await;
+        let (table, wrap, cut) = credential_actions_cut_off(&walk).await;
+        assert!(
+            table <= wrap,
+            "at {width}px the table is {table}px wide in a {wrap}px box"
+        );
+        assert!(cut.is_empty(), "at {width}px actions are cut off: {cut:?}");
+        for action in ["Manage Permissions", "History", "Revoke"] {
+            assert!(
+                walk.texts_of(r#"[data-testid="credential-row"] .actions a"#)
+                    .await
+                    .iter()
+                    .any(|t| t.starts_with(action)),
+                "{action} is offered at {width}px"
+            );
+        }
+        walk.step(label).await;
+    }
+    walk.finish().await;
+}
+
+/// The filter fields of the audit log whose top edges are not level with the other
+/// fields of their row.
+async fn misaligned_filter_fields(walk: &Walk) -> Vec<String> {
+    let found = walk
+        .js(
+            "var ids = ['actor', 'action', 'from', 'to'];
+             var boxes = ids.map(function (id) {
+               var control = document.getElementById(id);
+               return { id: id, field: control.closest('.field').getBoundingClientRect(),
+                        top: control.getBoundingClientRect().top };
+             });
+             var out = [];
+             boxes.forEach(function (a) { boxes.forEach(function (b) {
+               var sameRow = a.field.top < b.field.bottom && b.field.top < a.field.bottom;
+               if (a.id < b.id && sameRow && Math.abs(a.top - b.top) > 1)
+                 out.push(a.id + ' ' + a.top + ' / ' + b.id + ' ' + b.top);
+             }); });
+             return out;",
+            vec![],
+        )
+        .await;
+    found
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The left-hand panel's links that are not wholly visible (cut off by the strip or the
+/// screen).
+async fn panel_links_cut_off(walk: &Walk) -> Vec<String> {
+    let found = walk
+        .js(
+            "var panel = document.querySelector('.side-panel').getBoundingClientRect();
+             var out = [];
+             document.querySelectorAll('.side-panel a').forEach(function (a) {
+               var r = a.getBoundingClientRect();
+               if (r.left < Math.max(0, panel.left) - 0.5 || r.right > Math.min(window.innerWidth, panel.right) + 0.5
+                   || r.top < panel.top - 0.5 || r.bottom > panel.bottom + 0.5)
+                 out.push(a.innerText.trim() + (a.getAttribute('aria-current') ? ' (current)' : ''));
+             });
+             return out;",
+            vec![],
+        )
+        .await;
+    found
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Walk 14: on a phone the left-hand panel shows every item, the audit log's filters sit
+/// level, its cards keep the address beside Who, and an invalid date says what is wrong.
+#[tokio::test]
+async fn at_phone_width_the_panel_and_the_audit_log_read_well() {
+    let Some(mut walk) = Walk::start_at("phone_audit_log", PHONE).await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    admin.new_key("job_board", "Careers site").await;
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    walk.visit("/configure/dev_center").await;
+    walk.testid("nav-audit-log").await;
+    assert_eq!(
+        panel_links_cut_off(&walk).await,
+        Vec::<String>::new(),
+        "every left-panel item is wholly visible"
+    );
+    walk.step("panel").await;
+
+    walk.click_testid("nav-audit-log").await;
+    walk.arrive("/configure/audit_log").await;
+    walk.see_in("main h1", "Audit Log").await;
+    walk.assert_no_sideways_scroll().await;
+    assert_eq!(
+        panel_links_cut_off(&walk).await,
+        Vec::<String>::new(),
+        "every left-panel item, the current one too, is wholly visible"
+    );
+    assert_eq!(misaligned_filter_fields(&walk).await, Vec::<String>::new());
+    // In the cards, the address stays beside Who, right of the label column.
+    let strays = walk
+        .js(
+            "var out = [];
+             document.querySelectorAll('[data-testid=audit-row] td[data-label=Who] .muted').forEach(function (m) {
+               var td = m.closest('td');
+               var label = parseFloat(getComputedStyle(td).paddingLeft) + 7.5 * 16;
+               if (m.getBoundingClientRect().left < td.getBoundingClientRect().left + label)
+                 out.push(m.innerText);
+             });
+             return out;",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        strays,
+        serde_json::json!([]),
+        "addresses sit in the value column"
+    );
+    walk.step("audit-log").await;
+
+    // An impossible date says what is wrong, not that nothing matched.
+    walk.visit("/configure/audit_log?from=2026-02-31").await;
+    walk.see_in("#from-error", "Enter a date such as 2026-12-31.")
+        .await;
+    let text = walk.visible_text().await;
+    assert!(
+        !text.contains("No events match these filters"),
+        "an invalid date is not reported as no matches:\n{text}"
+    );
+    walk.see("The filters need fixing").await;
+    assert_eq!(misaligned_filter_fields(&walk).await, Vec::<String>::new());
+    walk.step("invalid-date").await;
+
+    // At desktop width too, the four filters sit level, with an error under one of them.
+    walk.resize((1280, 860)).await;
+    assert_eq!(
+        misaligned_filter_fields(&walk).await,
+        Vec::<String>::new(),
+        "the filter fields' tops are level at 1280px with an error"
+    );
+    walk.visit("/configure/audit_log").await;
+    assert_eq!(
+        misaligned_filter_fields(&walk).await,
+        Vec::<String>::new(),
+        "the filter fields' tops are level at 1280px"
+    );
+    walk.step("filters-desktop").await;
+    walk.finish().await;
+}
