@@ -70,15 +70,25 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = self.page();
-        crate::security_headers::add_to(response.headers_mut());
-        response
+        self.page_for(None)
     }
 }
 
 impl AppError {
+    /// The error as a friendly page for a signed-in person (`name`, and the session's
+    /// form token): the top bar keeps their name and Sign out.
+    pub fn page_for_signed_in(&self, name: &str, csrf_token: String) -> HttpResponse {
+        self.page_for(Some((name, csrf_token)))
+    }
+
+    fn page_for(&self, signed_in: Option<(&str, String)>) -> HttpResponse {
+        let mut response = self.page(signed_in);
+        crate::security_headers::add_to(response.headers_mut());
+        response
+    }
+
     /// The error as a friendly page (or, for sign-in, a redirect).
-    fn page(&self) -> HttpResponse {
+    fn page(&self, signed_in: Option<(&str, String)>) -> HttpResponse {
         if let Self::SignInRequired { next, htmx } = self {
             let location = sign_in_location(next);
             return if *htmx {
@@ -129,7 +139,13 @@ impl AppError {
             _ => None,
         };
         let page = ErrorPage {
-            chrome: Chrome::anonymous(&heading, String::new()),
+            chrome: match signed_in {
+                Some((name, csrf_token)) => Chrome {
+                    user_name: Some(name.to_owned()),
+                    ..Chrome::anonymous(&heading, csrf_token)
+                },
+                None => Chrome::anonymous(&heading, String::new()),
+            },
             status: status.as_u16(),
             heading: heading.clone(),
             message,

@@ -17,6 +17,7 @@ use crate::rules::access::{Audience, Viewer};
 use crate::use_cases::sign_in;
 
 use super::context::AppState;
+use super::csrf;
 use super::error::AppError;
 use super::session::{self, SessionPolicy};
 
@@ -26,20 +27,19 @@ pub async fn admit(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if audience != Audience::Anyone {
-        let admitted = signed_in(&req).await.and_then(|viewer| {
-            viewer
-                .admits(audience)
-                .map_err(|denied| AppError::Denied(denied.0))?;
-            Ok(viewer)
-        });
-        match admitted {
-            Ok(viewer) => {
-                req.extensions_mut().insert(viewer);
-            }
-            // Answered here, not raised: the session middleware then still ends a
-            // session that was purged on the way.
+        // Refusals are answered here, not raised: the session middleware then still ends
+        // a session that was purged on the way.
+        let viewer = match signed_in(&req).await {
+            Ok(viewer) => viewer,
             Err(refusal) => return Ok(req.error_response(refusal).map_into_right_body()),
+        };
+        if let Err(denied) = viewer.admits(audience) {
+            // Signed in but not allowed: the page keeps their name and Sign out.
+            let token = csrf::token(&req.get_session());
+            let page = AppError::Denied(denied.0).page_for_signed_in(&viewer.name, token);
+            return Ok(req.into_response(page).map_into_right_body());
         }
+        req.extensions_mut().insert(viewer);
     }
     Ok(next.call(req).await?.map_into_left_body())
 }

@@ -260,3 +260,26 @@ async fn the_top_bar_names_the_organization_and_no_other_brand() {
         "error pages too"
     );
 }
+
+#[tokio::test]
+async fn a_refused_page_keeps_the_persons_name_and_sign_out() {
+    let app = TestApp::spawn().await;
+    let basic = app.user("basic@example.com", "basic", &[]).await;
+    let refused = basic.get("/configure/users").await;
+    assert_eq!(refused.status, reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(refused.text(".user-name"), "basic");
+    assert_eq!(
+        refused.attrs(
+            r#"form[action="/logout"] input[name="csrf_token"]"#,
+            "value"
+        ),
+        vec![basic.csrf_token()],
+        "a Sign out that works"
+    );
+    let signed_out = basic.sign_out().await;
+    assert_eq!(signed_out.location.as_deref(), Some("/login"));
+    assert_eq!(
+        basic.get("/configure").await.location.as_deref(),
+        Some("/login")
+    );
+}

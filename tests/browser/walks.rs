@@ -619,6 +619,9 @@ async fn a_user_without_developer_permissions_meets_a_friendly_403_page() {
     walk.see("Can manage ALL organization's API Credentials")
         .await;
     walk.see("Ask a Site Admin to grant it.").await;
+    // Signed in, refused: the top bar still names them and offers Sign out.
+    walk.see_in(".user-name", "sam recruiter").await;
+    walk.find("form[action=\"/logout\"] button").await;
     walk.step("forbidden").await;
 
     // Typing the address of the list gets the same page, and a way back.
