@@ -68,6 +68,9 @@ impl AuditQuery {
 struct Row {
     at: String,
     actor: String,
+    /// The actor's e-mail in parentheses, in two parts: a narrow card breaks it after
+    /// the `@`, never before its `)`.
+    actor_contact: Option<(String, String)>,
     address: Option<String>,
     action: &'static str,
     object: String,
@@ -80,7 +83,18 @@ impl From<AuditEvent> for Row {
         let kind = event.object_type;
         Row {
             at: when_exactly(event.occurred_at),
-            actor: event.actor_name,
+            actor_contact: event
+                .actor_name
+                .rsplit_once(" (")
+                .filter(|(_, contact)| contact.ends_with(')'))
+                .map(|(_, contact)| match contact.split_once('@') {
+                    Some((name, domain)) => (format!("({name}@"), domain.to_owned()),
+                    None => (format!("({contact}"), String::new()),
+                }),
+            actor: match event.actor_name.rsplit_once(" (") {
+                Some((name, contact)) if contact.ends_with(')') => name.to_owned(),
+                _ => event.actor_name,
+            },
             address: event.actor_address,
             action: event.action.label(),
             object: format!("{}: {}", kind.label(), event.object_label),

@@ -1608,6 +1608,31 @@ async fn at_phone_width_the_panel_and_the_audit_log_read_well() {
         serde_json::json!([]),
         "addresses sit in the value column"
     );
+    // No line of a card starts with a closing parenthesis.
+    let lone = walk
+        .js(
+            "var out = [];
+             document.querySelectorAll('[data-testid=audit-row] td').forEach(function (td) {
+               var texts = document.createTreeWalker(td, NodeFilter.SHOW_TEXT), before = null;
+               while (texts.nextNode()) {
+                 var node = texts.currentNode;
+                 for (var i = 0; i < node.length; i++) {
+                   if (/\\s/.test(node.data[i])) continue;
+                   var range = document.createRange();
+                   range.setStart(node, i); range.setEnd(node, i + 1);
+                   var box = range.getBoundingClientRect();
+                   if (!box.width) continue;
+                   if (node.data[i] === ')' && before && box.top > before.top + 2)
+                     out.push(td.getAttribute('data-label') + ': ' + td.innerText.slice(0, 60));
+                   before = box;
+                 }
+               }
+             });
+             return out;",
+            vec![],
+        )
+        .await;
+    assert_eq!(lone, serde_json::json!([]), "a ) alone at a line's start");
     walk.step("audit-log").await;
 
     // An impossible date says what is wrong, not that nothing matched.
