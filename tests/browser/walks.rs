@@ -1519,6 +1519,11 @@ async fn misaligned_filter_fields(walk: &Walk) -> Vec<String> {
             vec![],
         )
         .await;
+    strings(&found)
+}
+
+/// The texts of a script's answer that is a list of texts.
+fn strings(found: &serde_json::Value) -> Vec<String> {
     found
         .as_array()
         .map(|a| {
@@ -1546,14 +1551,7 @@ async fn panel_links_cut_off(walk: &Walk) -> Vec<String> {
             vec![],
         )
         .await;
-    found
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    strings(&found)
 }
 
 /// Walk 14: on a phone the left-hand panel shows every item, the audit log's filters sit
