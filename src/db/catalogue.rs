@@ -1,4 +1,5 @@
-//! The Harvest endpoint catalogue, seeded by a migration from the Harvest documentation.
+//! The Harvest endpoint catalogues, seeded by migrations from the Harvest documentation:
+//! v1/v2 endpoints, granted one by one to keys, and v3 endpoints, each opened by a scope.
 
 use diesel::prelude::*;
 
@@ -17,6 +18,8 @@ pub struct Endpoint {
     pub path: String,
     /// Whether clients may leave out the path's last segment (`GET /v1/custom_fields`).
     pub last_segment_optional: bool,
+    /// The v3 scope that opens the endpoint; `None` for v1/v2 endpoints.
+    pub scope: Option<String>,
 }
 
 impl Endpoint {
@@ -25,9 +28,27 @@ impl Endpoint {
         format!("{} {}", self.method.as_str(), self.path)
     }
 
-    /// Every endpoint, in catalogue order.
+    /// Every endpoint of both catalogues, in catalogue order: what the gate routes.
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<Endpoint>> {
         endpoints::table
+            .order(endpoints::id)
+            .select(Endpoint::as_select())
+            .load(conn)
+    }
+
+    /// The v1/v2 endpoints, granted to Harvest keys one by one, in catalogue order.
+    pub fn harvest(conn: &mut Conn) -> QueryResult<Vec<Endpoint>> {
+        endpoints::table
+            .filter(endpoints::scope.is_null())
+            .order(endpoints::id)
+            .select(Endpoint::as_select())
+            .load(conn)
+    }
+
+    /// The v3 endpoints, each with its scope, in catalogue order.
+    pub fn v3(conn: &mut Conn) -> QueryResult<Vec<Endpoint>> {
+        endpoints::table
+            .filter(endpoints::scope.is_not_null())
             .order(endpoints::id)
             .select(Endpoint::as_select())
             .load(conn)

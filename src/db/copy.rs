@@ -10,13 +10,13 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::schema::{
-    audit_events, client_application_endpoints, client_applications, credential_endpoints,
-    credential_usage, credentials, endpoints, gate_requests, server_secrets, sessions,
-    user_permissions, users,
+    audit_events, client_application_endpoints, client_application_scopes, client_applications,
+    credential_endpoints, credential_scopes, credential_secrets, credential_usage, credentials,
+    endpoints, gate_requests, server_secrets, sessions, user_permissions, users,
 };
 use super::{Conn, Database};
 
-/// Rows read and inserted at a time: few enough that the widest table (credentials, 12
+/// Rows read and inserted at a time: few enough that the widest table (audit_events, 11
 /// columns) stays far below PostgreSQL's 65,535 bind parameters per statement, and that a
 /// large request log never sits in memory whole.
 const BATCH: i64 = 1000;
@@ -82,20 +82,46 @@ struct ClientApplicationEndpointRow {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = client_application_scopes, check_for_backend(diesel::sqlite::Sqlite))]
+struct ClientApplicationScopeRow {
+    client_application_id: i32,
+    scope: String,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite))]
 struct CredentialRow {
     id: i32,
     description: String,
     api_type: String,
     client_application_id: Option<i32>,
-    key_hash: Vec<u8>,
-    key_prefix: String,
-    key_last4: String,
+    client_id: Option<String>,
+    trusted_ips: String,
     created_by: i32,
     created_at: NaiveDateTime,
     revoked_at: Option<NaiveDateTime>,
     revoked_by: Option<i32>,
     last_used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = credential_secrets, check_for_backend(diesel::sqlite::Sqlite))]
+struct CredentialSecretRow {
+    id: i32,
+    credential_id: i32,
+    secret_hash: Vec<u8>,
+    secret_prefix: String,
+    secret_last4: String,
+    created_at: NaiveDateTime,
+    ends_at: Option<NaiveDateTime>,
+    last_used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = credential_scopes, check_for_backend(diesel::sqlite::Sqlite))]
+struct CredentialScopeRow {
+    credential_id: i32,
+    scope: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -213,7 +239,10 @@ fn all_counts(
         counts!(source, target, user_permissions),
         counts!(source, target, client_applications),
         counts!(source, target, client_application_endpoints),
+        counts!(source, target, client_application_scopes),
         counts!(source, target, credentials),
+        counts!(source, target, credential_secrets),
+        counts!(source, target, credential_scopes),
         counts!(source, target, credential_endpoints),
         counts!(source, target, credential_usage),
         counts!(source, target, audit_events),
@@ -302,7 +331,31 @@ fn copy_into(
             client_application_endpoints::endpoint_id
         )
     );
+    copy_table!(
+        source,
+        target,
+        client_application_scopes,
+        ClientApplicationScopeRow,
+        (
+            client_application_scopes::client_application_id,
+            client_application_scopes::scope
+        )
+    );
     copy_table!(source, target, credentials, CredentialRow, credentials::id);
+    copy_table!(
+        source,
+        target,
+        credential_secrets,
+        CredentialSecretRow,
+        credential_secrets::id
+    );
+    copy_table!(
+        source,
+        target,
+        credential_scopes,
+        CredentialScopeRow,
+        (credential_scopes::credential_id, credential_scopes::scope)
+    );
     copy_table!(
         source,
         target,
@@ -350,6 +403,7 @@ fn copy_into(
         ("users", "id"),
         ("client_applications", "id"),
         ("credentials", "id"),
+        ("credential_secrets", "id"),
         ("credential_usage", "rowid"),
         ("audit_events", "id"),
         ("gate_requests", "id"),

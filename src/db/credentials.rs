@@ -1,11 +1,15 @@
-//! Credentials (API keys, stored as hashes) and their endpoint grants.
+//! Credentials, their secrets (API keys and client secrets, stored as hashes), their
+//! endpoint grants (v1/v2) and scopes (v3).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::rules::words::ApiType;
 
-use super::schema::{client_applications, credential_endpoints, credentials, users};
+use super::schema::{
+    client_applications, credential_endpoints, credential_scopes, credential_secrets, credentials,
+    endpoints, users,
+};
 use super::{Conn, on_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,10 +19,29 @@ pub struct Credential {
     pub description: String,
     pub api_type: ApiType,
     pub client_application_id: Option<i32>,
+    /// A v3 credential's public client ID.
+    pub client_id: Option<String>,
+    /// One address or CIDR per line; empty: anywhere.
+    pub trusted_ips: String,
+    /// The current secret's type prefix and last four characters (read with
+    /// `with_current_secret`).
+    #[diesel(select_expression = credential_secrets::secret_prefix)]
     pub key_prefix: String,
+    #[diesel(select_expression = credential_secrets::secret_last4)]
     pub key_last4: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Credentials beside their current secret, as `Credential` reads them.
+macro_rules! with_current_secret {
+    () => {
+        credentials::table.inner_join(
+            credential_secrets::table.on(credential_secrets::credential_id
+                .eq(credentials::id)
+                .and(credential_secrets::ends_at.is_null())),
+        )
+    };
 }
 
 #[derive(Debug, Insertable)]
@@ -27,11 +50,104 @@ pub struct NewCredential<'a> {
     pub description: &'a str,
     pub api_type: ApiType,
     pub client_application_id: Option<i32>,
-    pub key_hash: &'a [u8],
-    pub key_prefix: &'a str,
-    pub key_last4: &'a str,
+    pub client_id: Option<&'a str>,
     pub created_by: i32,
     pub created_at: NaiveDateTime,
+}
+
+/// One of a credential's secrets: its key (v1/v2) or client secret (v3), by hash.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = credential_secrets, check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct CredentialSecret {
+    pub id: i32,
+    pub credential_id: i32,
+    pub secret_prefix: String,
+    pub secret_last4: String,
+    pub created_at: NaiveDateTime,
+    /// `None`: the current secret; otherwise when it stops (or stopped) working.
+    pub ends_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = credential_secrets)]
+pub struct NewSecret<'a> {
+    pub credential_id: i32,
+    pub secret_hash: Vec<u8>,
+    pub secret_prefix: &'a str,
+    pub secret_last4: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+impl CredentialSecret {
+    pub fn insert(conn: &mut Conn, new: &NewSecret<'_>) -> QueryResult<i32> {
+        diesel::insert_into(credential_secrets::table)
+            .values(new)
+            .returning(credential_secrets::id)
+            .get_result(conn)
+    }
+
+    /// The credential's secrets that work now or may still show their last use: the
+    /// current one and those rotated out, newest first.
+    pub fn of_credential(conn: &mut Conn, credential_id: i32) -> QueryResult<Vec<Self>> {
+        credential_secrets::table
+            .filter(credential_secrets::credential_id.eq(credential_id))
+            .order(credential_secrets::id.desc())
+            .select(Self::as_select())
+            .load(conn)
+    }
+
+    /// Gives the current secret an end (a rotation's overlap); returns its id.
+    pub fn end_current(
+        conn: &mut Conn,
+        credential_id: i32,
+        at: NaiveDateTime,
+    ) -> QueryResult<Option<i32>> {
+        diesel::update(
+            credential_secrets::table.filter(
+                credential_secrets::credential_id
+                    .eq(credential_id)
+                    .and(credential_secrets::ends_at.is_null()),
+            ),
+        )
+        .set(credential_secrets::ends_at.eq(at))
+        .returning(credential_secrets::id)
+        .get_result(conn)
+        .optional()
+    }
+
+    /// Ends every rotated-out secret still in its overlap; returns how many.
+    pub fn end_overlaps(
+        conn: &mut Conn,
+        credential_id: i32,
+        at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            credential_secrets::table.filter(
+                credential_secrets::credential_id
+                    .eq(credential_id)
+                    .and(credential_secrets::ends_at.gt(at)),
+            ),
+        )
+        .set(credential_secrets::ends_at.eq(at))
+        .execute(conn)
+    }
+
+    /// Records when each secret was last used (never moves a time backwards).
+    pub fn record_last_use(conn: &mut Conn, id: i32, at: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(
+            credential_secrets::table.filter(
+                credential_secrets::id.eq(id).and(
+                    credential_secrets::last_used_at
+                        .is_null()
+                        .or(credential_secrets::last_used_at.lt(at)),
+                ),
+            ),
+        )
+        .set(credential_secrets::last_used_at.eq(at))
+        .execute(conn)
+        .map(drop)
+    }
 }
 
 /// One row of the API Credential Management table.
@@ -41,6 +157,7 @@ pub struct CredentialListing {
     pub description: String,
     pub api_type: ApiType,
     pub client_application_name: Option<String>,
+    pub client_id: Option<String>,
     pub key_prefix: String,
     pub key_last4: String,
     pub created_by_name: String,
@@ -51,8 +168,8 @@ pub struct CredentialListing {
 
 impl Credential {
     pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Credential>> {
-        credentials::table
-            .find(id)
+        with_current_secret!()
+            .filter(credentials::id.eq(id))
             .select(Credential::as_select())
             .first(conn)
             .optional()
@@ -82,6 +199,11 @@ impl Credential {
         credentials::table
             .inner_join(users::table.on(users::id.eq(credentials::created_by)))
             .left_join(client_applications::table)
+            .inner_join(
+                credential_secrets::table.on(credential_secrets::credential_id
+                    .eq(credentials::id)
+                    .and(credential_secrets::ends_at.is_null())),
+            )
             .filter(credentials::api_type.eq_any(api_types))
             .order((credentials::created_at.desc(), credentials::id.desc()))
             .limit(limit)
@@ -91,8 +213,9 @@ impl Credential {
                 credentials::description,
                 credentials::api_type,
                 client_applications::name.nullable(),
-                credentials::key_prefix,
-                credentials::key_last4,
+                credentials::client_id,
+                credential_secrets::secret_prefix,
+                credential_secrets::secret_last4,
                 users::name,
                 credentials::created_at,
                 credentials::revoked_at,
@@ -116,6 +239,68 @@ impl Credential {
         ))
         .execute(conn)
         .map(|n| n == 1)
+    }
+
+    /// Makes a revoked credential live again; false when it was not revoked.
+    pub fn enable(conn: &mut Conn, id: i32) -> QueryResult<bool> {
+        diesel::update(
+            credentials::table.filter(
+                credentials::id
+                    .eq(id)
+                    .and(credentials::revoked_at.is_not_null()),
+            ),
+        )
+        .set((
+            credentials::revoked_at.eq(None::<NaiveDateTime>),
+            credentials::revoked_by.eq(None::<i32>),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    pub fn set_trusted_ips(conn: &mut Conn, id: i32, trusted_ips: &str) -> QueryResult<()> {
+        diesel::update(credentials::table.find(id))
+            .set(credentials::trusted_ips.eq(trusted_ips))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// The v3 credential with this client ID.
+    pub fn find_by_client_id(conn: &mut Conn, client_id: &str) -> QueryResult<Option<Credential>> {
+        with_current_secret!()
+            .filter(credentials::client_id.eq(client_id))
+            .select(Credential::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn scopes(conn: &mut Conn, id: i32) -> QueryResult<Vec<String>> {
+        credential_scopes::table
+            .filter(credential_scopes::credential_id.eq(id))
+            .order(credential_scopes::scope)
+            .select(credential_scopes::scope)
+            .load(conn)
+    }
+
+    /// Makes `scopes` the v3 credential's whole scope set (call inside a transaction).
+    pub fn replace_scopes(conn: &mut Conn, id: i32, scopes: &[&str]) -> QueryResult<()> {
+        diesel::delete(credential_scopes::table.filter(credential_scopes::credential_id.eq(id)))
+            .execute(conn)?;
+        let rows: Vec<_> = scopes
+            .iter()
+            .map(|scope| {
+                (
+                    credential_scopes::credential_id.eq(id),
+                    credential_scopes::scope.eq(*scope),
+                )
+            })
+            .collect();
+        on_backend!(conn, |conn| {
+            diesel::insert_into(credential_scopes::table)
+                .values(&rows)
+                .execute(conn)
+        })
+        .map(drop)
     }
 
     /// The keys made for a client application.
@@ -160,30 +345,56 @@ impl Credential {
     }
 }
 
-/// What the gate needs of a key to check it.
+/// What the gate needs of a credential to check it.
 #[derive(Debug, Clone, Queryable)]
 pub struct KeyRecord {
     pub id: i32,
     pub api_type: ApiType,
-    pub key_hash: Vec<u8>,
     pub client_application_id: Option<i32>,
+    pub client_id: Option<String>,
+    pub trusted_ips: String,
     pub revoked_at: Option<NaiveDateTime>,
 }
 
 type KeyRecordColumns = (
     credentials::id,
     credentials::api_type,
-    credentials::key_hash,
     credentials::client_application_id,
+    credentials::client_id,
+    credentials::trusted_ips,
     credentials::revoked_at,
 );
 
 const KEY_RECORD: KeyRecordColumns = (
     credentials::id,
     credentials::api_type,
-    credentials::key_hash,
     credentials::client_application_id,
+    credentials::client_id,
+    credentials::trusted_ips,
     credentials::revoked_at,
+);
+
+/// A secret the gate may accept: its credential, hash and end.
+#[derive(Debug, Clone, Queryable)]
+pub struct SecretRecord {
+    pub id: i32,
+    pub credential_id: i32,
+    pub hash: Vec<u8>,
+    pub ends_at: Option<NaiveDateTime>,
+}
+
+type SecretRecordColumns = (
+    credential_secrets::id,
+    credential_secrets::credential_id,
+    credential_secrets::secret_hash,
+    credential_secrets::ends_at,
+);
+
+const SECRET_RECORD: SecretRecordColumns = (
+    credential_secrets::id,
+    credential_secrets::credential_id,
+    credential_secrets::secret_hash,
+    credential_secrets::ends_at,
 );
 
 impl KeyRecord {
@@ -195,7 +406,7 @@ impl KeyRecord {
             .optional()
     }
 
-    /// Every key that has not been revoked.
+    /// Every credential that has not been revoked.
     pub fn all_live(conn: &mut Conn) -> QueryResult<Vec<KeyRecord>> {
         credentials::table
             .filter(credentials::revoked_at.is_null())
@@ -203,15 +414,74 @@ impl KeyRecord {
             .load(conn)
     }
 
-    /// (credential id, endpoint id) for every grant of a live key.
+    /// Every secret of a live credential that has not ended by `now`.
+    pub fn all_live_secrets(conn: &mut Conn, now: NaiveDateTime) -> QueryResult<Vec<SecretRecord>> {
+        credential_secrets::table
+            .inner_join(credentials::table)
+            .filter(credentials::revoked_at.is_null())
+            .filter(
+                credential_secrets::ends_at
+                    .is_null()
+                    .or(credential_secrets::ends_at.gt(now)),
+            )
+            .select(SECRET_RECORD)
+            .load(conn)
+    }
+
+    /// The credential's secrets that have not ended by `now`.
+    pub fn live_secrets(
+        conn: &mut Conn,
+        credential_id: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<SecretRecord>> {
+        credential_secrets::table
+            .filter(credential_secrets::credential_id.eq(credential_id))
+            .filter(
+                credential_secrets::ends_at
+                    .is_null()
+                    .or(credential_secrets::ends_at.gt(now)),
+            )
+            .select(SECRET_RECORD)
+            .load(conn)
+    }
+
+    /// (credential id, endpoint id) for every grant of a live key, and for every endpoint
+    /// a live v3 credential's scopes open.
     pub fn all_live_grants(conn: &mut Conn) -> QueryResult<Vec<(i32, i32)>> {
-        credential_endpoints::table
+        let mut grants: Vec<(i32, i32)> = credential_endpoints::table
             .inner_join(credentials::table)
             .filter(credentials::revoked_at.is_null())
             .select((
                 credential_endpoints::credential_id,
                 credential_endpoints::endpoint_id,
             ))
-            .load(conn)
+            .load(conn)?;
+        grants.extend(
+            credential_scopes::table
+                .inner_join(credentials::table)
+                .inner_join(
+                    endpoints::table.on(endpoints::scope.eq(credential_scopes::scope.nullable())),
+                )
+                .filter(credentials::revoked_at.is_null())
+                .select((credential_scopes::credential_id, endpoints::id))
+                .load::<(i32, i32)>(conn)?,
+        );
+        Ok(grants)
+    }
+
+    /// The endpoints the credential may call: its grants (v1/v2) or what its scopes open
+    /// (v3).
+    pub fn granted_endpoints(conn: &mut Conn, id: i32) -> QueryResult<Vec<i32>> {
+        let mut granted = Credential::granted_endpoint_ids(conn, id)?;
+        granted.extend(
+            credential_scopes::table
+                .inner_join(
+                    endpoints::table.on(endpoints::scope.eq(credential_scopes::scope.nullable())),
+                )
+                .filter(credential_scopes::credential_id.eq(id))
+                .select(endpoints::id)
+                .load::<i32>(conn)?,
+        );
+        Ok(granted)
     }
 }

@@ -24,6 +24,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_application_scopes (client_application_id, scope) {
+        client_application_id -> Integer,
+        scope -> Text,
+    }
+}
+
+diesel::table! {
     client_applications (id) {
         id -> Integer,
         name -> Text,
@@ -37,6 +44,26 @@ diesel::table! {
     credential_endpoints (credential_id, endpoint_id) {
         credential_id -> Integer,
         endpoint_id -> Integer,
+    }
+}
+
+diesel::table! {
+    credential_scopes (credential_id, scope) {
+        credential_id -> Integer,
+        scope -> Text,
+    }
+}
+
+diesel::table! {
+    credential_secrets (id) {
+        id -> Integer,
+        credential_id -> Integer,
+        secret_hash -> Binary,
+        secret_prefix -> Text,
+        secret_last4 -> Text,
+        created_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -56,9 +83,8 @@ diesel::table! {
         description -> Text,
         api_type -> Text,
         client_application_id -> Nullable<Integer>,
-        key_hash -> Binary,
-        key_prefix -> Text,
-        key_last4 -> Text,
+        client_id -> Nullable<Text>,
+        trusted_ips -> Text,
         created_by -> Integer,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
@@ -75,6 +101,7 @@ diesel::table! {
         name -> Text,
         path -> Text,
         last_segment_optional -> Bool,
+        scope -> Nullable<Text>,
     }
 }
 
@@ -147,9 +174,12 @@ diesel::table! {
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(client_application_endpoints -> client_applications (client_application_id));
 diesel::joinable!(client_application_endpoints -> endpoints (endpoint_id));
+diesel::joinable!(client_application_scopes -> client_applications (client_application_id));
 diesel::joinable!(client_applications -> users (created_by));
 diesel::joinable!(credential_endpoints -> credentials (credential_id));
 diesel::joinable!(credential_endpoints -> endpoints (endpoint_id));
+diesel::joinable!(credential_scopes -> credentials (credential_id));
+diesel::joinable!(credential_secrets -> credentials (credential_id));
 diesel::joinable!(credential_usage -> credentials (credential_id));
 diesel::joinable!(gate_requests -> credentials (credential_id));
 diesel::joinable!(credentials -> client_applications (client_application_id));
@@ -159,8 +189,11 @@ diesel::joinable!(user_permissions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     client_application_endpoints,
+    client_application_scopes,
     client_applications,
     credential_endpoints,
+    credential_scopes,
+    credential_secrets,
     credential_usage,
     credentials,
     endpoints,

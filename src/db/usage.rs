@@ -15,6 +15,8 @@ pub struct UsageBatch {
     pub last_used_at: Option<NaiveDateTime>,
     /// (endpoint id, or `None` for keys without catalogue endpoints; requests)
     pub requests: Vec<(Option<i32>, i64)>,
+    /// (secret id, when it was last used)
+    pub secrets_last_used: Vec<(i32, NaiveDateTime)>,
 }
 
 /// Adds a batch to the day's counts and moves last-used times forward, inside the caller's
@@ -34,6 +36,9 @@ pub fn record(conn: &mut Conn, day: NaiveDate, batches: &[UsageBatch]) -> QueryR
             )
             .set(credentials::last_used_at.eq(at))
             .execute(conn)?;
+        }
+        for (secret, at) in &batch.secrets_last_used {
+            super::credentials::CredentialSecret::record_last_use(conn, *secret, *at)?;
         }
         for (endpoint_id, requests) in &batch.requests {
             let same_row = credential_usage::credential_id

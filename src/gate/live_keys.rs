@@ -19,32 +19,60 @@ use dashmap::DashMap;
 
 use crate::db::Conn;
 use crate::db::client_applications::ClientApplication;
-use crate::db::credentials::{Credential, KeyRecord};
+use crate::db::credentials::{KeyRecord, SecretRecord};
 use crate::db::usage::UsageBatch;
 use crate::limiter::{Admission, Limit, Window};
 use crate::rules::keys::KeyHash;
+use crate::rules::trusted_ips::TrustedIps;
 
 use super::shared_limits::Lease;
 use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::{AfterCommit, Changes};
 
-/// A key the gate accepts.
+/// A credential the gate accepts.
 #[derive(Debug)]
 pub struct LiveKey {
     pub credential_id: i32,
     pub api_type: ApiType,
+    /// v1/v2: the endpoints granted; v3: the endpoints its scopes open.
     grants: Grants,
     /// Whether the key's client application is deactivated: its Partner and Harvest keys
     /// stop with it.
     pub suspended: bool,
+    /// Where it may be used from.
+    trusted_ips: TrustedIps,
+    /// Its secrets that have not ended: a rotation's old one works until its end.
+    secrets: Vec<Secret>,
+    /// A v3 credential's client ID.
+    pub client_id: Option<Box<str>>,
     pub activity: Arc<KeyActivity>,
     /// `{"id":…,"type":…}`, as the gate names the credential in its answers.
     pub described: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Secret {
+    id: i32,
+    hash: KeyHash,
+    /// Unix milliseconds; `None`: the current secret.
+    ends_at: Option<i64>,
+}
+
 impl LiveKey {
     pub fn is_granted(&self, endpoint_id: i32) -> bool {
         self.grants.contains(endpoint_id)
+    }
+
+    /// Whether a request from `address` may use the credential.
+    pub fn admits_address(&self, address: std::net::IpAddr) -> bool {
+        self.trusted_ips.admits(address)
+    }
+
+    /// Whether the secret `secret_id` still works at `unix_millis`.
+    pub fn secret_works(&self, secret_id: i32, unix_millis: i64) -> bool {
+        self.secrets
+            .iter()
+            .any(|s| s.id == secret_id && s.ends_at.is_none_or(|end| unix_millis < end))
     }
 
     /// Whether the gate would treat `other` exactly as this key.
@@ -53,6 +81,24 @@ impl LiveKey {
             && self.api_type == other.api_type
             && self.grants == other.grants
             && self.suspended == other.suspended
+            && self.trusted_ips == other.trusted_ips
+            && self.secrets == other.secrets
+            && self.client_id == other.client_id
+    }
+}
+
+/// What a presented secret found: its credential, and which of its secrets it is.
+#[derive(Debug, Clone)]
+pub struct LiveSecret {
+    pub key: Arc<LiveKey>,
+    pub secret_id: i32,
+}
+
+impl LiveSecret {
+    /// Whether the secret still works at `unix_millis` (a rotation's overlap may have
+    /// ended since the index last changed).
+    pub fn works(&self, unix_millis: i64) -> bool {
+        self.key.secret_works(self.secret_id, unix_millis)
     }
 }
 
@@ -98,6 +144,8 @@ struct Activity {
     last_used: i64,
     /// Requests per endpoint used since the last batch (`None`: outside the catalogue).
     requests: Vec<(Option<i32>, i64)>,
+    /// Unix milliseconds each secret was last used since the last batch.
+    secrets_used: Vec<(i32, i64)>,
 }
 
 impl KeyActivity {
@@ -129,21 +177,38 @@ impl KeyActivity {
         add(&mut state.requests, endpoint_id, 1);
     }
 
+    /// Records a use of one of the credential's secrets (a key at the gate, a client
+    /// secret at the token endpoint).
+    pub fn record_secret(&self, secret_id: i32, unix_millis: i64) {
+        let mut state = self.state();
+        match state
+            .secrets_used
+            .iter_mut()
+            .find(|(id, _)| *id == secret_id)
+        {
+            Some((_, at)) => *at = (*at).max(unix_millis),
+            None => state.secrets_used.push((secret_id, unix_millis)),
+        }
+    }
+
     fn drain(&self) -> Option<UsageBatch> {
         let mut state = self.state();
         let mut requests = std::mem::take(&mut state.requests);
         let last_used = std::mem::take(&mut state.last_used);
+        let secrets_used = std::mem::take(&mut state.secrets_used);
         drop(state);
-        if requests.is_empty() && last_used == 0 {
+        if requests.is_empty() && last_used == 0 && secrets_used.is_empty() {
             return None;
         }
         requests.sort_unstable();
         Some(UsageBatch {
             credential_id: self.credential_id,
-            last_used_at: DateTime::from_timestamp_millis(last_used)
-                .filter(|_| last_used > 0)
-                .map(|t| t.naive_utc()),
+            last_used_at: naive(last_used),
             requests,
+            secrets_last_used: secrets_used
+                .into_iter()
+                .filter_map(|(id, at)| Some((id, naive(at)?)))
+                .collect(),
         })
     }
 
@@ -155,7 +220,17 @@ impl KeyActivity {
         if let Some(at) = batch.last_used_at {
             state.last_used = state.last_used.max(at.and_utc().timestamp_millis());
         }
+        drop(state);
+        for (id, at) in &batch.secrets_last_used {
+            self.record_secret(*id, at.and_utc().timestamp_millis());
+        }
     }
+}
+
+fn naive(unix_millis: i64) -> Option<chrono::NaiveDateTime> {
+    DateTime::from_timestamp_millis(unix_millis)
+        .filter(|_| unix_millis > 0)
+        .map(|t| t.naive_utc())
 }
 
 fn add(requests: &mut Vec<(Option<i32>, i64)>, endpoint: Option<i32>, n: i64) {
@@ -165,9 +240,12 @@ fn add(requests: &mut Vec<(Option<i32>, i64)>, endpoint: Option<i32>, n: i64) {
     }
 }
 
-/// Every live key by the hash of its text.
+/// Every live credential, by the hash of each of its secrets and by its id.
 pub struct LiveKeys {
-    index: DashMap<KeyHash, Arc<LiveKey>>,
+    index: DashMap<KeyHash, LiveSecret>,
+    by_credential: DashMap<i32, Arc<LiveKey>>,
+    /// v3 credentials by client ID, for the token endpoint and bearer tokens.
+    by_client_id: DashMap<Box<str>, Arc<LiveKey>>,
     /// Each credential's activity, kept across updates of its key.
     activity: DashMap<i32, Arc<KeyActivity>>,
     /// Serialises updates, so an older read of a credential cannot overwrite a newer one.
@@ -183,6 +261,8 @@ impl LiveKeys {
     pub fn load(conn: &mut Conn, fail_updates: bool) -> diesel::QueryResult<Self> {
         let keys = Self {
             index: DashMap::new(),
+            by_credential: DashMap::new(),
+            by_client_id: DashMap::new(),
             activity: DashMap::new(),
             updating: Mutex::new(()),
             fail_updates,
@@ -193,12 +273,19 @@ impl LiveKeys {
     }
 
     /// Makes the whole index agree with the database: adds and changes what differs,
-    /// removes what is no longer live. Returns how many keys it had to correct.
+    /// removes what is no longer live. Returns how many credentials it had to correct.
     pub fn reconcile(&self, conn: &mut Conn) -> diesel::QueryResult<usize> {
         let _updating = self.updating.lock().unwrap_or_else(|e| e.into_inner());
         let mut grants: HashMap<i32, Vec<i32>> = HashMap::new();
         for (credential, endpoint) in KeyRecord::all_live_grants(conn)? {
             grants.entry(credential).or_default().push(endpoint);
+        }
+        let mut secrets: HashMap<i32, Vec<SecretRecord>> = HashMap::new();
+        for secret in KeyRecord::all_live_secrets(conn, crate::db::now())? {
+            secrets
+                .entry(secret.credential_id)
+                .or_default()
+                .push(secret);
         }
         let active: HashMap<i32, bool> = ClientApplication::all(conn)?
             .into_iter()
@@ -208,19 +295,28 @@ impl LiveKeys {
         let mut corrected = 0;
         for record in KeyRecord::all_live(conn)? {
             let own = grants.remove(&record.id).unwrap_or_default();
-            let Some((hash, key)) = self.entry(&record, own, &active) else {
-                continue;
-            };
-            live.insert(hash);
-            let current = self.index.get(&hash).map(|k| Arc::clone(k.value()));
+            let own_secrets = secrets.remove(&record.id).unwrap_or_default();
+            let key = self.entry(&record, own, own_secrets, &active);
+            live.insert(record.id);
+            let current = self
+                .by_credential
+                .get(&record.id)
+                .map(|k| Arc::clone(k.value()));
             if !current.is_some_and(|current| current.same_as(&key)) {
-                self.index.insert(hash, Arc::new(key));
+                self.put(Arc::new(key));
                 corrected += 1;
             }
         }
-        let before = self.index.len();
-        self.index.retain(|hash, _| live.contains(hash));
-        corrected += before - self.index.len();
+        let gone: Vec<i32> = self
+            .by_credential
+            .iter()
+            .map(|k| *k.key())
+            .filter(|id| !live.contains(id))
+            .collect();
+        corrected += gone.len();
+        for id in gone {
+            self.remove(id);
+        }
         self.reconciled_at
             .store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
         Ok(corrected)
@@ -237,9 +333,9 @@ impl LiveKeys {
         &self,
         record: &KeyRecord,
         grants: Vec<i32>,
+        secrets: Vec<SecretRecord>,
         active: &HashMap<i32, bool>,
-    ) -> Option<(KeyHash, LiveKey)> {
-        let hash = KeyHash(record.key_hash.as_slice().try_into().ok()?);
+    ) -> LiveKey {
         let api_type = record.api_type;
         let activity = Arc::clone(
             self.activity
@@ -250,31 +346,102 @@ impl LiveKeys {
         let suspended = record
             .client_application_id
             .is_some_and(|app| !active.get(&app).copied().unwrap_or(false));
-        Some((
-            hash,
-            LiveKey {
-                credential_id: record.id,
-                api_type,
-                grants: Grants::new(grants),
-                suspended,
-                activity,
-                described: serde_json::json!({ "id": record.id, "type": api_type.as_str() })
-                    .to_string(),
-            },
-        ))
+        let mut secrets: Vec<Secret> = secrets
+            .into_iter()
+            .filter_map(|s| {
+                Some(Secret {
+                    id: s.id,
+                    hash: KeyHash(s.hash.as_slice().try_into().ok()?),
+                    ends_at: s.ends_at.map(|t| t.and_utc().timestamp_millis()),
+                })
+            })
+            .collect();
+        secrets.sort_by_key(|s| s.id);
+        LiveKey {
+            credential_id: record.id,
+            api_type,
+            grants: Grants::new(grants),
+            suspended,
+            trusted_ips: TrustedIps::stored(&record.trusted_ips),
+            secrets,
+            client_id: record.client_id.as_deref().map(Box::from),
+            activity,
+            described: serde_json::json!({ "id": record.id, "type": api_type.as_str() })
+                .to_string(),
+        }
     }
 
-    /// The live key with this hash.
-    pub fn get(&self, hash: &KeyHash) -> Option<Arc<LiveKey>> {
-        self.index.get(hash).map(|key| Arc::clone(key.value()))
+    /// Makes `key` the credential's live entry, under each of its secrets and its client
+    /// ID; secrets it no longer has stop at once.
+    fn put(&self, key: Arc<LiveKey>) {
+        if let Some(old) = self
+            .by_credential
+            .insert(key.credential_id, Arc::clone(&key))
+        {
+            for secret in old.secrets.iter().filter(|s| !key.secrets.contains(s)) {
+                self.index.remove(&secret.hash);
+            }
+            if let Some(client_id) = old
+                .client_id
+                .as_ref()
+                .filter(|c| key.client_id.as_ref() != Some(*c))
+            {
+                self.by_client_id.remove(client_id);
+            }
+        }
+        for secret in &key.secrets {
+            self.index.insert(
+                secret.hash,
+                LiveSecret {
+                    key: Arc::clone(&key),
+                    secret_id: secret.id,
+                },
+            );
+        }
+        if let Some(client_id) = &key.client_id {
+            self.by_client_id
+                .insert(client_id.clone(), Arc::clone(&key));
+        }
     }
 
+    /// Stops the credential: none of its secrets or tokens is accepted any more.
+    fn remove(&self, credential_id: i32) {
+        if let Some((_, old)) = self.by_credential.remove(&credential_id) {
+            for secret in &old.secrets {
+                self.index.remove(&secret.hash);
+            }
+            if let Some(client_id) = &old.client_id {
+                self.by_client_id.remove(client_id);
+            }
+        }
+    }
+
+    /// The live secret with this hash.
+    pub fn get(&self, hash: &KeyHash) -> Option<LiveSecret> {
+        self.index.get(hash).map(|secret| secret.value().clone())
+    }
+
+    /// The live credential with this id.
+    pub fn credential(&self, credential_id: i32) -> Option<Arc<LiveKey>> {
+        self.by_credential
+            .get(&credential_id)
+            .map(|key| Arc::clone(key.value()))
+    }
+
+    /// The live v3 credential with this client ID.
+    pub fn by_client_id(&self, client_id: &str) -> Option<Arc<LiveKey>> {
+        self.by_client_id
+            .get(client_id)
+            .map(|key| Arc::clone(key.value()))
+    }
+
+    /// How many live credentials there are.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.by_credential.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.by_credential.is_empty()
     }
 
     /// The changed credentials, made to agree with the database one by one.
@@ -301,31 +468,21 @@ impl LiveKeys {
     /// the others.
     fn update(&self, conn: &mut Conn, credential_id: i32) -> diesel::QueryResult<()> {
         let _updating = self.updating.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(record) = KeyRecord::find(conn, credential_id)? else {
+        let record = KeyRecord::find(conn, credential_id)?;
+        let Some(record) = record.filter(|r| r.revoked_at.is_none()) else {
+            self.remove(credential_id);
             return Ok(());
         };
-        let Ok(hash) = record.key_hash.as_slice().try_into().map(KeyHash) else {
-            return Ok(());
-        };
-        if record.revoked_at.is_some() {
-            self.index.remove(&hash);
-            return Ok(());
-        }
-        let grants = Credential::granted_endpoint_ids(conn, credential_id)?;
+        let grants = KeyRecord::granted_endpoints(conn, credential_id)?;
+        let secrets = KeyRecord::live_secrets(conn, credential_id, crate::db::now())?;
         let active = match record.client_application_id {
             Some(app) => ClientApplication::find(conn, app)?
                 .map(|a| HashMap::from([(a.id, a.active)]))
                 .unwrap_or_default(),
             None => HashMap::new(),
         };
-        match self.entry(&record, grants, &active) {
-            Some((hash, key)) => {
-                self.index.insert(hash, Arc::new(key));
-            }
-            None => {
-                self.index.remove(&hash);
-            }
-        }
+        let key = self.entry(&record, grants, secrets, &active);
+        self.put(Arc::new(key));
         Ok(())
     }
 
@@ -395,6 +552,7 @@ mod tests {
         let batch = activity.drain().expect("counts");
         assert_eq!(batch.credential_id, 7);
         assert_eq!(batch.requests, vec![(None, 1), (Some(2), 2), (Some(99), 1)]);
+        assert!(batch.secrets_last_used.is_empty());
         assert_eq!(
             batch.last_used_at.map(|t| t.and_utc().timestamp_millis()),
             Some(3_000)

@@ -118,6 +118,8 @@ impl Gate {
 enum Refusal {
     Unauthenticated(&'static str),
     AddressBlocked(u64),
+    /// A live credential used from outside its trusted IPs.
+    UntrustedAddress,
     /// The live keys have not agreed with the database for too long (it is out of reach):
     /// a key revoked meanwhile could still be in them, so no key is accepted.
     KeysUnconfirmed,
@@ -130,6 +132,9 @@ fn refused(refusal: Refusal) -> HttpResponse {
             .insert_header((header::CONTENT_TYPE, JSON))
             .insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="devcenter""#))
             .body(json!({ "message": text }).to_string()),
+        Refusal::UntrustedAddress => HttpResponse::Forbidden()
+            .insert_header((header::CONTENT_TYPE, JSON))
+            .body(json!({ "message": "This credential may not be used from your address: it is outside the credential's trusted IPs." }).to_string()),
         Refusal::AddressBlocked(retry_after) => HttpResponse::TooManyRequests()
             .insert_header((header::CONTENT_TYPE, JSON))
             .insert_header((header::RETRY_AFTER, retry_after.to_string()))
@@ -315,14 +320,20 @@ impl Gate {
                 "Missing Basic Auth credentials: send your API key as the user name.",
             ));
         };
-        let live = ApiKey::hash_of(text)
+        let at = unix_millis();
+        let Some(live) = ApiKey::hash_of(text)
             .ok()
             .and_then(|hash| self.keys.get(&hash))
-            .filter(|key| key.api_type == api_type && !key.suspended);
-        live.ok_or_else(|| {
+            .filter(|s| s.key.api_type == api_type && !s.key.suspended && s.works(at))
+        else {
             self.failures.record(address, now);
-            Refusal::Unauthenticated("Invalid Basic Auth credentials.")
-        })
+            return Err(Refusal::Unauthenticated("Invalid Basic Auth credentials."));
+        };
+        if !live.key.admits_address(address) {
+            return Err(Refusal::UntrustedAddress);
+        }
+        live.key.activity.record_secret(live.secret_id, at);
+        Ok(live.key)
     }
 
     /// Authenticates the request as a key of the mount's type and counts it against the

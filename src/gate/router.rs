@@ -43,12 +43,21 @@ impl Router {
             let method = Method::from_bytes(endpoint.method.as_str().as_bytes())?;
             let access = Access::Granted(Arc::new(CatalogueEndpoint {
                 id: endpoint.id,
-                described: serde_json::json!({
-                    "method": endpoint.method.as_str(),
-                    "path": endpoint.path,
-                    "name": endpoint.name,
-                    "resource": endpoint.resource,
-                })
+                described: match &endpoint.scope {
+                    None => serde_json::json!({
+                        "method": endpoint.method.as_str(),
+                        "path": endpoint.path,
+                        "name": endpoint.name,
+                        "resource": endpoint.resource,
+                    }),
+                    Some(scope) => serde_json::json!({
+                        "method": endpoint.method.as_str(),
+                        "path": endpoint.path,
+                        "name": endpoint.name,
+                        "resource": endpoint.resource,
+                        "scope": scope,
+                    }),
+                }
                 .to_string(),
             }));
             let path = trim_trailing_slash(&endpoint.path);
@@ -133,6 +142,7 @@ mod tests {
             method: EndpointMethod::parse(method).expect("a catalogue method"),
             name: format!("{method} {path}"),
             path: path.into(),
+            scope: None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::words::{ApiType, DeveloperPermission, UserLevel};
+use super::words::{ApiType, DeveloperPermission, ProductWord, UserLevel};
 
 /// The signed-in person as the database describes them right now.
 #[derive(Debug, Clone)]
@@ -153,8 +153,9 @@ impl Viewer {
 
     /// The key types this person may create and see, in the dialog's order.
     pub fn manageable_api_types(&self) -> Vec<ApiType> {
-        [ApiType::Harvest, ApiType::JobBoard, ApiType::Partner]
-            .into_iter()
+        ApiType::ALL
+            .iter()
+            .copied()
             .filter(|t| self.may(Action::ManageCredential(*t)))
             .collect()
     }

@@ -1,7 +1,7 @@
 //! API keys: how they are made, recognised and stored.
 //!
 //! A key reads `{prefix}_{secret}{checksum}`: a type prefix (`dch` Harvest, `dcj` Job Board,
-//! `dcp` Partner) so secret scanners and people can tell keys apart; 43 base62 characters
+//! `dcp` Partner, `dcs` a Harvest v3 client secret) so secret scanners and people can tell keys apart; 43 base62 characters
 //! (256 bits) from the operating system's CSPRNG; and 6 base62 characters encoding the
 //! CRC-32 of everything before them. CRC-32 detects every single-byte change, so a mistyped
 //! or truncated key is refused before any lookup. Only the BLAKE3 hash is ever stored.
@@ -13,7 +13,7 @@ use rand::rand_core::UnwrapErr;
 use rand::rngs::SysRng;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::words::ApiType;
+use super::words::{ApiType, ProductWord};
 
 const SECRET_LEN: usize = 43;
 const CHECKSUM_LEN: usize = 6;
@@ -22,6 +22,7 @@ const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop
 fn prefix(api_type: ApiType) -> &'static str {
     match api_type {
         ApiType::Harvest => "dch_",
+        ApiType::HarvestV3 => "dcs_",
         ApiType::JobBoard => "dcj_",
         ApiType::Partner => "dcp_",
     }
@@ -80,8 +81,9 @@ impl ApiKey {
     }
 
     fn check(text: &str) -> Result<ApiType, MalformedKey> {
-        let api_type = [ApiType::Harvest, ApiType::JobBoard, ApiType::Partner]
-            .into_iter()
+        let api_type = ApiType::ALL
+            .iter()
+            .copied()
             .find(|t| text.starts_with(prefix(*t)))
             .ok_or(MalformedKey::UnknownPrefix)?;
         let body = &text[prefix(api_type).len()..];
@@ -119,6 +121,21 @@ impl ApiKey {
     /// The whole key, for the one time it is shown.
     pub fn reveal(&self) -> &str {
         self.text.expose_secret()
+    }
+}
+
+/// A Harvest v3 credential's client ID: public (shown on the credential's pages and sent
+/// with every token request), so it needs no checksum, only to be unguessable enough that
+/// ids cannot be enumerated. `dci_` and 24 base62 characters from the CSPRNG.
+pub struct ClientId;
+
+impl ClientId {
+    pub const PREFIX: &'static str = "dci_";
+
+    pub fn generate() -> String {
+        let mut id = String::from(Self::PREFIX);
+        id.push_str(&Alphanumeric.sample_string(&mut UnwrapErr(SysRng), 24));
+        id
     }
 }
 

@@ -9,4 +9,5 @@ pub mod keys;
 pub mod paging;
 pub mod passwords;
 pub mod text;
+pub mod trusted_ips;
 pub mod words;

@@ -101,6 +101,7 @@ product_word!(EndpointMethod {
 
 product_word!(ApiType {
     Harvest => ("harvest", "Harvest"),
+    HarvestV3 => ("harvest_v3", "Harvest v3 (OAuth)"),
     JobBoard => ("job_board", "Job Board"),
     Partner => ("partner", "Partner"),
 });

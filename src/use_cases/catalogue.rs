@@ -34,7 +34,7 @@ pub fn group_by_resource(endpoints: Vec<Endpoint>) -> Vec<ResourceGroup> {
 /// Turns submitted endpoints into endpoint ids, refusing the whole submission if any of
 /// them is not in the catalogue.
 pub fn resolve(conn: &mut Conn, identifiers: &[EndpointIdentifier]) -> Result<Vec<i32>, Failure> {
-    let by_identifier: HashMap<String, i32> = Endpoint::all(conn)?
+    let by_identifier: HashMap<String, i32> = Endpoint::harvest(conn)?
         .into_iter()
         .map(|e| (e.identifier(), e.id))
         .collect();

@@ -27,7 +27,7 @@ pub fn list(
     viewer: &Viewer,
 ) -> Result<(Vec<Listed>, Vec<ResourceGroup>), Failure> {
     viewer.require(Action::ManageClientApplications)?;
-    let endpoints = Endpoint::all(conn)?;
+    let endpoints = Endpoint::harvest(conn)?;
     let by_id: BTreeMap<i32, &Endpoint> = endpoints.iter().map(|e| (e.id, e)).collect();
     let mut presets: BTreeMap<i32, Vec<Endpoint>> = BTreeMap::new();
     for (app, endpoint) in ClientApplication::all_presets(conn)? {

@@ -5,13 +5,15 @@ use std::collections::BTreeSet;
 
 use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
-use crate::db::credentials::{Credential, CredentialListing, NewCredential};
+use crate::db::credentials::{
+    Credential, CredentialListing, CredentialSecret, NewCredential, NewSecret,
+};
 use crate::db::request_log::{self, LoggedRequest, StatusClass};
 use crate::db::{self, Conn, usage};
 
 use crate::rules::access::{Action, Viewer};
 use crate::rules::endpoints::EndpointIdentifier;
-use crate::rules::keys::ApiKey;
+use crate::rules::keys::{ApiKey, ClientId};
 use crate::rules::paging::Paged;
 use crate::rules::text::{FieldError, FieldErrors, Label, parse_label};
 use crate::rules::words::{ApiType, ProductWord};
@@ -72,7 +74,10 @@ const NOT_A_CLIENT_APPLICATION: &str = "Choose a client application from the lis
 pub struct CreatedCredential {
     pub id: i32,
     pub api_type: ApiType,
+    /// The key (v1/v2) or client secret (v3).
     pub key: ApiKey,
+    /// A v3 credential's client ID.
+    pub client_id: Option<String>,
 }
 
 /// Creates a key of the requested type for the viewer, with a listed partner's preset
@@ -103,6 +108,7 @@ pub fn create(
     };
     let description = request.description.as_str();
     let key = ApiKey::generate(api_type);
+    let client_id = (api_type == ApiType::HarvestV3).then(ClientId::generate);
     write(conn, |conn, changes| {
         let id = Credential::insert(
             conn,
@@ -110,13 +116,12 @@ pub fn create(
                 description,
                 api_type,
                 client_application_id: client_application.as_ref().map(|c| c.id),
-                key_hash: &key.hash().0,
-                key_prefix: key.prefix(),
-                key_last4: key.last4(),
+                client_id: client_id.as_deref(),
                 created_by: viewer.id,
                 created_at: db::now(),
             },
         )?;
+        CredentialSecret::insert(conn, &new_secret(id, &key))?;
         let mut granted = Vec::new();
         if let (ApiType::Harvest, Some(partner)) = (api_type, &client_application) {
             let presets = ClientApplication::preset_endpoint_ids(conn, partner.id)?;
@@ -135,8 +140,24 @@ pub fn create(
             ),
         )?;
         changes.credentials.push(id);
-        Ok(CreatedCredential { id, api_type, key })
+        Ok(CreatedCredential {
+            id,
+            api_type,
+            key,
+            client_id,
+        })
     })
+}
+
+/// The stored form of a new secret: its hash, prefix and last four characters.
+fn new_secret(credential_id: i32, key: &ApiKey) -> NewSecret<'_> {
+    NewSecret {
+        credential_id,
+        secret_hash: key.hash().0.to_vec(),
+        secret_prefix: key.prefix(),
+        secret_last4: key.last4(),
+        created_at: db::now(),
+    }
 }
 
 /// The viewer's page of API Credential Management: the keys of the types they manage.
@@ -205,7 +226,7 @@ pub fn grants(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Grants, Failu
         granted: Credential::granted_endpoint_ids(conn, id)?
             .into_iter()
             .collect(),
-        groups: catalogue::group_by_resource(Endpoint::all(conn)?),
+        groups: catalogue::group_by_resource(Endpoint::harvest(conn)?),
         client_application,
         credential,
     })

@@ -167,12 +167,13 @@ async fn migrate_brings_a_database_up_to_date_and_exits() {
 }
 
 /// Every table copy-database copies, in its (foreign-key) order.
-const COPIED_TABLES: [&str; 11] = [
+const COPIED_TABLES: [&str; 12] = [
     "users",
     "user_permissions",
     "client_applications",
     "client_application_endpoints",
     "credentials",
+    "credential_secrets",
     "credential_endpoints",
     "credential_usage",
     "audit_events",
@@ -295,7 +296,7 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     }
     let total: i64 = before.iter().map(|(_, rows)| rows).sum();
     assert!(
-        printed.contains(&format!("copied {total} rows in 11 tables")),
+        printed.contains(&format!("copied {total} rows in 14 tables")),
         "{printed}"
     );
     assert_eq!(row_counts(target.url()), before);
@@ -399,7 +400,7 @@ async fn copy_database_refuses_a_different_endpoint_catalogue() {
     let refused = copy_database(sqlite, target.url());
     assert!(!refused.status.success());
     assert!(
-        stderr(&refused).contains("the endpoint catalogues differ (133 endpoints in the source, 133 in the target: the first difference is at id 7"),
+        stderr(&refused).contains("the endpoint catalogues differ (295 endpoints in the source, 295 in the target: the first difference is at id 7"),
         "{}",
         stderr(&refused)
     );

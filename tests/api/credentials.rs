@@ -189,7 +189,7 @@ async fn the_dialog_offers_every_type_and_names_its_button_as_the_original() {
     assert!(dialog.has(r#"[data-testid="create-credential-dialog"]"#));
     assert_eq!(
         dialog.texts("#api_type option"),
-        vec!["Harvest", "Job Board", "Partner"]
+        vec!["Harvest", "Harvest v3 (OAuth)", "Job Board", "Partner"]
     );
     assert_eq!(
         dialog.text(".dialog-content button[type=submit]"),

@@ -119,7 +119,7 @@ async fn every_refusal_of_the_harvest_mount() {
 
     for (method, unknown) in [
         (Method::GET, "/harvest/v1/payroll"),
-        (Method::GET, "/harvest/v3/candidates"),
+        (Method::GET, "/harvest/v4/candidates"),
         (Method::GET, "/harvest/candidates"),
         (Method::DELETE, path),
     ] {

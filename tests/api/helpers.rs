@@ -444,9 +444,11 @@ impl TestApp {
     /// How many credentials are stored under this key's hash (with `id`, when given).
     pub fn stored_keys(&self, key: &str, id: Option<i32>) -> i64 {
         let hash = self.bytes_literal(&blake3::hash(key.as_bytes()).to_hex());
-        let id = id.map(|id| format!(" AND id = {id}")).unwrap_or_default();
+        let id = id
+            .map(|id| format!(" AND credential_id = {id}"))
+            .unwrap_or_default();
         self.count(&format!(
-            "SELECT count(*) FROM credentials WHERE key_hash = {hash}{id}"
+            "SELECT count(*) FROM credential_secrets WHERE secret_hash = {hash}{id}"
         ))
     }
 
