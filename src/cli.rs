@@ -1,7 +1,9 @@
-//! The command line: `serve` (the default), `create-user` and `copy-database`.
+//! The command line: `serve` (the default), `create-user`, `migrate`, `copy-database` and
+//! `rotate-signing-key`.
 
 use std::collections::BTreeSet;
 use std::io::Read;
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
@@ -10,6 +12,8 @@ use secrecy::SecretString;
 
 use crate::db;
 use crate::gate::limits::LimitSetting;
+use crate::oauth::sealing::SealingKey;
+use crate::oauth::signing::{self, SigningKeys, TOKEN_LIFETIME};
 use crate::rules::email::Email;
 use crate::rules::passwords::Password;
 use crate::rules::text::{FieldErrors, parse_label};
@@ -45,6 +49,10 @@ pub enum Command {
     /// row, ids kept, in one transaction, verified by row counts. Refuses a target that
     /// already holds data.
     CopyDatabase(CopyDatabaseArgs),
+    /// Retire the key that signs access tokens and make a new one. The retired key stays
+    /// published until the tokens it signed have expired; running instances sign with the
+    /// new one within a minute.
+    RotateSigningKey(RotateSigningKeyArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -61,9 +69,50 @@ pub struct DatabaseArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct SealingArgs {
+    /// The file holding the key that seals the token signing keys in the database (made,
+    /// readable by its owner only, when missing). Every instance serving one database must
+    /// be given the same file. By default `sealing.key` beside the SQLite database file, or
+    /// `data/sealing.key` for a PostgreSQL database.
+    #[arg(
+        long = "sealing-key-file",
+        env = "DEVCENTER_SEALING_KEY_FILE",
+        value_name = "PATH"
+    )]
+    pub sealing_key_file: Option<PathBuf>,
+}
+
+impl SealingArgs {
+    /// The sealing key file: the flag's, or the default for `database`.
+    pub fn path(&self, database: &db::Database) -> PathBuf {
+        self.sealing_key_file
+            .clone()
+            .unwrap_or_else(|| default_sealing_key_file(database))
+    }
+
+    /// The sealing key, from its file (made when missing).
+    pub fn load(&self, database: &db::Database) -> anyhow::Result<SealingKey> {
+        SealingKey::load_or_create(&self.path(database))
+    }
+}
+
+/// `sealing.key` beside a SQLite database file: a copy of the folder keeps the two
+/// together. A PostgreSQL database has no folder on this machine: `data/sealing.key` in the
+/// current directory, where the SQLite file is by default.
+pub fn default_sealing_key_file(database: &db::Database) -> PathBuf {
+    const NAME: &str = "sealing.key";
+    match database {
+        db::Database::Sqlite(file) => file.with_file_name(NAME),
+        db::Database::Postgres(_) => PathBuf::from("data").join(NAME),
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub sealing: SealingArgs,
     /// The address to listen on (port 0 picks a free port and prints it).
     #[arg(
         long,
@@ -294,6 +343,48 @@ impl CopyDatabaseArgs {
             report.tables.len(),
             from.describe(),
             to.describe()
+        );
+        let signing_keys = report
+            .tables
+            .iter()
+            .any(|t| t.table == "signing_keys" && t.rows > 0);
+        if signing_keys {
+            // The copied signing keys open only with the sealing key they were sealed with.
+            println!(
+                "the token signing keys are still sealed with the key in {}: serve {} with \
+                 --sealing-key-file naming that file",
+                default_sealing_key_file(&from).display(),
+                to.describe()
+            );
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RotateSigningKeyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub sealing: SealingArgs,
+}
+
+impl RotateSigningKeyArgs {
+    pub fn run(&self) -> anyhow::Result<()> {
+        let database = db::Database::parse(&self.database.database);
+        let pool = db::open(&database)?;
+        let sealing = self.sealing.load(&database)?;
+        let mut conn = pool.get()?;
+        // Loading first proves this is the sealing key the servers use: a new key sealed
+        // with another one would stop them all at their next reload.
+        let before = SigningKeys::ensure_and_load(&mut conn, &sealing)?;
+        let kid = signing::rotate(&mut conn, &sealing)?;
+        // Key ids only: never key material.
+        println!(
+            "new token signing key {kid}; the retired key {} stays published for {} \
+             after its retirement, until the tokens it signed have expired",
+            before.current_kid(),
+            humantime::format_duration(TOKEN_LIFETIME)
         );
         Ok(())
     }

@@ -7,6 +7,7 @@ pub mod db;
 pub mod gate;
 pub mod instances;
 pub mod limiter;
+pub mod oauth;
 pub mod rules;
 pub mod security_headers;
 pub mod startup;

@@ -17,6 +17,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::CreateUser(args)) => args.run(),
         Some(Command::Migrate(args)) => args.run(),
         Some(Command::CopyDatabase(args)) => args.run(),
+        Some(Command::RotateSigningKey(args)) => args.run(),
         Some(Command::Serve(args)) => {
             actix_web::rt::System::new().block_on(devcenter::startup::serve(*args))
         }

@@ -24,6 +24,8 @@ use crate::gate::upstream::{Connection, Upstream};
 use crate::gate::{self, Gate, GateSettings, Upstreams};
 use crate::instances;
 use crate::limiter::Limit;
+use crate::oauth::jwks;
+use crate::oauth::signing::{self, SigningKeys};
 use crate::security_headers;
 use crate::use_cases::users;
 use crate::web::context::AppState;
@@ -159,6 +161,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         &mut conn,
         args.test_fail_live_index_updates,
     )?);
+    let sealing = web::Data::new(args.sealing.load(&database)?);
+    let signing_keys = web::Data::new(SigningKeys::ensure_and_load(&mut conn, &sealing)?);
     drop(conn);
     // Other instances' changes reach this one's gate within a poll of their commit.
     instances::listen(&database, pool.clone(), keys.clone())?;
@@ -237,6 +241,29 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })?;
     }
 
+    // A rotation (by the command line or another instance) reaches this one within an
+    // interval; until then it signs with the retired key, which stays published.
+    {
+        let (pool, signing_keys, sealing) = (pool.clone(), signing_keys.clone(), sealing.clone());
+        std::thread::Builder::new()
+            .name("signing-keys-reload".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(signing::RELOAD_INTERVAL);
+                    let reloaded = pool
+                        .get()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|mut conn| signing_keys.reload(&mut conn, &sealing));
+                    if let Err(error) = reloaded {
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            "token signing keys not reloaded; trying again"
+                        );
+                    }
+                }
+            })?;
+    }
+
     let state = web::Data::new(AppState {
         pool: pool.clone(),
         after_commit: keys.clone(),
@@ -276,6 +303,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(checks.clone())
             .app_data(visitor_tokens.clone())
             .app_data(policy.clone())
+            .app_data(signing_keys.clone())
+            .app_data(sealing.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest(
@@ -294,6 +323,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ))
             .route("/healthz", web::get().to(pages::healthz))
             .route("/readyz", web::get().to(readiness::readyz))
+            .route("/.well-known/jwks.json", web::get().to(jwks::jwks))
             .service(gate.scopes())
             .route("/static/{name}", web::get().to(static_files::serve))
             .service(

@@ -12,7 +12,7 @@ use diesel::sqlite::SqliteConnection;
 use super::schema::{
     audit_events, client_application_endpoints, client_application_scopes, client_applications,
     credential_endpoints, credential_scopes, credential_secrets, credential_usage, credentials,
-    endpoints, gate_requests, server_secrets, sessions, user_permissions, users,
+    endpoints, gate_requests, server_secrets, sessions, signing_keys, user_permissions, users,
 };
 use super::{Conn, Database};
 
@@ -174,6 +174,18 @@ struct ServerSecretRow {
     value: Vec<u8>,
 }
 
+/// Copied as stored: the private key stays sealed with the source's sealing key, which the
+/// servers on the target must be given.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys, check_for_backend(diesel::sqlite::Sqlite))]
+struct SigningKeyRow {
+    kid: String,
+    public_key: Vec<u8>,
+    sealed_private_key: Vec<u8>,
+    created_at: NaiveDateTime,
+    retired_at: Option<NaiveDateTime>,
+}
+
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = gate_requests, check_for_backend(diesel::sqlite::Sqlite))]
 struct GateRequestRow {
@@ -248,6 +260,7 @@ fn all_counts(
         counts!(source, target, audit_events),
         counts!(source, target, sessions),
         counts!(source, target, server_secrets),
+        counts!(source, target, signing_keys),
         counts!(source, target, gate_requests),
     ])
 }
@@ -387,6 +400,13 @@ fn copy_into(
         server_secrets,
         ServerSecretRow,
         server_secrets::name
+    );
+    copy_table!(
+        source,
+        target,
+        signing_keys,
+        SigningKeyRow,
+        signing_keys::kid
     );
     copy_table!(
         source,

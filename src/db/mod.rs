@@ -14,6 +14,7 @@ pub mod request_log;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
+pub mod signing_keys;
 pub mod usage;
 pub mod users;
 

@@ -160,6 +160,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        public_key -> Binary,
+        sealed_private_key -> Binary,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Integer,
         email -> Text,
@@ -202,6 +212,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_windows,
     server_secrets,
     sessions,
+    signing_keys,
     user_permissions,
     users,
 );
