@@ -129,6 +129,15 @@ pub struct ServeArgs {
         value_name = "N/Ws"
     )]
     pub rate_limit: LimitSetting,
+    /// Requests each Harvest v3 credential may make through the gate (`/harvest/v3`), as
+    /// N/Ws, or `off`: v3 counts in its own 30-second windows.
+    #[arg(
+        long,
+        env = "DEVCENTER_V3_RATE_LIMIT",
+        default_value = "50/30s",
+        value_name = "N/Ws"
+    )]
+    pub v3_rate_limit: LimitSetting,
     /// Failed gate authentications allowed per client address before it is refused, or `off`.
     #[arg(
         long,

@@ -1,5 +1,5 @@
 //! Several instances on one PostgreSQL database, behaving as one. Each listens for the
-//! credentials another instance changed (`db::announce`) and brings its live keys in line
+//! credentials and users another instance changed (`db::announce`) and brings its live keys in line
 //! at once; after any gap in listening it reconciles them all, so a notification missed
 //! while disconnected cannot leave a revoked key alive. Work that must be done once (the
 //! sweeps of expired sessions and of ended failure windows) is done by whichever instance
@@ -57,11 +57,11 @@ fn listen_until_lost(url: &str, pool: &Pool, keys: &LiveKeys) -> anyhow::Result<
             diesel::sql_query("SELECT 1").execute(&mut listener)?;
             checked = Instant::now();
         }
-        let mut changed = Vec::new();
+        let mut changed = Changes::default();
         let mut flooded = false;
         for notification in listener.notifications_iter() {
-            changed.extend(announce::parse(&notification?.payload));
-            if changed.len() > MOST_PER_POLL {
+            announce::parse(&notification?.payload, &mut changed);
+            if changed.credentials.len() + changed.users.len() > MOST_PER_POLL {
                 flooded = true;
                 break;
             }
@@ -71,14 +71,11 @@ fn listen_until_lost(url: &str, pool: &Pool, keys: &LiveKeys) -> anyhow::Result<
             // which reads the truth from the database, instead of an update per id.
             keys.reconcile(&mut *pool.get()?)?;
         } else if !changed.is_empty() {
-            changed.sort_unstable();
-            changed.dedup();
-            keys.after_commit(
-                &mut *pool.get()?,
-                &Changes {
-                    credentials: changed,
-                },
-            );
+            for ids in [&mut changed.credentials, &mut changed.users] {
+                ids.sort_unstable();
+                ids.dedup();
+            }
+            keys.after_commit(&mut *pool.get()?, &changed);
         }
         std::thread::sleep(POLL);
     }

@@ -21,11 +21,12 @@ use crate::gate::live_keys::LiveKeys;
 use crate::gate::request_log::PendingRequests;
 use crate::gate::shared_limits::SharedLimits;
 use crate::gate::upstream::{Connection, Upstream};
-use crate::gate::{self, Gate, GateSettings, Upstreams};
+use crate::gate::{self, BearerSettings, Gate, GateSettings, Upstreams};
 use crate::instances;
 use crate::limiter::Limit;
 use crate::oauth::jwks;
 use crate::oauth::signing::{self, SigningKeys};
+use crate::oauth::token_endpoint::{self, TokenEndpoint};
 use crate::security_headers;
 use crate::use_cases::users;
 use crate::web::context::AppState;
@@ -38,6 +39,9 @@ use crate::web::session::SessionPolicy;
 use crate::web::session_store::DatabaseSessionStore;
 use crate::web::sign_in_throttle::SignInThrottle;
 use crate::web::{self as pages, csrf, static_files};
+
+/// Verified access tokens the gate remembers at most (a few hundred bytes each).
+const VERIFIED_TOKENS_KEPT: usize = 100_000;
 
 /// Each API's upstream, from `--harvest-upstream`, `--job-board-upstream` and
 /// `--partner-upstream`.
@@ -167,12 +171,28 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Other instances' changes reach this one's gate within a poll of their commit.
     instances::listen(&database, pool.clone(), keys.clone())?;
     let requests = Arc::new(PendingRequests::default());
+    // Bound before anything is built on it: without --public-url, the address is the
+    // issuer that every access token names.
+    let listener = std::net::TcpListener::bind(&args.bind)
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let issuer = match &args.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
     let gate = web::Data::new(Gate::new(
         keys.clone(),
         &catalogue,
         requests.clone(),
         GateSettings {
             rate_limit: args.rate_limit.0,
+            v3_rate_limit: args.v3_rate_limit.0,
+            bearer: BearerSettings {
+                signing: signing_keys.clone().into_inner(),
+                sealing: sealing.clone().into_inner(),
+                pool: pool.clone(),
+                issuer: issuer.clone(),
+                cache_capacity: VERIFIED_TOKENS_KEPT,
+            },
             failed_auth_limit: args.failed_auth_limit.0,
             upstreams,
             public_url: args.public_url.clone(),
@@ -182,6 +202,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             stale_after: stale_after(args.reconcile_interval),
         },
     )?);
+    let token_endpoint = web::Data::new(TokenEndpoint {
+        pool: pool.clone(),
+        keys: keys.clone(),
+        signing: signing_keys.clone().into_inner(),
+        issuer,
+        scopes_supported: {
+            let mut scopes: Vec<String> =
+                catalogue.iter().filter_map(|e| e.scope.clone()).collect();
+            scopes.sort_unstable();
+            scopes.dedup();
+            scopes
+        },
+    });
     let proxies = web::Data::new(TrustedProxies::new(args.trusted_proxies.clone()));
     tracing::info!(live_keys = keys.len(), rate_limit = %args.rate_limit, "gate ready");
 
@@ -304,7 +337,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(visitor_tokens.clone())
             .app_data(policy.clone())
             .app_data(signing_keys.clone())
-            .app_data(sealing.clone())
+            .app_data(token_endpoint.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest(
@@ -323,7 +356,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ))
             .route("/healthz", web::get().to(pages::healthz))
             .route("/readyz", web::get().to(readiness::readyz))
-            .route("/.well-known/jwks.json", web::get().to(jwks::jwks))
+            .route(token_endpoint::JWKS, web::get().to(jwks::jwks))
+            .route(
+                token_endpoint::METADATA,
+                web::get().to(token_endpoint::metadata),
+            )
+            .route(token_endpoint::TOKEN, web::post().to(token_endpoint::token))
+            .route(
+                token_endpoint::INTROSPECT,
+                web::post().to(token_endpoint::introspect),
+            )
             .service(gate.scopes())
             .route("/static/{name}", web::get().to(static_files::serve))
             .service(
@@ -335,7 +377,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     .default_service(web::to(pages::not_found)),
             )
     })
-    .bind(&args.bind)
+    .listen(listener)
     .with_context(|| format!("cannot listen on {}", args.bind))?;
     for address in server.addrs() {
         println!("devcenter listening on http://{address}");

@@ -28,6 +28,8 @@ mod helpers;
 mod instances;
 #[path = "api/matrix.rs"]
 mod matrix;
+#[path = "api/oauth.rs"]
+mod oauth;
 #[path = "api/permissions.rs"]
 mod permissions;
 #[path = "api/sessions.rs"]

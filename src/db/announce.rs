@@ -1,23 +1,30 @@
-//! What one instance tells the others through PostgreSQL: the credentials a committed
-//! transaction changed, as `NOTIFY devcenter_credentials` with their ids. A notification
+//! What one instance tells the others through PostgreSQL: the credentials and users a
+//! committed transaction changed, as `NOTIFY devcenter_credentials` with their ids
+//! (a user's with a `u` before it). A notification
 //! sent inside a transaction is delivered when it commits, and not at all if it rolls
 //! back. SQLite has one process: nothing to announce.
 
 use diesel::RunQueryDsl;
 
 use super::Conn;
+use crate::use_cases::Changes;
 
 pub const CHANNEL: &str = "devcenter_credentials";
 
 /// PostgreSQL refuses payloads of 8000 bytes or more: longer lists go in several.
 const MAX_PAYLOAD: usize = 7000;
 
-/// Announces `credential_ids` to every listening instance (inside the caller's transaction).
-pub fn changed_credentials(conn: &mut Conn, credential_ids: &[i32]) -> diesel::QueryResult<()> {
+/// Announces what changed to every listening instance (inside the caller's transaction).
+pub fn changes(conn: &mut Conn, changes: &Changes) -> diesel::QueryResult<()> {
     let Conn::Postgres(conn) = conn else {
         return Ok(());
     };
-    for payload in payloads(credential_ids) {
+    let items = changes
+        .credentials
+        .iter()
+        .map(|id| id.to_string())
+        .chain(changes.users.iter().map(|id| format!("{USER}{id}")));
+    for payload in payloads(items) {
         diesel::sql_query("SELECT pg_notify($1, $2)")
             .bind::<diesel::sql_types::Text, _>(CHANNEL)
             .bind::<diesel::sql_types::Text, _>(payload)
@@ -26,12 +33,14 @@ pub fn changed_credentials(conn: &mut Conn, credential_ids: &[i32]) -> diesel::Q
     Ok(())
 }
 
-/// The ids as comma-separated payloads, each short enough to send.
-fn payloads(ids: &[i32]) -> Vec<String> {
+/// Marks a user's id in a payload.
+const USER: char = 'u';
+
+/// The items as comma-separated payloads, each short enough to send.
+fn payloads(items: impl Iterator<Item = String>) -> Vec<String> {
     let mut payloads = Vec::new();
     let mut current = String::new();
-    for id in ids {
-        let id = id.to_string();
+    for id in items {
         if !current.is_empty() && current.len() + 1 + id.len() > MAX_PAYLOAD {
             payloads.push(std::mem::take(&mut current));
         }
@@ -46,12 +55,14 @@ fn payloads(ids: &[i32]) -> Vec<String> {
     payloads
 }
 
-/// The ids of a received payload; anything else in it is ignored.
-pub fn parse(payload: &str) -> Vec<i32> {
-    payload
-        .split(',')
-        .filter_map(|id| id.trim().parse().ok())
-        .collect()
+/// Adds what a received payload names to `changes`; anything else in it is ignored.
+pub fn parse(payload: &str, changes: &mut Changes) {
+    for item in payload.split(',').map(str::trim) {
+        match item.strip_prefix(USER) {
+            Some(user) => changes.users.extend(user.parse::<i32>().ok()),
+            None => changes.credentials.extend(item.parse::<i32>().ok()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -61,11 +72,23 @@ mod tests {
     #[test]
     fn long_lists_are_split_and_read_back() {
         let ids: Vec<i32> = (1_000_000..1_002_000).collect();
-        let split = payloads(&ids);
+        let users: Vec<i32> = (1..300).collect();
+        let items = ids
+            .iter()
+            .map(|id| id.to_string())
+            .chain(users.iter().map(|id| format!("u{id}")));
+        let split = payloads(items);
         assert!(split.len() > 1);
         assert!(split.iter().all(|p| p.len() <= MAX_PAYLOAD));
-        let back: Vec<i32> = split.iter().flat_map(|p| parse(p)).collect();
-        assert_eq!(back, ids);
-        assert!(payloads(&[]).is_empty());
+        let mut back = Changes::default();
+        for payload in &split {
+            parse(payload, &mut back);
+        }
+        assert_eq!(back.credentials, ids);
+        assert_eq!(back.users, users);
+        assert!(payloads(std::iter::empty()).is_empty());
+        let mut odd = Changes::default();
+        parse("7,x,u,u8,,-", &mut odd);
+        assert_eq!((odd.credentials, odd.users), (vec![7], vec![8]));
     }
 }

@@ -46,6 +46,14 @@ impl User {
             .optional()
     }
 
+    /// The ids of every user who is not disabled.
+    pub fn active_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+        users::table
+            .filter(users::disabled.eq(false))
+            .select(users::id)
+            .load(conn)
+    }
+
     pub fn count(conn: &mut Conn) -> QueryResult<i64> {
         users::table.count().get_result(conn)
     }

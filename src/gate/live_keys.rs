@@ -15,12 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
-use dashmap::DashMap;
+use dashmap::{DashMap, DashSet};
 
 use crate::db::Conn;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{KeyRecord, SecretRecord};
 use crate::db::usage::UsageBatch;
+use crate::db::users::User;
 use crate::limiter::{Admission, Limit, Window};
 use crate::rules::keys::KeyHash;
 use crate::rules::trusted_ips::TrustedIps;
@@ -104,10 +105,10 @@ impl LiveSecret {
 
 /// Endpoint ids as a bit set: a few words for the whole catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Grants(Box<[u64]>);
+pub struct Grants(Box<[u64]>);
 
 impl Grants {
-    fn new(ids: impl IntoIterator<Item = i32>) -> Self {
+    pub fn new(ids: impl IntoIterator<Item = i32>) -> Self {
         let ids: Vec<usize> = ids
             .into_iter()
             .filter_map(|id| usize::try_from(id).ok())
@@ -120,7 +121,7 @@ impl Grants {
         Self(bits.into_boxed_slice())
     }
 
-    fn contains(&self, id: i32) -> bool {
+    pub fn contains(&self, id: i32) -> bool {
         usize::try_from(id)
             .ok()
             .and_then(|id| self.0.get(id / 64).map(|word| word & (1 << (id % 64)) != 0))
@@ -248,6 +249,8 @@ pub struct LiveKeys {
     by_client_id: DashMap<Box<str>, Arc<LiveKey>>,
     /// Each credential's activity, kept across updates of its key.
     activity: DashMap<i32, Arc<KeyActivity>>,
+    /// Users who are not disabled: a token acting as anyone else is refused.
+    active_users: DashSet<i32>,
     /// Serialises updates, so an older read of a credential cannot overwrite a newer one.
     updating: Mutex<()>,
     /// For tests of what follows a failed update: every `after_commit` update fails.
@@ -264,6 +267,7 @@ impl LiveKeys {
             by_credential: DashMap::new(),
             by_client_id: DashMap::new(),
             activity: DashMap::new(),
+            active_users: DashSet::new(),
             updating: Mutex::new(()),
             fail_updates,
             reconciled_at: AtomicI64::new(0),
@@ -306,6 +310,11 @@ impl LiveKeys {
                 self.put(Arc::new(key));
                 corrected += 1;
             }
+        }
+        let active_users: HashSet<i32> = User::active_ids(conn)?.into_iter().collect();
+        self.active_users.retain(|id| active_users.contains(id));
+        for id in active_users {
+            self.active_users.insert(id);
         }
         let gone: Vec<i32> = self
             .by_credential
@@ -435,6 +444,20 @@ impl LiveKeys {
             .map(|key| Arc::clone(key.value()))
     }
 
+    /// Whether the user may still be acted as (exists and is not disabled).
+    pub fn user_active(&self, user_id: i32) -> bool {
+        self.active_users.contains(&user_id)
+    }
+
+    /// Makes the index agree with the database about one user.
+    fn update_user(&self, conn: &mut Conn, user_id: i32) -> diesel::QueryResult<()> {
+        match User::find(conn, user_id)?.filter(|u| !u.disabled) {
+            Some(_) => self.active_users.insert(user_id),
+            None => self.active_users.remove(&user_id).is_some(),
+        };
+        Ok(())
+    }
+
     /// How many live credentials there are.
     pub fn len(&self) -> usize {
         self.by_credential.len()
@@ -512,6 +535,15 @@ impl LiveKeys {
 impl AfterCommit for LiveKeys {
     fn after_commit(&self, conn: &mut Conn, changes: &Changes) {
         self.update_all(conn, &changes.credentials);
+        for &id in &changes.users {
+            if let Err(error) = self.update_user(conn, id) {
+                tracing::warn!(
+                    user_id = id,
+                    error = format!("{error:#}"),
+                    "live users not updated after a commit; the next reconcile will"
+                );
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! trip — then forwarded to its mount's upstream or, in authorization-only mode, answered
 //! with what was matched.
 
+pub mod bearer;
 pub mod canonical;
 mod in_flight;
 pub mod limits;
@@ -32,9 +33,13 @@ use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
 use crate::gate::live_keys::{LiveKey, LiveKeys};
 use crate::limiter::{Admission, Failures, Limit};
+use crate::oauth::access_token::{AUDIENCE, AccessClaims, Acting};
+use crate::oauth::sealing::SealingKey;
+use crate::oauth::signing::{SigningKeys, TokenRejected};
 use crate::rules::keys::ApiKey;
 use crate::rules::words::ApiType;
 
+use self::bearer::{ScopeCatalogue, TokenCache, VerifiedToken};
 use self::in_flight::InFlight;
 use self::mount::Mount;
 pub use self::mount::Upstreams;
@@ -48,6 +53,9 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// How the gate is set up, from the command line.
 pub struct GateSettings {
     pub rate_limit: Option<Limit>,
+    /// Harvest v3's per-credential limit (its own window, 30 seconds by default).
+    pub v3_rate_limit: Option<Limit>,
+    pub bearer: BearerSettings,
     pub failed_auth_limit: Option<Limit>,
     pub upstreams: Upstreams,
     /// The gate's own origin for rewritten links (`--public-url`).
@@ -60,10 +68,29 @@ pub struct GateSettings {
     pub stale_after: Duration,
 }
 
+/// What the gate needs to check v3 access tokens.
+pub struct BearerSettings {
+    pub signing: Arc<SigningKeys>,
+    /// To reload the signing keys when a token names one this instance has not loaded yet.
+    pub sealing: Arc<SealingKey>,
+    pub pool: Pool,
+    /// The tokens' `iss`: this server as the token endpoint names itself.
+    pub issuer: String,
+    /// Verified tokens remembered at most.
+    pub cache_capacity: usize,
+}
+
 pub struct Gate {
     keys: Arc<LiveKeys>,
     mounts: Vec<Arc<Mount>>,
     rate_limit: Option<Limit>,
+    v3_rate_limit: Option<Limit>,
+    signing: Arc<SigningKeys>,
+    sealing: Arc<SealingKey>,
+    pool: Pool,
+    issuer: String,
+    tokens: TokenCache,
+    scopes: ScopeCatalogue,
     shared_limits: Option<SharedLimits>,
     stale_after: Duration,
     failures: Failures<IpAddr>,
@@ -86,6 +113,13 @@ impl Gate {
                 .map(Arc::new)
                 .collect(),
             rate_limit: settings.rate_limit,
+            v3_rate_limit: settings.v3_rate_limit,
+            signing: settings.bearer.signing,
+            sealing: settings.bearer.sealing,
+            pool: settings.bearer.pool,
+            issuer: settings.bearer.issuer,
+            tokens: TokenCache::new(settings.bearer.cache_capacity),
+            scopes: ScopeCatalogue::new(catalogue),
             shared_limits: settings.shared_limits,
             stale_after: settings.stale_after,
             failures: Failures::new(settings.failed_auth_limit),
@@ -117,6 +151,8 @@ impl Gate {
 /// Why a request goes no further, as the original APIs say it.
 enum Refusal {
     Unauthenticated(&'static str),
+    /// No usable access token on a v3 route (RFC 6750 `invalid_token`).
+    InvalidToken(&'static str),
     AddressBlocked(u64),
     /// A live credential used from outside its trusted IPs.
     UntrustedAddress,
@@ -131,6 +167,13 @@ fn refused(refusal: Refusal) -> HttpResponse {
         Refusal::Unauthenticated(text) => HttpResponse::Unauthorized()
             .insert_header((header::CONTENT_TYPE, JSON))
             .insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="devcenter""#))
+            .body(json!({ "message": text }).to_string()),
+        Refusal::InvalidToken(text) => HttpResponse::Unauthorized()
+            .insert_header((header::CONTENT_TYPE, JSON))
+            .insert_header((
+                header::WWW_AUTHENTICATE,
+                format!(r#"Bearer realm="devcenter", error="invalid_token", error_description="{text}""#),
+            ))
             .body(json!({ "message": text }).to_string()),
         Refusal::UntrustedAddress => HttpResponse::Forbidden()
             .insert_header((header::CONTENT_TYPE, JSON))
@@ -171,7 +214,20 @@ fn presented_key<'a>(
 /// A request let in by its key, and what the key's rate limit said.
 struct Entered {
     key: Arc<LiveKey>,
+    /// The access token, on a v3 route.
+    token: Option<Arc<VerifiedToken>>,
     admission: Option<Admission>,
+}
+
+impl Entered {
+    /// Whether the credential (and, on v3, the token's scopes) open the endpoint.
+    fn may_call(&self, endpoint_id: i32) -> bool {
+        self.key.is_granted(endpoint_id)
+            && self
+                .token
+                .as_ref()
+                .is_none_or(|t| t.is_granted(endpoint_id))
+    }
 }
 
 /// What let a request through: on which mount, for which path, and on whose key.
@@ -179,6 +235,8 @@ struct Permit<'a> {
     mount: &'a Mount,
     path: &'a str,
     bearer: Bearer<'a>,
+    /// The verified access token, passed on so the upstream can verify it too.
+    token: Option<&'a str>,
 }
 
 enum Bearer<'a> {
@@ -238,17 +296,15 @@ impl Gate {
             }
             _ => {}
         }
-        let entered = match self.enter(&req, mount.api_type, address).await {
+        let entered = match self.enter(&req, mount, path, address).await {
             Ok(entered) => entered,
             Err(refused) => return *refused,
         };
         let key = entered.key.as_ref();
         let bearer = match access {
-            Some(Access::Granted(endpoint)) if !key.is_granted(endpoint.id) => Err(answer(
-                StatusCode::FORBIDDEN,
-                "This API key is not granted this endpoint. Ask the organization's admin to grant it under Manage API Key Permissions.",
-                None,
-            )),
+            Some(Access::Granted(endpoint)) if !entered.may_call(endpoint.id) => {
+                Err(not_granted(endpoint, entered.token.is_some()))
+            }
             Some(Access::Granted(endpoint)) => Ok(Bearer::Granted(key, endpoint)),
             Some(Access::Key) => Ok(Bearer::Key(key)),
             // Public routes were served above, without a key.
@@ -262,6 +318,11 @@ impl Gate {
                     mount,
                     path,
                     bearer,
+                    token: entered
+                        .token
+                        .is_some()
+                        .then(|| bearer::presented(req.headers()))
+                        .flatten(),
                 };
                 self.serve(&req, payload, permit).await
             }
@@ -296,6 +357,7 @@ impl Gate {
             mount,
             path,
             bearer: Bearer::Public,
+            token: None,
         };
         slot.hold(self.serve(req, payload, permit).await)
     }
@@ -336,19 +398,142 @@ impl Gate {
         Ok(live.key)
     }
 
-    /// Authenticates the request as a key of the mount's type and counts it against the
-    /// key's rate limit.
+    /// Seconds until `address` may authenticate again, when its failures are past the
+    /// limit (shared by the gate and the token endpoint).
+    pub fn address_blocked(&self, address: IpAddr) -> Option<u64> {
+        self.failures.blocked(&address, Instant::now())
+    }
+
+    /// Counts a failed authentication from `address` (a wrong client secret at the token
+    /// endpoint counts as a wrong key here does).
+    pub fn record_failed_authentication(&self, address: IpAddr) {
+        self.failures.record(address, Instant::now());
+    }
+
+    /// What an access token says, if the gate would accept it now: verified, its
+    /// credential, secret and acting user still live; its scopes narrowed to those its
+    /// credential still has. For introspection.
+    pub fn live_claims(&self, token: &str) -> Option<AccessClaims> {
+        let mut claims: AccessClaims = self.signing.verify(token, &self.issuer, AUDIENCE).ok()?;
+        let at = unix_millis();
+        let key = self
+            .keys
+            .by_client_id(&claims.client_id)
+            .filter(|key| key.api_type == ApiType::HarvestV3 && !key.suspended)
+            .filter(|key| key.secret_works(claims.secret_id, at))?;
+        match claims.acting()? {
+            Acting::User(user) if !self.keys.user_active(user) => return None,
+            _ => {}
+        }
+        claims.scope = claims
+            .scope
+            .split(' ')
+            .filter(|scope| self.scopes.opens(scope).iter().all(|e| key.is_granted(*e)))
+            .filter(|scope| !self.scopes.opens(scope).is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(claims)
+    }
+
+    /// The live v3 credential and verified token a Bearer request presents, or why not.
+    async fn authenticate_bearer(
+        &self,
+        req: &HttpRequest,
+        address: IpAddr,
+        now: Instant,
+    ) -> Result<(Arc<LiveKey>, Arc<VerifiedToken>), Refusal> {
+        if let Some(retry_after) = self.failures.blocked(&address, now) {
+            return Err(Refusal::AddressBlocked(retry_after));
+        }
+        if self.keys.since_reconciled() > self.stale_after {
+            return Err(Refusal::KeysUnconfirmed);
+        }
+        let Some(presented) = bearer::presented(req.headers()) else {
+            return Err(Refusal::InvalidToken(
+                "Missing access token: send it as Authorization: Bearer, from POST /oauth/token.",
+            ));
+        };
+        let at = unix_millis();
+        let token = match self.verify(presented, at).await {
+            Ok(token) => token,
+            Err(rejected) => {
+                self.failures.record(address, now);
+                return Err(Refusal::InvalidToken(token_refusal(rejected)));
+            }
+        };
+        let key = self
+            .keys
+            .by_client_id(&token.client_id)
+            .filter(|key| key.api_type == ApiType::HarvestV3 && !key.suspended);
+        let Some(key) = key.filter(|key| key.secret_works(token.secret_id, at)) else {
+            return Err(Refusal::InvalidToken(
+                "The token's credential is revoked, or the secret that obtained it has ended.",
+            ));
+        };
+        if let Acting::User(user) = token.acting
+            && !self.keys.user_active(user)
+        {
+            return Err(Refusal::InvalidToken(
+                "The token acts as a user who is disabled.",
+            ));
+        }
+        if !key.admits_address(address) {
+            return Err(Refusal::UntrustedAddress);
+        }
+        Ok((key, token))
+    }
+
+    /// The token's verified claims; a token signed with a key this instance has not loaded
+    /// yet (another instance or the command line rotated) is verified again after a reload.
+    async fn verify(&self, token: &str, at: i64) -> Result<Arc<VerifiedToken>, TokenRejected> {
+        let verify = || {
+            self.tokens
+                .verify(token, &self.signing, &self.issuer, &self.scopes, at)
+        };
+        match verify() {
+            Err(TokenRejected::UnknownKey) => {
+                let (signing, sealing, pool) = (
+                    self.signing.clone(),
+                    self.sealing.clone(),
+                    self.pool.clone(),
+                );
+                let reloaded = web::block(move || {
+                    let mut conn = pool.get()?;
+                    signing.reload_for_unknown_key(&mut conn, &sealing)
+                })
+                .await;
+                match reloaded {
+                    Ok(Ok(true)) => verify(),
+                    _ => Err(TokenRejected::UnknownKey),
+                }
+            }
+            verified => verified,
+        }
+    }
+
+    /// Authenticates the request as its mount's credential (a key, or on v3 an access
+    /// token) and counts it against the credential's rate limit.
     async fn enter(
         &self,
         req: &HttpRequest,
-        api_type: ApiType,
+        mount: &Mount,
+        path: &str,
         address: IpAddr,
     ) -> Result<Entered, Box<HttpResponse>> {
         let now = Instant::now();
-        let key = self
-            .authenticate(req, api_type, address, now)
-            .map_err(|refusal| Box::new(refused(refusal)))?;
-        let admission = match (self.rate_limit, &self.shared_limits) {
+        let (key, token, limit) = if mount.takes_bearer(path) {
+            let (key, token) = self
+                .authenticate_bearer(req, address, now)
+                .await
+                .map_err(|refusal| Box::new(refused(refusal)))?;
+            (key, Some(token), self.v3_rate_limit)
+        } else {
+            let key = self
+                .authenticate(req, mount.api_type, address, now)
+                .map_err(|refusal| Box::new(refused(refusal)))?;
+            (key, None, self.rate_limit)
+        };
+        let admission = match (limit, &self.shared_limits) {
             (None, _) => None,
             (Some(limit), None) => Some(key.activity.admit(limit, now)),
             (Some(limit), Some(shared)) => Some(shared.admit(&key, limit).await),
@@ -358,7 +543,11 @@ impl Gate {
                 with_rate_headers(&mut response, admission);
                 Err(Box::new(response))
             }
-            None => Ok(Entered { key, admission }),
+            None => Ok(Entered {
+                key,
+                token,
+                admission,
+            }),
         }
     }
 
@@ -374,6 +563,7 @@ impl Gate {
             mount,
             path,
             bearer,
+            token,
         } = permit;
         let endpoint = bearer.endpoint();
         if let Some(key) = bearer.key() {
@@ -388,6 +578,7 @@ impl Gate {
                     path,
                     query: req.uri().query(),
                     credential_id: bearer.key().map(|key| key.credential_id),
+                    access_token: token,
                     gate_base: &gate_base,
                 };
                 Box::pin(upstream.forward(req, payload, authorized)).await
@@ -503,6 +694,50 @@ fn answer(status: StatusCode, text: &str, admission: Option<Admission>) -> HttpR
         .body(json!({ "message": text }).to_string());
     with_rate_headers(&mut response, admission);
     response
+}
+
+/// 403 for a live credential not granted the endpoint: on v3, RFC 6750's
+/// `insufficient_scope` naming the scope that would open it.
+fn not_granted(endpoint: &CatalogueEndpoint, bearer: bool) -> HttpResponse {
+    if !bearer {
+        return answer(
+            StatusCode::FORBIDDEN,
+            "This API key is not granted this endpoint. Ask the organization's admin to grant it under Manage API Key Permissions.",
+            None,
+        );
+    }
+    let scope = endpoint.scope.as_deref().unwrap_or_default();
+    let mut response = answer(
+        StatusCode::FORBIDDEN,
+        &format!(
+            "This access token's scopes do not cover this endpoint: it needs {scope}. Ask the organization's admin to add it under Manage Scopes, then request a new token."
+        ),
+        None,
+    );
+    if let Ok(challenge) = HeaderValue::from_str(&format!(
+        r#"Bearer realm="devcenter", error="insufficient_scope", scope="{scope}""#
+    )) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    response
+}
+
+/// What the client is told about a token that does not verify.
+fn token_refusal(rejected: TokenRejected) -> &'static str {
+    match rejected {
+        TokenRejected::Expired => {
+            "The access token has expired: request a new one from POST /oauth/token."
+        }
+        TokenRejected::WrongIssuer | TokenRejected::WrongAudience => {
+            "The access token was not issued by this server for this API."
+        }
+        TokenRejected::Malformed
+        | TokenRejected::WrongAlgorithm
+        | TokenRejected::UnknownKey
+        | TokenRejected::BadSignature => "The access token is not valid.",
+    }
 }
 
 fn over_limit(admission: Option<Admission>) -> Option<HttpResponse> {

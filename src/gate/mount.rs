@@ -23,6 +23,9 @@ pub struct Mount {
     pub routes: Router,
     pub unrouted: Unrouted,
     pub upstream: Option<Upstream>,
+    /// Paths below this one take access tokens (`Authorization: Bearer`) of Harvest v3
+    /// credentials instead of keys.
+    pub bearer_below: Option<&'static str>,
 }
 
 /// A mount's answer to a request that matches none of its routes: 404 with `message`.
@@ -34,6 +37,14 @@ pub struct Unrouted {
 }
 
 impl Mount {
+    /// Whether `path` (below the prefix) takes access tokens.
+    pub fn takes_bearer(&self, path: &str) -> bool {
+        self.bearer_below.is_some_and(|below| {
+            path.strip_prefix(below)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+
     /// Every mount, each with its upstream.
     pub fn all(catalogue: &[Endpoint], upstreams: Upstreams) -> anyhow::Result<Vec<Mount>> {
         Ok(vec![
@@ -43,7 +54,8 @@ impl Mount {
         ])
     }
 
-    /// `/harvest/v1/...`, `/harvest/v2/...`: Harvest keys, against their endpoint grants.
+    /// `/harvest/v1/...`, `/harvest/v2/...`: Harvest keys, against their endpoint grants;
+    /// `/harvest/v3/...`: access tokens of Harvest v3 credentials, against their scopes.
     fn harvest(catalogue: &[Endpoint], upstream: Option<Upstream>) -> anyhow::Result<Self> {
         Ok(Self {
             prefix: "/harvest",
@@ -54,6 +66,7 @@ impl Mount {
                 after_key: true,
             },
             upstream,
+            bearer_below: Some("/v3"),
         })
     }
 
@@ -78,6 +91,7 @@ impl Mount {
                 after_key: false,
             },
             upstream,
+            bearer_below: None,
         })
     }
 
@@ -98,6 +112,7 @@ impl Mount {
                 after_key: true,
             },
             upstream,
+            bearer_below: None,
         })
     }
 }

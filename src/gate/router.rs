@@ -25,6 +25,8 @@ pub enum Access {
 #[derive(Debug)]
 pub struct CatalogueEndpoint {
     pub id: i32,
+    /// The v3 scope that opens it (v3 endpoints only).
+    pub scope: Option<String>,
     /// As the gate describes it in JSON, made once.
     pub described: String,
 }
@@ -43,6 +45,7 @@ impl Router {
             let method = Method::from_bytes(endpoint.method.as_str().as_bytes())?;
             let access = Access::Granted(Arc::new(CatalogueEndpoint {
                 id: endpoint.id,
+                scope: endpoint.scope.clone(),
                 described: match &endpoint.scope {
                     None => serde_json::json!({
                         "method": endpoint.method.as_str(),

@@ -96,6 +96,9 @@ pub struct Authorized<'a> {
     pub path: &'a str,
     pub query: Option<&'a str>,
     pub credential_id: Option<i32>,
+    /// On v3, the verified access token: the upstream receives it (and no
+    /// `On-Behalf-Of`, since the token's `sub` is the acting user) to verify on its own.
+    pub access_token: Option<&'a str>,
     /// Where the gate serves this mount (`https://gate.example/harvest`), for the
     /// upstream's links.
     pub gate_base: &'a dyn Fn() -> String,
@@ -166,7 +169,9 @@ impl Upstream {
         let mut outgoing = http::Request::builder().method(method).uri(uri);
         let hop_by_hop = listed_in_connection(req.headers());
         for name in &FORWARDED_REQUEST_HEADERS {
-            if hop_by_hop.iter().any(|listed| listed == name.as_str()) {
+            if hop_by_hop.iter().any(|listed| listed == name.as_str())
+                || (authorized.access_token.is_some() && *name == ON_BEHALF_OF)
+            {
                 continue;
             }
             for value in req.headers().get_all(name) {
@@ -175,6 +180,9 @@ impl Upstream {
         }
         if let Some(id) = authorized.credential_id {
             outgoing = outgoing.header(CREDENTIAL_HEADER, id);
+        }
+        if let Some(token) = authorized.access_token {
+            outgoing = outgoing.header(header::AUTHORIZATION.as_str(), format!("Bearer {token}"));
         }
         let fault = Rc::new(Cell::new(None));
         let body = if has_body(req.headers()) {
@@ -359,8 +367,11 @@ const FORWARDED_REQUEST_HEADERS: [HeaderName; 6] = [
     header::ACCEPT,
     header::ACCEPT_LANGUAGE,
     header::USER_AGENT,
-    HeaderName::from_static("on-behalf-of"),
+    ON_BEHALF_OF,
 ];
+
+/// v1/v2's acting user; v3 names it in the token instead.
+const ON_BEHALF_OF: HeaderName = HeaderName::from_static("on-behalf-of");
 
 /// Response headers never passed back: hop-by-hop ones, the length (recomputed), and
 /// what this server sets itself on every answer (cookies and security policies).

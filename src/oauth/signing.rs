@@ -392,10 +392,14 @@ mod tests {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             sub: "client-42".into(),
-            exp: unix_now() + TOKEN_LIFETIME.as_secs(),
+            // Fixed, so that two calls a second apart make the same claims.
+            exp: IN_2100,
             scope: "candidates:read".into(),
         }
     }
+
+    /// 2100-01-01: a token that expires long after any test run.
+    const IN_2100: u64 = 4_102_444_800;
 
     fn generated() -> SigningKey {
         let mut seed = [0u8; 32];

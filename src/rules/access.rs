@@ -297,7 +297,12 @@ mod tests {
         let all = viewer(UserLevel::Basic, &[ManageAllCredentials]);
         assert_eq!(
             all.manageable_api_types(),
-            vec![ApiType::Harvest, ApiType::JobBoard, ApiType::Partner]
+            vec![
+                ApiType::Harvest,
+                ApiType::HarvestV3,
+                ApiType::JobBoard,
+                ApiType::Partner
+            ]
         );
         assert!(
             viewer(UserLevel::SiteAdmin, &[])

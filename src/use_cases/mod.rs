@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod client_applications;
 pub mod credentials;
 pub mod sign_in;
+pub mod tokens;
 pub mod users;
 
 use crate::db::{Conn, announce};
@@ -48,11 +49,14 @@ pub struct Changes {
     /// Credentials whose key, grants, type or client application changed: the gate must
     /// see them anew.
     pub credentials: Vec<i32>,
+    /// Users whose level, permissions or disabled state changed: tokens acting as them
+    /// must be checked anew.
+    pub users: Vec<i32>,
 }
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
-        self.credentials.is_empty()
+        self.credentials.is_empty() && self.users.is_empty()
     }
 }
 
@@ -83,7 +87,7 @@ pub fn write<T>(
     let value = crate::db::write(conn, |conn| {
         let value = work(conn, &mut changes)?;
         // The other instances hear of it when, and only if, this commits.
-        announce::changed_credentials(conn, &changes.credentials)?;
+        announce::changes(conn, &changes)?;
         Ok::<_, Failure>(value)
     })?;
     Ok(Committed { value, changes })

@@ -35,7 +35,11 @@ pub fn create(
     request: &UserRequest,
 ) -> Result<Committed<i32>, Failure> {
     let password_hash = request.password.hash()?;
-    write(conn, |conn, _| insert(conn, actor, request, &password_hash))
+    write(conn, |conn, changes| {
+        let id = insert(conn, actor, request, &password_hash)?;
+        changes.users.push(id);
+        Ok(id)
+    })
 }
 
 /// Adds the user, inside the caller's transaction.
@@ -245,7 +249,7 @@ pub fn update(
         ref permissions,
         disabled,
     } = *change;
-    write(conn, |conn, _| {
+    write(conn, |conn, changes| {
         let before = find(conn, viewer, id)?;
         let label = user_label(&before.name, &before.email);
         let loses_admin = before.level == UserLevel::SiteAdmin
@@ -292,6 +296,7 @@ pub fn update(
             audit::record(conn, &actor, &event)?;
             changed.events.push(event.action);
         }
+        changes.users.push(id);
         Ok(changed)
     })
 }

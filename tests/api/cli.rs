@@ -167,7 +167,7 @@ async fn migrate_brings_a_database_up_to_date_and_exits() {
 }
 
 /// Every table copy-database copies, in its (foreign-key) order.
-const COPIED_TABLES: [&str; 12] = [
+const COPIED_TABLES: [&str; 13] = [
     "users",
     "user_permissions",
     "client_applications",
@@ -179,6 +179,7 @@ const COPIED_TABLES: [&str; 12] = [
     "audit_events",
     "sessions",
     "server_secrets",
+    "signing_keys",
     "gate_requests",
 ];
 
@@ -296,7 +297,7 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     }
     let total: i64 = before.iter().map(|(_, rows)| rows).sum();
     assert!(
-        printed.contains(&format!("copied {total} rows in 14 tables")),
+        printed.contains(&format!("copied {total} rows in 15 tables")),
         "{printed}"
     );
     assert_eq!(row_counts(target.url()), before);
@@ -305,12 +306,17 @@ async fn copy_database_moves_an_installation_to_postgresql() {
         assert!(!printed.contains(secret.as_str()) && !stderr(&copied).contains(secret.as_str()));
     }
 
+    // The copied signing keys are sealed with the source's sealing key: the copy is
+    // served with it, as copy-database says.
+    let sealing = source.dir.path().join("sealing.key");
+    let sealing = format!("--sealing-key-file={}", sealing.display());
     let copy = TestApp::init()
         .on_existing_database(
             TestDatabase::Postgres(target),
             &source.admin_email,
             &source.admin_password,
         )
+        .with_flags(&[&sealing])
         .spawn()
         .await;
     assert_eq!(copy.texts(AUDIT_EVENTS), events, "the same audit log");

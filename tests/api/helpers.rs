@@ -360,6 +360,15 @@ impl TestApp {
     }
 
     /// `--database` as the server and the command line are given it.
+    /// The sealing key file the server uses by default: beside a SQLite database, else
+    /// `data/sealing.key` in the directory the server was started from (the crate's).
+    pub fn sealing_key_file(&self) -> PathBuf {
+        match self.sqlite_file() {
+            Some(file) => file.with_file_name("sealing.key"),
+            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sealing.key"),
+        }
+    }
+
     pub fn database_argument(&self) -> String {
         self.database.argument()
     }
@@ -755,6 +764,13 @@ fn start(dir: &TempDir, run: usize, database: &str, flags: &[String]) -> (Server
     }
 }
 
+/// A Harvest v3 credential as its one-time view showed it.
+pub struct V3Credential {
+    pub id: i32,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
 /// What came back, parsed for assertions on what a person would see.
 pub struct Page {
     pub status: StatusCode,
@@ -835,6 +851,21 @@ impl Page {
             .parse()
             .expect("a credential id");
         (key, id)
+    }
+
+    /// The one-time view of a v3 credential: (client ID, client secret, credential id).
+    pub fn client_credentials(&self) -> (String, String, i32) {
+        let id = self.attrs(
+            r#"[data-testid="client-secret-value"]"#,
+            "data-credential-id",
+        )[0]
+        .parse()
+        .expect("a credential id");
+        (
+            self.text(r#"[data-testid="client-id-value"]"#),
+            self.text(r#"[data-testid="client-secret-value"]"#),
+            id,
+        )
     }
 
     pub fn csrf_token(&self) -> Option<String> {
@@ -1029,6 +1060,29 @@ impl Person {
         let page = self.create_credential(api_type, "", description).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         page.api_key()
+    }
+
+    /// Creates a Harvest v3 credential with `scopes`; returns its client credentials.
+    pub async fn new_v3_credential(&self, description: &str, scopes: &[&str]) -> V3Credential {
+        let page = self.create_credential("harvest_v3", "", description).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let (client_id, client_secret, id) = page.client_credentials();
+        if !scopes.is_empty() {
+            let saved = self.set_scopes(id, scopes).await;
+            assert!(saved.status.is_redirection(), "{}", saved.body);
+        }
+        V3Credential {
+            id,
+            client_id,
+            client_secret,
+        }
+    }
+
+    /// Manage Scopes, submitted with exactly `scopes`.
+    pub async fn set_scopes(&self, id: i32, scopes: &[&str]) -> Page {
+        let fields: Vec<(&str, &str)> = scopes.iter().map(|s| ("scopes", *s)).collect();
+        self.post(&format!("{CREDENTIALS}/{id}/scopes"), &fields)
+            .await
     }
 
     pub async fn credentials(&self) -> Page {

@@ -14,6 +14,7 @@ mod hardening;
 mod hardening_second_pass;
 mod helpers;
 mod matrix;
+mod oauth;
 mod permissions;
 mod sessions;
 mod upstream;

@@ -18,6 +18,7 @@ pub struct Seen {
     pub target: String,
     pub credential: Option<String>,
     pub authorization: Option<String>,
+    pub on_behalf_of: Option<String>,
     pub body_bytes: usize,
 }
 
@@ -86,6 +87,7 @@ async fn answer(req: HttpRequest, mut body: web::Payload, own: web::Data<Own>) -
         target: target.clone(),
         credential: header("x-devcenter-credential-id"),
         authorization: header("authorization"),
+        on_behalf_of: header("on-behalf-of"),
         body_bytes,
     });
     if req.query_string().contains("slow") {
