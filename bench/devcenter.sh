@@ -28,7 +28,7 @@ drop_bench_database() {
 start_devcenter() {
     new_bench_database
     RUST_LOG=warn ./target/release/devcenter serve --bind 127.0.0.1:0 \
-        --database "$bench_url" --rate-limit off --failed-auth-limit off "$@" \
+        --database "$bench_url" --rate-limit off --v3-rate-limit off --failed-auth-limit off "$@" \
         >"$work/stdout" 2>"$work/stderr" &
     server_pid=$!
     for _ in $(seq 100); do grep -q "listening on" "$work/stdout" 2>/dev/null && break; sleep 0.1; done
