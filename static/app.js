@@ -1,5 +1,5 @@
 // Dev Center's few behaviours on top of server-rendered pages. Every page works without
-// this file; it adds the dialog, Copy, and the endpoint picker's Select All and filter.
+// this file; it adds the dialog, Copy, and the pickers' Select All, filter and shortcuts.
 (function () {
   "use strict";
 
@@ -78,15 +78,17 @@
   function copyKey(button) {
     var source = document.getElementById(button.getAttribute("data-copy-target"));
     var status = button.closest(".key-view") && button.closest(".key-view").querySelector("[data-copy-status]");
+    // What is copied, as the status names it: the key, or a client ID or secret.
+    var what = button.getAttribute("data-copy-what") || "key";
     if (!source || !navigator.clipboard) {
-      if (status) status.textContent = "Copying is not available here: select the key and copy it.";
+      if (status) status.textContent = "Copying is not available here: select the " + what + " and copy it.";
       return;
     }
     navigator.clipboard.writeText(source.textContent.trim()).then(function () {
       button.textContent = "Copied";
-      if (status) status.textContent = "The key is on your clipboard.";
+      if (status) status.textContent = "The " + what + " is on your clipboard.";
     }, function () {
-      if (status) status.textContent = "Copying was refused: select the key and copy it.";
+      if (status) status.textContent = "Copying was refused: select the " + what + " and copy it.";
     });
   }
 
@@ -112,13 +114,17 @@
     update();
   }
 
+  // A picker of endpoints, or of v3 scopes (data-picker-field="scopes"): the checkboxes of
+  // that field inside the element marked data-endpoint-form.
   function enhancePicker(form) {
     if (form.dataset.enhanced) return;
     form.dataset.enhanced = "1";
+    var field = form.getAttribute("data-picker-field") || "endpoints";
     var selectAll = form.querySelector("[data-select-all]");
     var filter = form.querySelector("[data-endpoint-filter]");
     var count = form.querySelector("[data-checked-count]");
-    var boxes = function (scope) { return Array.prototype.slice.call(scope.querySelectorAll('input[name="endpoints"]')); };
+    var readOnly = form.querySelector("[data-select-read-only]");
+    var boxes = function (scope) { return Array.prototype.slice.call(scope.querySelectorAll('input[name="' + field + '"]')); };
     var shown = function (box) { return !box.closest("[data-endpoint]").hidden; };
 
     function refresh() {
@@ -151,8 +157,16 @@
       });
     });
     form.addEventListener("change", function (event) {
-      if (event.target.name === "endpoints") refresh();
+      if (event.target.name === field) refresh();
     });
+    // Read-only: exactly the scopes that open nothing but GETs, whatever the filter shows.
+    if (readOnly) {
+      readOnly.hidden = false;
+      readOnly.addEventListener("click", function () {
+        boxes(form).forEach(function (b) { b.checked = b.hasAttribute("data-read-only"); });
+        refresh();
+      });
+    }
     if (filter) {
       filter.addEventListener("input", function () {
         var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -169,7 +183,7 @@
         var status = form.querySelector("[data-filter-status]");
         var empty = form.querySelector("[data-filter-empty]");
         var label = form.querySelector("[data-select-all-label]");
-        if (status) status.textContent = words.length ? visible + " of " + total + " endpoints shown" : "";
+        if (status) status.textContent = words.length ? visible + " of " + total + " " + field + " shown" : "";
         if (empty) empty.hidden = !(words.length && visible === 0);
         if (label) label.textContent = words.length ? "Select the " + visible + " shown" : "Select All";
         refresh();

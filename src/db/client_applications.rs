@@ -1,10 +1,10 @@
 //! Client applications: the partner integrations a key can be made for, with the Harvest
-//! endpoints each one needs.
+//! endpoints each one needs and the v3 scopes each one asks for.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{client_application_endpoints, client_applications};
+use super::schema::{client_application_endpoints, client_application_scopes, client_applications};
 use super::{Conn, on_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -86,6 +86,43 @@ impl ClientApplication {
             .collect();
         on_backend!(conn, |conn| {
             diesel::insert_into(client_application_endpoints::table)
+                .values(&rows)
+                .execute(conn)
+        })
+        .map(drop)
+    }
+
+    /// The v3 scopes the client application asks for, by name.
+    pub fn preset_scopes(conn: &mut Conn, id: i32) -> QueryResult<Vec<String>> {
+        client_application_scopes::table
+            .filter(client_application_scopes::client_application_id.eq(id))
+            .order(client_application_scopes::scope)
+            .select(client_application_scopes::scope)
+            .load(conn)
+    }
+
+    /// (client application id, scope) for every scope asked for, for listing.
+    pub fn all_preset_scopes(conn: &mut Conn) -> QueryResult<Vec<(i32, String)>> {
+        client_application_scopes::table
+            .order((
+                client_application_scopes::client_application_id,
+                client_application_scopes::scope,
+            ))
+            .load(conn)
+    }
+
+    pub fn set_scopes(conn: &mut Conn, id: i32, scopes: &[String]) -> QueryResult<()> {
+        let rows: Vec<_> = scopes
+            .iter()
+            .map(|scope| {
+                (
+                    client_application_scopes::client_application_id.eq(id),
+                    client_application_scopes::scope.eq(scope),
+                )
+            })
+            .collect();
+        on_backend!(conn, |conn| {
+            diesel::insert_into(client_application_scopes::table)
                 .values(&rows)
                 .execute(conn)
         })

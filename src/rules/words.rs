@@ -130,6 +130,7 @@ product_word!(AuditAction {
     UserDisabled => ("user_disabled", "User disabled"),
     UserEnabled => ("user_enabled", "User enabled"),
     SignInThrottled => ("sign_in_throttled", "Sign-in failures throttled"),
+    CredentialScopesChanged => ("credential_scopes_changed", "Scopes changed"),
 });
 
 product_word!(ObjectKind {

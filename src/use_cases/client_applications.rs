@@ -1,4 +1,5 @@
-//! Client applications (partner integrations) and the Harvest endpoints each one needs.
+//! Client applications (partner integrations), the Harvest endpoints each one needs and the
+//! v3 scopes each one asks for.
 
 use std::collections::BTreeMap;
 
@@ -12,20 +13,28 @@ use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::text::{FieldErrors, Label, skeleton};
 
 use super::audit::{self, Actor, Event};
-use super::catalogue::{self, ResourceGroup};
+use super::catalogue::{self, ResourceGroup, ScopeGroup};
 use super::{Committed, Failure, write};
 
-/// A client application with its preset endpoints.
+/// A client application with its preset endpoints and scopes.
 pub struct Listed {
     pub application: ClientApplication,
     pub presets: Vec<Endpoint>,
+    pub scopes: Vec<String>,
 }
 
-/// Every client application, and the catalogue for the picker.
-pub fn list(
-    conn: &mut Conn,
-    viewer: &Viewer,
-) -> Result<(Vec<Listed>, Vec<ResourceGroup>), Failure> {
+/// The Client Applications page: every client application, and the catalogues for the
+/// pickers.
+pub struct ClientApplications {
+    pub listed: Vec<Listed>,
+    /// The v1/v2 endpoints by resource.
+    pub endpoints: Vec<ResourceGroup>,
+    /// The v3 scopes by resource.
+    pub scopes: Vec<ScopeGroup>,
+}
+
+/// Every client application, and the catalogues for the pickers.
+pub fn list(conn: &mut Conn, viewer: &Viewer) -> Result<ClientApplications, Failure> {
     viewer.require(Action::ManageClientApplications)?;
     let endpoints = Endpoint::harvest(conn)?;
     let by_id: BTreeMap<i32, &Endpoint> = endpoints.iter().map(|e| (e.id, e)).collect();
@@ -35,14 +44,23 @@ pub fn list(
             presets.entry(app).or_default().push((*endpoint).clone());
         }
     }
+    let mut scopes: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for (app, scope) in ClientApplication::all_preset_scopes(conn)? {
+        scopes.entry(app).or_default().push(scope);
+    }
     let listed = ClientApplication::all(conn)?
         .into_iter()
         .map(|application| Listed {
             presets: presets.remove(&application.id).unwrap_or_default(),
+            scopes: scopes.remove(&application.id).unwrap_or_default(),
             application,
         })
         .collect();
-    Ok((listed, catalogue::group_by_resource(endpoints)))
+    Ok(ClientApplications {
+        listed,
+        endpoints: catalogue::group_by_resource(endpoints),
+        scopes: catalogue::group_by_scope(Endpoint::v3(conn)?),
+    })
 }
 
 /// The active client applications a key can be made for.
@@ -53,12 +71,13 @@ pub fn choices(conn: &mut Conn) -> Result<Vec<ClientApplication>, Failure> {
         .collect())
 }
 
-/// Adds a client application with its preset endpoints.
+/// Adds a client application with its preset endpoints and the scopes it asks for.
 pub fn create(
     conn: &mut Conn,
     viewer: &Viewer,
     name: &Label,
     identifiers: &[EndpointIdentifier],
+    scopes: &[String],
 ) -> Result<Committed<i32>, Failure> {
     viewer.require(Action::ManageClientApplications)?;
     write(conn, |conn, _| {
@@ -89,14 +108,25 @@ pub fn create(
             }
             Err(other) => return Err(other),
         };
+        let scopes = match catalogue::resolve_scopes(conn, scopes) {
+            Ok(scopes) => scopes,
+            Err(Failure::Invalid(refused)) => {
+                if let Some(message) = refused.get("scopes") {
+                    errors.add("scopes", message.to_owned());
+                }
+                Vec::new()
+            }
+            Err(other) => return Err(other),
+        };
         errors.into_result()?;
         let id = ClientApplication::insert(conn, name.as_str(), viewer.id, db::now())?;
         ClientApplication::set_presets(conn, id, &endpoint_ids)?;
+        ClientApplication::set_scopes(conn, id, &scopes)?;
         let presets = Endpoint::identifiers_of(conn, &endpoint_ids)?;
         audit::record(
             conn,
             &Actor::Person(viewer),
-            &Event::client_application_created(id, name.as_str(), &presets),
+            &Event::client_application_created(id, name.as_str(), &presets, &scopes),
         )?;
         Ok(id)
     })

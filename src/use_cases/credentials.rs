@@ -1,5 +1,5 @@
-//! Credentials: creating keys (shown once), listing them, granting Harvest endpoints and
-//! revoking. Each use case checks access first and writes in one immediate transaction.
+//! Credentials: creating keys (shown once), listing them, granting Harvest endpoints or v3
+//! scopes, and revoking. Each use case checks access first and writes in one immediate transaction.
 
 use std::collections::BTreeSet;
 
@@ -19,7 +19,7 @@ use crate::rules::text::{FieldError, FieldErrors, Label, parse_label};
 use crate::rules::words::{ApiType, ProductWord};
 
 use super::audit::{self, Actor, Event};
-use super::catalogue::{self, ResourceGroup};
+use super::catalogue::{self, ResourceGroup, ScopeGroup};
 use super::{Committed, Failure, write};
 
 /// The Create New Credential form, parsed.
@@ -43,7 +43,7 @@ impl CredentialRequest {
         if api_type.is_none() {
             errors.add(
                 "api_type",
-                "Choose an API type: Harvest, Job Board or Partner.",
+                "Choose an API type: Harvest, Harvest v3 (OAuth), Job Board or Partner.",
             );
         }
         let description = parse_label("description", "description", description)
@@ -81,7 +81,8 @@ pub struct CreatedCredential {
 }
 
 /// Creates a key of the requested type for the viewer, with a listed partner's preset
-/// endpoints granted to a Harvest key in the same transaction.
+/// endpoints granted to a Harvest key (its scopes to a v3 credential) in the same
+/// transaction.
 pub fn create(
     conn: &mut Conn,
     viewer: &Viewer,
@@ -123,10 +124,18 @@ pub fn create(
         )?;
         CredentialSecret::insert(conn, &new_secret(id, &key))?;
         let mut granted = Vec::new();
-        if let (ApiType::Harvest, Some(partner)) = (api_type, &client_application) {
-            let presets = ClientApplication::preset_endpoint_ids(conn, partner.id)?;
-            Credential::replace_grants(conn, id, &presets)?;
-            granted = Endpoint::identifiers_of(conn, &presets)?;
+        match (api_type, &client_application) {
+            (ApiType::Harvest, Some(partner)) => {
+                let presets = ClientApplication::preset_endpoint_ids(conn, partner.id)?;
+                Credential::replace_grants(conn, id, &presets)?;
+                granted = Endpoint::identifiers_of(conn, &presets)?;
+            }
+            (ApiType::HarvestV3, Some(partner)) => {
+                granted = ClientApplication::preset_scopes(conn, partner.id)?;
+                let scopes: Vec<&str> = granted.iter().map(String::as_str).collect();
+                Credential::replace_scopes(conn, id, &scopes)?;
+            }
+            _ => {}
         }
         audit::record(
             conn,
@@ -274,6 +283,77 @@ pub fn replace_grants(
         }
         changes.credentials.push(id);
         Ok(endpoint_ids.len())
+    })
+}
+
+/// What Manage Scopes shows: the v3 credential, the scopes by resource, its own scopes.
+pub struct Scopes {
+    pub credential: Credential,
+    pub client_application: Option<ClientApplication>,
+    pub groups: Vec<ScopeGroup>,
+    pub granted: BTreeSet<String>,
+    /// Requests per endpoint in the last 30 days.
+    pub usage: std::collections::HashMap<i32, i64>,
+}
+
+pub fn scopes(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Scopes, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    let credential = v3_credential(conn, id)?;
+    let client_application = match credential.client_application_id {
+        Some(app) => ClientApplication::find(conn, app)?,
+        None => None,
+    };
+    let since = chrono::Utc::now().date_naive() - chrono::Days::new(29);
+    Ok(Scopes {
+        usage: usage::per_endpoint_since(conn, id, since)?,
+        granted: Credential::scopes(conn, id)?.into_iter().collect(),
+        groups: catalogue::group_by_scope(Endpoint::v3(conn)?),
+        client_application,
+        credential,
+    })
+}
+
+fn v3_credential(conn: &mut Conn, id: i32) -> Result<Credential, Failure> {
+    Credential::find(conn, id)?
+        .filter(|c| c.api_type == ApiType::HarvestV3)
+        .ok_or(Failure::NotFound("Harvest v3 credential"))
+}
+
+/// Makes exactly `submitted` the v3 credential's scopes; returns how many it has. The gate
+/// opens what they open from the next request.
+pub fn replace_scopes(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    id: i32,
+    submitted: &[String],
+) -> Result<Committed<usize>, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    write(conn, |conn, changes| {
+        let credential = v3_credential(conn, id)?;
+        if credential.revoked_at.is_some() {
+            return Err(FieldError::new(
+                "scopes",
+                "This credential is revoked; its scopes can no longer change.",
+            )
+            .into());
+        }
+        let after: BTreeSet<String> = catalogue::resolve_scopes(conn, submitted)?
+            .into_iter()
+            .collect();
+        let before: BTreeSet<String> = Credential::scopes(conn, id)?.into_iter().collect();
+        let scopes: Vec<&str> = after.iter().map(String::as_str).collect();
+        Credential::replace_scopes(conn, id, &scopes)?;
+        let added: Vec<String> = after.difference(&before).cloned().collect();
+        let removed: Vec<String> = before.difference(&after).cloned().collect();
+        if !added.is_empty() || !removed.is_empty() {
+            audit::record(
+                conn,
+                &Actor::Person(viewer),
+                &Event::credential_scopes_changed(&credential, &added, &removed, after.len()),
+            )?;
+        }
+        changes.credentials.push(id);
+        Ok(after.len())
     })
 }
 

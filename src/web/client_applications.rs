@@ -1,5 +1,5 @@
-//! Client Applications: the partner integrations keys are made for, and their preset
-//! Harvest endpoints.
+//! Client Applications: the partner integrations keys are made for, their preset Harvest
+//! endpoints and the v3 scopes they ask for.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -12,7 +12,7 @@ use crate::use_cases::client_applications as use_cases;
 use super::context::{PageContext, Section};
 use super::error::AppError;
 use super::forms::{HtmlForm, refused_fields};
-use super::picker::EndpointPicker;
+use super::picker::{EndpointPicker, ScopePicker};
 use super::respond::see_other;
 use super::urls::CLIENT_APPLICATIONS;
 
@@ -21,6 +21,7 @@ struct Row {
     name: String,
     active: bool,
     presets: Vec<String>,
+    scopes: Vec<String>,
 }
 
 #[derive(Template)]
@@ -30,35 +31,54 @@ struct ClientApplicationsPage {
     rows: Vec<Row>,
     name: String,
     picker: EndpointPicker,
+    scope_picker: ScopePicker,
+    /// How many scopes the form has ticked (the disclosure opens itself when any are).
+    scopes_chosen: usize,
     errors: FieldErrors,
+}
+
+/// What the Add form was sent with: its name, endpoints and scopes.
+#[derive(Default)]
+struct Submitted {
+    name: String,
+    endpoints: Vec<String>,
+    scopes: Vec<String>,
 }
 
 async fn page(
     ctx: &PageContext,
-    name: String,
-    chosen: Vec<String>,
+    submitted: Submitted,
     errors: FieldErrors,
 ) -> Result<ClientApplicationsPage, AppError> {
-    let (listed, groups) = ctx.read(use_cases::list).await?;
+    let catalogue = ctx.read(use_cases::list).await?;
+    let scope_picker = ScopePicker::new(&catalogue.scopes, |s| {
+        submitted.scopes.iter().any(|chosen| chosen == s)
+    });
     Ok(ClientApplicationsPage {
         csrf_token: ctx.csrf_token(),
-        rows: listed
+        rows: catalogue
+            .listed
             .into_iter()
             .map(|l| Row {
                 id: l.application.id,
                 name: l.application.name,
                 active: l.application.active,
                 presets: l.presets.iter().map(|e| e.identifier()).collect(),
+                scopes: l.scopes,
             })
             .collect(),
-        name,
-        picker: EndpointPicker::new(&groups, |e| chosen.contains(&e.identifier())),
+        picker: EndpointPicker::new(&catalogue.endpoints, |e| {
+            submitted.endpoints.contains(&e.identifier())
+        }),
+        scopes_chosen: scope_picker.checked(),
+        scope_picker,
+        name: submitted.name,
         errors,
     })
 }
 
 pub async fn list(ctx: PageContext) -> Result<HttpResponse, AppError> {
-    let body = page(&ctx, String::new(), Vec::new(), FieldErrors::default()).await?;
+    let body = page(&ctx, Submitted::default(), FieldErrors::default()).await?;
     ctx.render("Client Applications", Section::DevCenter, &body)
 }
 
@@ -68,6 +88,8 @@ pub struct ClientApplicationForm {
     name: String,
     #[serde(default)]
     endpoints: Vec<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
 }
 
 pub async fn create(
@@ -82,10 +104,15 @@ pub async fn create(
         .map_err(|e| errors.add(e.field, e.message))
         .ok();
     let added = match (name, endpoints) {
-        (Some(name), Some(endpoints)) => refused_fields(
-            ctx.write(move |conn, viewer| use_cases::create(conn, viewer, &name, &endpoints))
+        (Some(name), Some(endpoints)) => {
+            let scopes = form.scopes.clone();
+            refused_fields(
+                ctx.write(move |conn, viewer| {
+                    use_cases::create(conn, viewer, &name, &endpoints, &scopes)
+                })
                 .await,
-        )?,
+            )?
+        }
         _ => Err(errors),
     };
     match added {
@@ -98,7 +125,12 @@ pub async fn create(
             Ok(see_other(CLIENT_APPLICATIONS))
         }
         Err(errors) => {
-            let body = page(&ctx, form.name, form.endpoints, errors).await?;
+            let submitted = Submitted {
+                name: form.name,
+                endpoints: form.endpoints,
+                scopes: form.scopes,
+            };
+            let body = page(&ctx, submitted, errors).await?;
             ctx.render_refused("Client Applications", Section::DevCenter, &body)
         }
     }

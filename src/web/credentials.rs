@@ -1,5 +1,6 @@
 //! API Credential Management: the credentials table, the Create New Credential dialog, the
-//! one-time key view, revoking, and Manage API Key Permissions.
+//! one-time key view (client credentials for v3), revoking, Manage API Key Permissions and
+//! Manage Scopes.
 
 use std::collections::BTreeSet;
 
@@ -17,9 +18,9 @@ use super::context::{PageContext, Section};
 use super::display::{key_display, paged_title, when};
 use super::error::AppError;
 use super::forms::{Choice, HtmlForm, refused_fields};
-use super::picker::EndpointPicker;
+use super::picker::{EndpointPicker, ScopePicker};
 use super::respond::see_other;
-use super::urls::{CREDENTIAL_PERMISSIONS, CREDENTIALS, with_id};
+use super::urls::{CREDENTIAL_PERMISSIONS, CREDENTIAL_SCOPES, CREDENTIALS, with_id};
 
 struct Row {
     id: i32,
@@ -27,11 +28,14 @@ struct Row {
     api_type: &'static str,
     partner: Option<String>,
     key: String,
+    /// A v3 credential's client ID, shown again on every visit (its secret never is).
+    client_id: Option<String>,
     created_by: String,
     created_at: String,
     last_used: Option<String>,
     revoked: bool,
     manage_permissions: bool,
+    manage_scopes: bool,
     revocable: bool,
     /// Whether the viewer may read this key's history in the audit log.
     history: bool,
@@ -71,11 +75,13 @@ pub async fn list(
                 api_type: api_type.label(),
                 partner: c.client_application_name,
                 key: key_display(&c.key_prefix, &c.key_last4),
+                client_id: c.client_id,
                 created_by: c.created_by_name,
                 created_at: when(c.created_at),
                 last_used: c.last_used_at.map(when),
                 revoked: !live,
                 manage_permissions: api_type == ApiType::Harvest && offers.endpoint_grants,
+                manage_scopes: api_type == ApiType::HarvestV3 && offers.endpoint_grants,
                 // The list holds only keys of the types the viewer manages.
                 revocable: live,
                 history: offers.audit_log,
@@ -101,12 +107,13 @@ struct TypeChoice {
     submit_label: &'static str,
 }
 
-/// The dialog's submit button: a Harvest key goes on to its endpoint permissions.
+/// The dialog's submit button: a Harvest key goes on to its endpoint permissions, a v3
+/// credential to the one view of its client credentials.
 fn submit_label(api_type: ApiType) -> &'static str {
-    if api_type == ApiType::Harvest {
-        "Manage Permissions"
-    } else {
-        "Create"
+    match api_type {
+        ApiType::Harvest => "Manage Permissions",
+        ApiType::HarvestV3 => "View and store credentials",
+        _ => "Create",
     }
 }
 
@@ -193,6 +200,17 @@ struct OneTimeKey<'a> {
     continue_href: String,
 }
 
+/// The one-time view of a v3 credential: its client ID and, this once, its client secret.
+#[derive(Template)]
+#[template(path = "credentials/client_credentials.html")]
+struct OneTimeClientCredentials<'a> {
+    id: i32,
+    client_id: &'a str,
+    secret: &'a str,
+    type_label: &'static str,
+    continue_href: String,
+}
+
 pub async fn create(
     ctx: PageContext,
     HtmlForm(form): HtmlForm<CreateForm>,
@@ -217,21 +235,36 @@ pub async fn create(
                 api_type = created.api_type.as_str(),
                 "API key created"
             );
-            let view = OneTimeKey {
-                id: created.id,
-                key: created.key.reveal(),
-                type_label: created.api_type.label(),
-                continue_href: if created.api_type == ApiType::Harvest {
-                    with_id(CREDENTIAL_PERMISSIONS, created.id)
-                } else {
-                    CREDENTIALS.to_owned()
-                },
+            let page = match &created.client_id {
+                Some(client_id) => {
+                    let view = OneTimeClientCredentials {
+                        id: created.id,
+                        client_id,
+                        secret: created.key.reveal(),
+                        type_label: created.api_type.label(),
+                        continue_href: with_id(CREDENTIAL_SCOPES, created.id),
+                    };
+                    ctx.render("Your new client credentials", Section::DevCenter, &view)?
+                }
+                None => {
+                    let view = OneTimeKey {
+                        id: created.id,
+                        key: created.key.reveal(),
+                        type_label: created.api_type.label(),
+                        continue_href: if created.api_type == ApiType::Harvest {
+                            with_id(CREDENTIAL_PERMISSIONS, created.id)
+                        } else {
+                            CREDENTIALS.to_owned()
+                        },
+                    };
+                    ctx.render("Your new API key", Section::DevCenter, &view)?
+                }
             };
-            let page = ctx.render("Your new API key", Section::DevCenter, &view)?;
             // "I have stored the API key" leads to the list: it confirms the key there.
             // (Set after rendering, so the key's own page never takes it.) A Harvest key
-            // goes on to its permissions, which confirm themselves.
-            if created.api_type != ApiType::Harvest {
+            // goes on to its permissions, a v3 credential to its scopes, which confirm
+            // themselves.
+            if !matches!(created.api_type, ApiType::Harvest | ApiType::HarvestV3) {
                 ctx.flash(format!(
                     "Created the {} key “{}”. Its secret is not shown again.",
                     created.api_type.label(),
@@ -384,6 +417,98 @@ pub async fn update_permissions(
             let chosen = form.endpoints.into_iter().collect();
             let page = permissions_page(&ctx, id, Some((chosen, errors.to_string()))).await?;
             ctx.render_refused("Manage API Key Permissions", Section::DevCenter, &page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "credentials/scopes.html")]
+struct ScopesPage {
+    csrf_token: String,
+    id: i32,
+    description: String,
+    client_id: String,
+    partner: Option<String>,
+    revoked: bool,
+    picker: ScopePicker,
+    checked: usize,
+    total: usize,
+    error: Option<String>,
+}
+
+/// Manage Scopes, showing the credential's scopes, or `submitted` with its refusal.
+async fn scopes_page(
+    ctx: &PageContext,
+    id: i32,
+    submitted: Option<(BTreeSet<String>, String)>,
+) -> Result<ScopesPage, AppError> {
+    let scopes = ctx
+        .read(move |conn, viewer| use_cases::scopes(conn, viewer, id))
+        .await?;
+    let (picker, error) = match submitted {
+        Some((chosen, error)) => (
+            ScopePicker::new(&scopes.groups, |s| chosen.contains(s)),
+            Some(error),
+        ),
+        // Usage beside each granted scope, and beside a scope no longer granted that was
+        // used lately: what removing it took away.
+        None => (
+            ScopePicker::new(&scopes.groups, |s| scopes.granted.contains(s)).with_usage(
+                |scope, requests| scope.checked || requests > 0,
+                |endpoint| scopes.usage.get(&endpoint).copied().unwrap_or(0),
+            ),
+            None,
+        ),
+    };
+    Ok(ScopesPage {
+        csrf_token: ctx.csrf_token(),
+        id,
+        description: scopes.credential.description,
+        client_id: scopes.credential.client_id.unwrap_or_default(),
+        partner: scopes.client_application.map(|a| a.name),
+        revoked: scopes.credential.revoked_at.is_some(),
+        checked: picker.checked(),
+        total: picker.total(),
+        picker,
+        error,
+    })
+}
+
+pub async fn scopes(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let page = scopes_page(&ctx, id.into_inner(), None).await?;
+    ctx.render("Manage Scopes", Section::DevCenter, &page)
+}
+
+#[derive(Deserialize)]
+pub struct ScopesForm {
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+pub async fn update_scopes(
+    ctx: PageContext,
+    id: web::Path<i32>,
+    HtmlForm(form): HtmlForm<ScopesForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let submitted = form.scopes.clone();
+    let replaced = refused_fields(
+        ctx.write(move |conn, viewer| use_cases::replace_scopes(conn, viewer, id, &submitted))
+            .await,
+    )?;
+    match replaced {
+        Ok(granted) => {
+            tracing::info!(credential_id = id, granted, "scopes replaced");
+            ctx.flash(format!(
+                "Scopes saved: this credential is granted {granted} scope{}.",
+                if granted == 1 { "" } else { "s" }
+            ));
+            Ok(see_other(&with_id(CREDENTIAL_SCOPES, id)))
+        }
+        Err(errors) => {
+            let chosen = form.scopes.into_iter().collect();
+            let page = scopes_page(&ctx, id, Some((chosen, errors.to_string()))).await?;
+            ctx.render_refused("Manage Scopes", Section::DevCenter, &page)
         }
     }
 }

@@ -75,6 +75,8 @@ page_routes! {
     GET NEW_CREDENTIAL => credentials::new_form, CredentialManagers;
     GET CREDENTIAL_PERMISSIONS => credentials::permissions, AllCredentialManagers;
     POST CREDENTIAL_PERMISSIONS => credentials::update_permissions, AllCredentialManagers;
+    GET CREDENTIAL_SCOPES => credentials::scopes, AllCredentialManagers;
+    POST CREDENTIAL_SCOPES => credentials::update_scopes, AllCredentialManagers;
     GET CREDENTIAL_REQUESTS => request_log::page, KeyTypeManagers;
     GET CREDENTIAL_REVOKE => credentials::revoke_confirm, KeyTypeManagers;
     POST CREDENTIAL_REVOKE => credentials::revoke, KeyTypeManagers;

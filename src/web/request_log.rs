@@ -79,6 +79,8 @@ struct FilterLink {
 #[template(path = "credentials/requests.html")]
 struct RequestLogPage {
     description: String,
+    /// A v3 credential's client ID.
+    client_id: Option<String>,
     filters: Vec<FilterLink>,
     status: &'static str,
     rows: Vec<Row>,
@@ -132,6 +134,7 @@ pub async fn page(
         .collect();
     let page = RequestLogPage {
         description: credential.description,
+        client_id: credential.client_id,
         filters,
         status: status.map_or("", StatusFilter::value),
         rows,

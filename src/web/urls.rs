@@ -9,6 +9,7 @@ pub const DEV_CENTER: &str = "/configure/dev_center";
 pub const CREDENTIALS: &str = "/configure/dev_center/credentials";
 pub const NEW_CREDENTIAL: &str = "/configure/dev_center/credentials/new";
 pub const CREDENTIAL_PERMISSIONS: &str = "/configure/dev_center/credentials/{id}/permissions";
+pub const CREDENTIAL_SCOPES: &str = "/configure/dev_center/credentials/{id}/scopes";
 pub const CREDENTIAL_REQUESTS: &str = "/configure/dev_center/credentials/{id}/requests";
 pub const CREDENTIAL_REVOKE: &str = "/configure/dev_center/credentials/{id}/revoke";
 pub const CLIENT_APPLICATIONS: &str = "/configure/dev_center/client_applications";

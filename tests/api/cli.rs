@@ -167,14 +167,16 @@ async fn migrate_brings_a_database_up_to_date_and_exits() {
 }
 
 /// Every table copy-database copies, in its (foreign-key) order.
-const COPIED_TABLES: [&str; 13] = [
+const COPIED_TABLES: [&str; 15] = [
     "users",
     "user_permissions",
     "client_applications",
     "client_application_endpoints",
+    "client_application_scopes",
     "credentials",
     "credential_secrets",
     "credential_endpoints",
+    "credential_scopes",
     "credential_usage",
     "audit_events",
     "sessions",
@@ -244,12 +246,17 @@ async fn copy_database_moves_an_installation_to_postgresql() {
         return;
     };
     // The installation to move: a SQLite server with users, a client application, keys
-    // with grants, usage at the gate and a signed-in session.
+    // with grants, a v3 credential with scopes, usage at the gate and a signed-in session.
     let mut source = TestApp::init().on_sqlite().spawn().await;
     let admin = source.admin().await;
     let acme = admin
-        .client_application("Acme ATS", &["GET /v1/candidates"])
+        .client_application_asking(
+            "Acme ATS",
+            &["GET /v1/candidates"],
+            &["harvest:candidates:list"],
+        )
         .await;
+    let (_, client_secret, _) = admin.new_v3_credential(&acme.to_string(), "Acme v3").await;
     let partner = admin
         .create_credential("partner", &acme.to_string(), "Acme integration")
         .await;
@@ -302,7 +309,7 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     );
     assert_eq!(row_counts(target.url()), before);
     assert_eq!(row_counts(&sqlite), before, "the source is left as it was");
-    for secret in [&source.admin_password, &key] {
+    for secret in [&source.admin_password, &key, &client_secret] {
         assert!(!printed.contains(secret.as_str()) && !stderr(&copied).contains(secret.as_str()));
     }
 

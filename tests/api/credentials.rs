@@ -132,7 +132,7 @@ async fn an_unknown_api_type_is_refused() {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         page.field_error("api_type")
-            .contains("Harvest, Job Board or Partner")
+            .contains("Harvest, Harvest v3 (OAuth), Job Board or Partner")
     );
     assert_eq!(credentials_count(&app), 0);
 }

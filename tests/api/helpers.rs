@@ -20,7 +20,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub use devcenter::web::urls::CREDENTIALS;
 use devcenter::web::urls::{
     AUDIT_LOG, AUDIT_LOG_EXPORT, CLIENT_APPLICATIONS, CREDENTIAL_PERMISSIONS, CREDENTIAL_REVOKE,
-    SIGN_IN, SIGN_OUT, USER, USERS, with_id,
+    CREDENTIAL_SCOPES, SIGN_IN, SIGN_OUT, USER, USERS, with_id,
 };
 
 /// A running server, the folder holding its logs (and its SQLite file), and its database.
@@ -853,19 +853,22 @@ impl Page {
         (key, id)
     }
 
-    /// The one-time view of a v3 credential: (client ID, client secret, credential id).
+    /// The scopes ticked on Manage Scopes (or the Client Applications form).
+    pub fn checked_scopes(&self) -> Vec<String> {
+        self.attrs(r#"input[name="scopes"][checked]"#, "value")
+    }
+
+    /// The one-time view of a v3 credential: its client ID, client secret and id.
     pub fn client_credentials(&self) -> (String, String, i32) {
+        let client_id = self.text(r#"[data-testid="client-id-value"]"#);
+        let secret = self.text(r#"[data-testid="client-secret-value"]"#);
         let id = self.attrs(
             r#"[data-testid="client-secret-value"]"#,
             "data-credential-id",
         )[0]
         .parse()
         .expect("a credential id");
-        (
-            self.text(r#"[data-testid="client-id-value"]"#),
-            self.text(r#"[data-testid="client-secret-value"]"#),
-            id,
-        )
+        (client_id, secret, id)
     }
 
     pub fn csrf_token(&self) -> Option<String> {
@@ -1063,12 +1066,14 @@ impl Person {
     }
 
     /// Creates a Harvest v3 credential with `scopes`; returns its client credentials.
-    pub async fn new_v3_credential(&self, description: &str, scopes: &[&str]) -> V3Credential {
-        let page = self.create_credential("harvest_v3", "", description).await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let (client_id, client_secret, id) = page.client_credentials();
+    pub async fn v3_credential_with_scopes(
+        &self,
+        description: &str,
+        scopes: &[&str],
+    ) -> V3Credential {
+        let (client_id, client_secret, id) = self.new_v3_credential("", description).await;
         if !scopes.is_empty() {
-            let saved = self.set_scopes(id, scopes).await;
+            let saved = self.update_scopes(id, scopes).await;
             assert!(saved.status.is_redirection(), "{}", saved.body);
         }
         V3Credential {
@@ -1078,11 +1083,26 @@ impl Person {
         }
     }
 
-    /// Manage Scopes, submitted with exactly `scopes`.
-    pub async fn set_scopes(&self, id: i32, scopes: &[&str]) -> Page {
+    /// Creates a Harvest v3 credential and returns (client ID, client secret, credential id).
+    pub async fn new_v3_credential(
+        &self,
+        client_application_id: &str,
+        description: &str,
+    ) -> (String, String, i32) {
+        let page = self
+            .create_credential("harvest_v3", client_application_id, description)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        page.client_credentials()
+    }
+
+    pub async fn scopes(&self, id: i32) -> Page {
+        self.get(&with_id(CREDENTIAL_SCOPES, id)).await
+    }
+
+    pub async fn update_scopes(&self, id: i32, scopes: &[&str]) -> Page {
         let fields: Vec<(&str, &str)> = scopes.iter().map(|s| ("scopes", *s)).collect();
-        self.post(&format!("{CREDENTIALS}/{id}/scopes"), &fields)
-            .await
+        self.post(&with_id(CREDENTIAL_SCOPES, id), &fields).await
     }
 
     pub async fn credentials(&self) -> Page {
@@ -1104,14 +1124,38 @@ impl Person {
     }
 
     pub async fn add_client_application(&self, name: &str, endpoints: &[&str]) -> Page {
+        self.add_client_application_asking(name, endpoints, &[])
+            .await
+    }
+
+    /// Adds a client application that needs `endpoints` and asks for the v3 `scopes`.
+    pub async fn add_client_application_asking(
+        &self,
+        name: &str,
+        endpoints: &[&str],
+        scopes: &[&str],
+    ) -> Page {
         let mut fields: Vec<(&str, &str)> = endpoints.iter().map(|e| ("endpoints", *e)).collect();
+        fields.extend(scopes.iter().map(|s| ("scopes", *s)));
         fields.push(("name", name));
         self.post(CLIENT_APPLICATIONS, &fields).await
     }
 
     /// Adds a client application and returns its id.
     pub async fn client_application(&self, name: &str, endpoints: &[&str]) -> i32 {
-        let added = self.add_client_application(name, endpoints).await;
+        self.client_application_asking(name, endpoints, &[]).await
+    }
+
+    /// Adds a client application asking for v3 `scopes` and returns its id.
+    pub async fn client_application_asking(
+        &self,
+        name: &str,
+        endpoints: &[&str],
+        scopes: &[&str],
+    ) -> i32 {
+        let added = self
+            .add_client_application_asking(name, endpoints, scopes)
+            .await;
         assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
         let page = self.get(CLIENT_APPLICATIONS).await;
         let html = Html::parse_document(&page.body);

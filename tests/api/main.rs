@@ -16,6 +16,7 @@ mod helpers;
 mod matrix;
 mod oauth;
 mod permissions;
+mod scopes;
 mod sessions;
 mod upstream;
 mod use_cases;

@@ -84,6 +84,16 @@ const PROMISED: &[(&str, &str, Audience)] = &[
     ),
     (
         "GET",
+        "/configure/dev_center/credentials/{id}/scopes",
+        Audience::AllCredentialManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/credentials/{id}/scopes",
+        Audience::AllCredentialManagers,
+    ),
+    (
+        "GET",
         "/configure/dev_center/credentials/{id}/requests",
         Audience::KeyTypeManagers,
     ),
@@ -144,6 +154,8 @@ fn the_route_table_keeps_the_promised_audiences() {
 
 struct Fixtures {
     harvest: i32,
+    /// For the v3 credentials' pages (Manage Scopes).
+    harvest_v3: i32,
     job_board: i32,
     user: i32,
     client_application: i32,
@@ -155,6 +167,8 @@ fn concrete(path: &str, f: &Fixtures, job_board_key: bool) -> String {
         f.user
     } else if path.starts_with("/configure/dev_center/client_applications/") {
         f.client_application
+    } else if path.ends_with("/scopes") {
+        f.harvest_v3
     } else if job_board_key {
         f.job_board
     } else {
@@ -241,6 +255,7 @@ async fn every_route_for_every_kind_of_person() {
     let admin = app.admin().await;
     let (_, harvest) = admin.new_key("harvest", "Matrix Harvest key").await;
     let (_, job_board) = admin.new_key("job_board", "Matrix Job Board key").await;
+    let (_, _, harvest_v3) = admin.new_v3_credential("", "Matrix v3 credential").await;
     let client_application = admin.client_application("Matrix partner", &[]).await;
     let people = [
         (Anonymous, None),
@@ -282,6 +297,7 @@ async fn every_route_for_every_kind_of_person() {
     }
     let fixtures = Fixtures {
         harvest,
+        harvest_v3,
         job_board,
         user: app.user_id("basic@example.com"),
         client_application,

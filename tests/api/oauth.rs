@@ -128,7 +128,9 @@ fn challenge(headers: &reqwest::header::HeaderMap) -> String {
 }
 
 async fn v3_credential(admin: &Person, scopes: &[&str]) -> V3Credential {
-    admin.new_v3_credential("Reporting sync", scopes).await
+    admin
+        .v3_credential_with_scopes("Reporting sync", scopes)
+        .await
 }
 
 #[tokio::test]
@@ -762,7 +764,7 @@ async fn revoking_removing_a_scope_or_disabling_the_acting_user_stops_tokens_on_
     }
 
     // A scope removed from the credential stops at once, though the tokens carry it.
-    let saved = admin.set_scopes(credential.id, &[LIST_JOBS]).await;
+    let saved = admin.update_scopes(credential.id, &[LIST_JOBS]).await;
     assert!(saved.status.is_redirection(), "{}", saved.body);
     let (status, _, headers) = get("/harvest/v3/candidates", service.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -805,7 +807,9 @@ async fn introspection_answers_a_client_about_its_own_live_tokens_only() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let ours = v3_credential(&admin, &[LIST_JOBS]).await;
-    let theirs = admin.new_v3_credential("Another team", &[LIST_JOBS]).await;
+    let theirs = admin
+        .v3_credential_with_scopes("Another team", &[LIST_JOBS])
+        .await;
     let token = token(&app, &ours, &[]).await;
     let other_token = self::token(&app, &theirs, &[]).await;
     let introspect = |credential: &V3Credential, token: &str| {
@@ -848,7 +852,7 @@ async fn introspection_answers_a_client_about_its_own_live_tokens_only() {
     assert_eq!(introspect(&ours, &token).await.1["active"], true);
     assert!(
         admin
-            .set_scopes(ours.id, &[LIST_CANDIDATES])
+            .update_scopes(ours.id, &[LIST_CANDIDATES])
             .await
             .status
             .is_redirection()

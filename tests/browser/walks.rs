@@ -696,7 +696,12 @@ async fn the_create_walk_works_with_the_keyboard_only() {
 
     walk.press(&[Key::Enter]).await;
     walk.dialog_open("Create New Credential").await;
+    // "H" moves past Harvest (chosen already) to Harvest v3, whose button differs; the up
+    // arrow comes back to Harvest.
     walk.type_keys("H").await;
+    walk.see_in("[data-submit-label]", "View and store credentials")
+        .await;
+    walk.press(&[Key::Up]).await;
     walk.see_in("[data-submit-label]", "Manage Permissions")
         .await;
     walk.tab_until(5, |f| f.starts_with("input|description"))
@@ -1660,5 +1665,129 @@ async fn at_phone_width_the_panel_and_the_audit_log_read_well() {
         "the filter fields' tops are level at 1280px"
     );
     walk.step("filters-desktop").await;
+    walk.finish().await;
+}
+
+/// The checked and the total scope boxes on Manage Scopes.
+async fn scope_boxes(walk: &Walk) -> (usize, usize) {
+    (
+        walk.count(r#"input[name="scopes"]:checked"#).await,
+        walk.count(r#"input[name="scopes"]"#).await,
+    )
+}
+
+/// Walk: a Harvest v3 (OAuth) credential: its client ID and secret shown once and copied,
+/// then its scopes chosen with the filter, the Read-only shortcut and a resource toggle.
+#[tokio::test]
+async fn a_site_admin_creates_a_v3_credential_and_chooses_its_scopes() {
+    let Some(mut walk) = Walk::start("harvest_v3").await else {
+        return;
+    };
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    open_credentials(&walk).await;
+    fill_create_dialog(&walk, "Harvest v3 (OAuth)", None, "Acme OAuth").await;
+    walk.see_in("[data-submit-label]", "View and store credentials")
+        .await;
+    walk.step("create-dialog-v3").await;
+
+    walk.click_text("View and store credentials").await;
+    walk.dialog_open("Your new Harvest v3 (OAuth) credentials")
+        .await;
+    let client_id = walk.text_of(r#"[data-testid="client-id-value"]"#).await;
+    let secret = walk.text_of(r#"[data-testid="client-secret-value"]"#).await;
+    assert!(client_id.starts_with("dci_"), "a client ID: {client_id}");
+    assert!(secret.starts_with("dcs_"), "a client secret: {secret}");
+    walk.see("Dev Center will not show the client secret again")
+        .await;
+    walk.click_testid("copy-client-id").await;
+    walk.see("The client ID is on your clipboard.").await;
+    assert_eq!(walk.clipboard().await, client_id);
+    walk.click_testid("copy-client-secret").await;
+    walk.see("The client secret is on your clipboard.").await;
+    assert_eq!(walk.clipboard().await, secret);
+    walk.step("client-credentials-shown").await;
+
+    // Esc must not lose a secret that is never shown again.
+    walk.press(&[Key::Escape]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(walk.dialog_is_open().await, "Esc keeps the one-time view");
+
+    walk.click_testid("stored-client-credentials-continue")
+        .await;
+    walk.see_in("main h1", "Manage Scopes").await;
+    walk.see(&client_id).await;
+    walk.see("0 of 147 scopes selected").await;
+    assert_eq!(scope_boxes(&walk).await, (0, 147));
+    walk.step("scopes").await;
+
+    // Read-only: every list scope, and only those.
+    walk.click_testid("select-read-only-scopes").await;
+    walk.see("70 of 147 scopes selected").await;
+    assert_eq!(
+        walk.count(r#"input[name="scopes"]:checked:not([value$=":list"])"#)
+            .await,
+        0
+    );
+    walk.step("read-only").await;
+    walk.click_testid("select-all-scopes").await;
+    walk.see("147 of 147 scopes selected").await;
+    walk.click_testid("select-all-scopes").await;
+    walk.see("0 of 147 scopes selected").await;
+
+    // The filter narrows the list to the candidates' scopes; tick two of them.
+    walk.type_into("#scope-filter", "harvest:candidates:").await;
+    let shown = walk
+        .js(
+            "return Array.from(document.querySelectorAll('[data-endpoint]'))
+                .filter(function (e) { return e.offsetParent !== null; })
+                .map(function (e) { return e.querySelector('input').value; });",
+            vec![],
+        )
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !shown.is_empty() && shown.len() < 147,
+        "the filter narrows the list: {} shown",
+        shown.len()
+    );
+    for scope in &shown {
+        assert!(
+            scope
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("harvest:candidates:"),
+            "only matching scopes are shown: {scope}"
+        );
+    }
+    walk.click(r#"input[name="scopes"][value="harvest:candidates:list"]"#)
+        .await;
+    walk.click(r#"input[name="scopes"][value="harvest:candidates:update"]"#)
+        .await;
+    walk.see("2 of 147 scopes selected").await;
+    walk.step("filtered").await;
+    walk.type_into("#scope-filter", "").await;
+
+    walk.click_testid("save-scopes").await;
+    walk.see("Scopes saved: this credential is granted 2 scopes.")
+        .await;
+    assert_eq!(scope_boxes(&walk).await, (2, 147));
+    walk.see("No requests in 30 days").await;
+    walk.step("saved").await;
+
+    // The list shows the client ID again, never the secret.
+    walk.click_text("Back to API keys").await;
+    walk.arrive(CREDENTIALS).await;
+    let row = row_of(&walk, "Acme OAuth").await;
+    let row_text = walk.text_of(&row).await;
+    assert!(row_text.contains(&client_id), "{row_text}");
+    let source = walk.client.source().await.expect("the page source");
+    assert!(!source.contains(&secret), "the list never shows the secret");
+    walk.step("list").await;
     walk.finish().await;
 }

@@ -35,6 +35,12 @@ impl Event {
         let partner = client_application
             .map(|a| format!(" for {}", a.name))
             .unwrap_or_default();
+        // A v3 credential is granted scopes, a Harvest key endpoints.
+        let granted_key = if api_type == ApiType::HarvestV3 {
+            "scopes_granted"
+        } else {
+            "endpoints_granted"
+        };
         let grants = if granted.is_empty() {
             String::new()
         } else {
@@ -54,7 +60,7 @@ impl Event {
                 "description": description,
                 "client_application": client_application
                     .map(|a| serde_json::json!({ "id": a.id, "name": a.name })),
-                "endpoints_granted": granted,
+                (granted_key): granted,
             }),
         }
     }
@@ -90,6 +96,38 @@ impl Event {
         }
     }
 
+    /// A v3 credential's scopes replaced on Manage Scopes.
+    pub fn credential_scopes_changed(
+        credential: &Credential,
+        added: &[String],
+        removed: &[String],
+        granted_count: usize,
+    ) -> Event {
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("granted {}", listing(added)));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("removed {}", listing(removed)));
+        }
+        Event {
+            action: AuditAction::CredentialScopesChanged,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Scopes of “{}”: {}. {granted_count} granted in all.",
+                credential.description,
+                parts.join("; "),
+            ),
+            details: serde_json::json!({
+                "added": added,
+                "removed": removed,
+                "granted_count": granted_count,
+            }),
+        }
+    }
+
     pub fn credential_revoked(credential: &Credential, api_type: ApiType) -> Event {
         Event {
             action: AuditAction::CredentialRevoked,
@@ -108,17 +146,28 @@ impl Event {
         }
     }
 
-    pub fn client_application_created(id: i32, name: &str, presets: &[String]) -> Event {
+    /// `presets`: the Harvest endpoints it needs; `scopes`: the v3 scopes it asks for.
+    pub fn client_application_created(
+        id: i32,
+        name: &str,
+        presets: &[String],
+        scopes: &[String],
+    ) -> Event {
+        let asking = if scopes.is_empty() {
+            String::new()
+        } else {
+            format!(" and asking for the scopes {}", listing(scopes))
+        };
         Event {
             action: AuditAction::ClientApplicationCreated,
             object: ObjectKind::ClientApplication,
             object_id: Some(id),
             object_label: name.to_owned(),
             summary: format!(
-                "Added the client application “{name}” needing {}.",
+                "Added the client application “{name}” needing {}{asking}.",
                 listing(presets)
             ),
-            details: serde_json::json!({ "name": name, "endpoints": presets }),
+            details: serde_json::json!({ "name": name, "endpoints": presets, "scopes": scopes }),
         }
     }
 
