@@ -46,10 +46,10 @@ impl User {
             .optional()
     }
 
-    /// The ids of every user who is not disabled.
-    pub fn active_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
+    /// The ids of every disabled user.
+    pub fn disabled_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
         users::table
-            .filter(users::disabled.eq(false))
+            .filter(users::disabled.eq(true))
             .select(users::id)
             .load(conn)
     }

@@ -249,8 +249,9 @@ pub struct LiveKeys {
     by_client_id: DashMap<Box<str>, Arc<LiveKey>>,
     /// Each credential's activity, kept across updates of its key.
     activity: DashMap<i32, Arc<KeyActivity>>,
-    /// Users who are not disabled: a token acting as anyone else is refused.
-    active_users: DashSet<i32>,
+    /// Disabled users: a token acting as one of them is refused. (Tokens are only issued
+    /// to act as users who exist and were active then.)
+    disabled_users: DashSet<i32>,
     /// Serialises updates, so an older read of a credential cannot overwrite a newer one.
     updating: Mutex<()>,
     /// For tests of what follows a failed update: every `after_commit` update fails.
@@ -267,7 +268,7 @@ impl LiveKeys {
             by_credential: DashMap::new(),
             by_client_id: DashMap::new(),
             activity: DashMap::new(),
-            active_users: DashSet::new(),
+            disabled_users: DashSet::new(),
             updating: Mutex::new(()),
             fail_updates,
             reconciled_at: AtomicI64::new(0),
@@ -311,10 +312,10 @@ impl LiveKeys {
                 corrected += 1;
             }
         }
-        let active_users: HashSet<i32> = User::active_ids(conn)?.into_iter().collect();
-        self.active_users.retain(|id| active_users.contains(id));
-        for id in active_users {
-            self.active_users.insert(id);
+        let disabled_users: HashSet<i32> = User::disabled_ids(conn)?.into_iter().collect();
+        self.disabled_users.retain(|id| disabled_users.contains(id));
+        for id in disabled_users {
+            self.disabled_users.insert(id);
         }
         let gone: Vec<i32> = self
             .by_credential
@@ -444,16 +445,16 @@ impl LiveKeys {
             .map(|key| Arc::clone(key.value()))
     }
 
-    /// Whether the user may still be acted as (exists and is not disabled).
+    /// Whether the user may still be acted as (is not disabled).
     pub fn user_active(&self, user_id: i32) -> bool {
-        self.active_users.contains(&user_id)
+        !self.disabled_users.contains(&user_id)
     }
 
     /// Makes the index agree with the database about one user.
     fn update_user(&self, conn: &mut Conn, user_id: i32) -> diesel::QueryResult<()> {
-        match User::find(conn, user_id)?.filter(|u| !u.disabled) {
-            Some(_) => self.active_users.insert(user_id),
-            None => self.active_users.remove(&user_id).is_some(),
+        match User::find(conn, user_id)?.is_none_or(|u| u.disabled) {
+            true => self.disabled_users.insert(user_id),
+            false => self.disabled_users.remove(&user_id).is_some(),
         };
         Ok(())
     }

@@ -77,7 +77,8 @@ pub enum TokenRejected {
 /// The signing keys as last loaded, swapped whole on each reload.
 pub struct SigningKeys {
     set: ArcSwap<KeySet>,
-    last_load: Mutex<Instant>,
+    /// When a token naming an unknown key last made this instance reload.
+    last_unknown_key_reload: Mutex<Option<Instant>>,
 }
 
 /// One load of the keys: what signs, what verifies, and the JWKS that publishes them.
@@ -119,30 +120,28 @@ impl SigningKeys {
         }
         Ok(SigningKeys {
             set: ArcSwap::from_pointee(load(conn, sealing)?),
-            last_load: Mutex::new(Instant::now()),
+            last_unknown_key_reload: Mutex::new(None),
         })
     }
 
     /// Reads the keys again (another instance or the command line may have rotated). On
     /// failure the keys loaded before stay in use.
     pub fn reload(&self, conn: &mut Conn, sealing: &SealingKey) -> anyhow::Result<()> {
-        if let Ok(mut last) = self.last_load.lock() {
-            *last = Instant::now();
-        }
         self.swap_in(conn, sealing)
     }
 
-    /// After `verify` answered `UnknownKey`: reloads, unless that was done within the last
-    /// few seconds; true when it did, and verifying again may now succeed. Of requests
-    /// arriving together with unknown keys, one reloads.
+    /// After `verify` answered `UnknownKey`: reloads, unless an unknown key made it reload
+    /// within the last few seconds (so made-up `kid`s cannot keep the database busy); true
+    /// when it did, and verifying again may now succeed. Of requests arriving together
+    /// with unknown keys, one reloads.
     pub fn reload_for_unknown_key(
         &self,
         conn: &mut Conn,
         sealing: &SealingKey,
     ) -> anyhow::Result<bool> {
-        let due = match self.last_load.lock() {
-            Ok(mut last) if last.elapsed() >= UNKNOWN_KEY_RELOAD_INTERVAL => {
-                *last = Instant::now();
+        let due = match self.last_unknown_key_reload.lock() {
+            Ok(mut last) if last.is_none_or(|at| at.elapsed() >= UNKNOWN_KEY_RELOAD_INTERVAL) => {
+                *last = Some(Instant::now());
                 true
             }
             Ok(_) => false,
@@ -235,7 +234,7 @@ impl SigningKeys {
             .collect();
         Ok(SigningKeys {
             set: ArcSwap::from_pointee(KeySet::new(kid, current, &published)?),
-            last_load: Mutex::new(Instant::now()),
+            last_unknown_key_reload: Mutex::new(None),
         })
     }
 }
@@ -657,6 +656,12 @@ mod tests {
         );
         assert!(first.reload(&mut conn, &SealingKey::generate()).is_err());
         assert_eq!(first.current_kid(), kid, "a failed reload keeps the keys");
+        // The first unknown key reloads; another within a few seconds does not.
+        assert!(
+            first
+                .reload_for_unknown_key(&mut conn, &sealing)
+                .expect("asked")
+        );
         assert!(
             !first
                 .reload_for_unknown_key(&mut conn, &sealing)
