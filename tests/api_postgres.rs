@@ -30,6 +30,8 @@ mod instances;
 mod matrix;
 #[path = "api/permissions.rs"]
 mod permissions;
+#[path = "api/rotation.rs"]
+mod rotation;
 #[path = "api/sessions.rs"]
 mod sessions;
 #[path = "api/upstream.rs"]

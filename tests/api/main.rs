@@ -15,6 +15,7 @@ mod hardening_second_pass;
 mod helpers;
 mod matrix;
 mod permissions;
+mod rotation;
 mod sessions;
 mod upstream;
 mod use_cases;
