@@ -710,3 +710,51 @@ async fn a_key_made_before_harvest_v3_still_works_after_the_upgrade() {
     );
     assert_eq!(gate(&app, Kind::Harvest, &new).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_keys_history_tells_its_rotations_trusted_ips_and_re_enabling() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (old, id) = working_key(&admin, Kind::Partner, "Audited feed").await;
+    let new = rotated(&admin, id, "7d").await;
+    admin.post(&with_id(CREDENTIAL_END_OVERLAP, id), &[]).await;
+    save_trusted_ips(&admin, id, "198.51.100.0/24").await;
+    save_trusted_ips(&admin, id, "198.51.100.0/24\n::1").await;
+    admin.revoke(id).await;
+    admin.post(&with_id(CREDENTIAL_ENABLE, id), &[]).await;
+
+    let history = admin.audit_log(&[("credential", &id.to_string())]).await;
+    assert_eq!(history.status, StatusCode::OK);
+    let actions = history.texts(r#"[data-testid="audit-action"]"#);
+    assert_eq!(
+        actions,
+        [
+            "API key enabled",
+            "API key revoked",
+            "Trusted IPs changed",
+            "Trusted IPs changed",
+            "Rotation overlap ended",
+            "API key rotated",
+            "API key created",
+        ],
+        "newest first"
+    );
+    let summaries = history.texts(r#"[data-testid="audit-summary"]"#);
+    assert!(
+        summaries[2].contains("from 198.51.100.0/24 to 198.51.100.0/24, ::1"),
+        "{summaries:?}"
+    );
+    assert!(summaries[5].contains("7 days"), "{summaries:?}");
+    let details = app.texts(&format!(
+        "SELECT details AS t FROM audit_events WHERE object_id = {id} \
+         AND action = 'credential_trusted_ips_changed' ORDER BY id"
+    ));
+    let last: serde_json::Value = serde_json::from_str(&details[1]).expect("JSON details");
+    assert_eq!(last["before"], serde_json::json!(["198.51.100.0/24"]));
+    assert_eq!(last["after"], serde_json::json!(["198.51.100.0/24", "::1"]));
+    let filtered = admin.audit_log(&[("action", "credential_rotated")]).await;
+    assert_eq!(filtered.texts(r#"[data-testid="audit-row"]"#).len(), 1);
+    for page in [&history.body, &filtered.body] {
+        assert!(!page.contains(&old) && !page.contains(&new));
+    }
+}
