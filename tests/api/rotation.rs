@@ -633,7 +633,13 @@ async fn a_key_made_before_harvest_v3_still_works_after_the_upgrade() {
              FROM users;
          INSERT INTO credential_endpoints (credential_id, endpoint_id)
              SELECT c.id, e.id FROM credentials c, endpoints e
-             WHERE e.method = 'GET' AND e.path = '/v1/candidates';",
+             WHERE e.method = 'GET' AND e.path = '/v1/candidates';
+         INSERT INTO audit_events (occurred_at, actor_id, actor_name, actor_address, action,
+                                   object_type, object_id, object_label, summary, details)
+             SELECT '2026-11-30 09:05:00', created_by, 'Early Adopter', '127.0.0.1',
+                    'credential_created', 'credential', id, description,
+                    'Created the Harvest API key “Made in November”.', '{{}}'
+             FROM credentials;",
         prefix = key.prefix(),
         last4 = key.last4(),
     );
@@ -679,6 +685,26 @@ async fn a_key_made_before_harvest_v3_still_works_after_the_upgrade() {
         .parse()
         .expect("the old key's id");
     assert_eq!(app.stored_keys(key.reveal(), Some(id)), 1);
+
+    // The audit log kept its history through the upgrade, and stays append-only.
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_events WHERE action = 'credential_created'"),
+        1
+    );
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.connection();
+        assert!(
+            diesel::sql_query("UPDATE audit_events SET summary = 'rewritten'")
+                .execute(&mut conn)
+                .is_err()
+        );
+        assert!(
+            diesel::sql_query("DELETE FROM audit_events")
+                .execute(&mut conn)
+                .is_err()
+        );
+    }
 
     let output = app.create_user("keys@example.com", "basic", &["manage_all_credentials"]);
     assert!(
