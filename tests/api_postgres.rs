@@ -32,6 +32,8 @@ mod matrix;
 mod oauth;
 #[path = "api/permissions.rs"]
 mod permissions;
+#[path = "api/rotation.rs"]
+mod rotation;
 #[path = "api/scopes.rs"]
 mod scopes;
 #[path = "api/sessions.rs"]

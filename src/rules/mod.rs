@@ -6,6 +6,7 @@ pub mod access;
 pub mod email;
 pub mod endpoints;
 pub mod keys;
+pub mod overlap;
 pub mod paging;
 pub mod passwords;
 pub mod text;

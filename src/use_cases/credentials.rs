@@ -159,7 +159,7 @@ pub fn create(
 }
 
 /// The stored form of a new secret: its hash, prefix and last four characters.
-fn new_secret(credential_id: i32, key: &ApiKey) -> NewSecret<'_> {
+pub(super) fn new_secret(credential_id: i32, key: &ApiKey) -> NewSecret<'_> {
     NewSecret {
         credential_id,
         secret_hash: key.hash().0.to_vec(),

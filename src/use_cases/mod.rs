@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
+pub mod credential_lifecycle;
 pub mod credentials;
 pub mod sign_in;
 pub mod tokens;

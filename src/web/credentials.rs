@@ -44,6 +44,7 @@ struct Row {
 #[derive(Template)]
 #[template(path = "credentials/list.html")]
 struct CredentialsPage {
+    csrf_token: String,
     rows: Vec<Row>,
     page: i64,
     pages: i64,
@@ -90,6 +91,7 @@ pub async fn list(
         })
         .collect();
     let page = CredentialsPage {
+        csrf_token: ctx.csrf_token(),
         rows,
         page: paged.page,
         pages: paged.pages,

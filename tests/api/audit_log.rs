@@ -419,3 +419,30 @@ async fn site_admins_and_managers_of_all_credentials_read_the_audit_log() {
     assert!(list.has(&format!(r#"[data-credential-id="{id}"]"#)));
     assert!(!list.has(r#"[data-testid="credential-history"]"#));
 }
+
+#[tokio::test]
+async fn every_audit_word_the_app_knows_is_a_row_the_database_accepts() {
+    use devcenter::rules::words::{AuditAction, ObjectKind, ProductWord};
+    let app = TestApp::spawn().await;
+    let actions = app.texts("SELECT action AS t FROM audit_actions");
+    for action in AuditAction::ALL {
+        assert!(
+            actions.iter().any(|a| a == action.as_str()),
+            "{} needs a row in audit_actions (a migration's INSERT)",
+            action.as_str()
+        );
+    }
+    let kinds = app.texts("SELECT object_type AS t FROM audit_object_kinds");
+    for kind in ObjectKind::ALL {
+        assert!(
+            kinds.iter().any(|k| k == kind.as_str()),
+            "{} needs a row in audit_object_kinds",
+            kind.as_str()
+        );
+    }
+    assert_eq!(
+        actions.len(),
+        AuditAction::ALL.len(),
+        "no word the app has forgotten"
+    );
+}

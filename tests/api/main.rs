@@ -16,6 +16,7 @@ mod helpers;
 mod matrix;
 mod oauth;
 mod permissions;
+mod rotation;
 mod scopes;
 mod sessions;
 mod upstream;

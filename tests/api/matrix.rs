@@ -109,6 +109,36 @@ const PROMISED: &[(&str, &str, Audience)] = &[
     ),
     (
         "GET",
+        "/configure/dev_center/credentials/{id}/rotate",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/credentials/{id}/rotate",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/credentials/{id}/end_overlap",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "GET",
+        "/configure/dev_center/credentials/{id}/trusted_ips",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/credentials/{id}/trusted_ips",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/credentials/{id}/enable",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "GET",
         "/configure/dev_center/client_applications",
         Audience::AllCredentialManagers,
     ),

@@ -1791,3 +1791,102 @@ async fn a_site_admin_creates_a_v3_credential_and_chooses_its_scopes() {
     walk.step("list").await;
     walk.finish().await;
 }
+
+/// Walk: a manager rotates a key with an overlap, ends the overlap, limits where the key
+/// may be used from, and enables it again after a revocation; every page tidy on a phone.
+#[tokio::test]
+async fn a_manager_rotates_a_key_limits_it_and_enables_it_again() {
+    let Some(mut walk) = Walk::start("rotation").await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    let (old, id) = admin.new_key("job_board", "Careers site").await;
+    admin.new_key("harvest", "Payroll sync").await;
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    open_credentials(&walk).await;
+    let row = row_of(&walk, "Careers site").await;
+    walk.click(&format!(r#"{row} [data-testid="credential-rotate"]"#))
+        .await;
+    let rotate = format!("{CREDENTIALS}/{id}/rotate");
+    walk.arrive(&rotate).await;
+    walk.see_in("main h1", "Rotate: Careers site").await;
+    assert_eq!(walk.count(r#"[data-testid="secret-row"]"#).await, 1);
+    walk.step("rotate").await;
+
+    walk.click_testid("confirm-rotate").await;
+    walk.see_in("#dialog-title", "New Job Board API key for “Careers site”")
+        .await;
+    let new = walk.text_of(r#"[data-testid="api-key-value"]"#).await;
+    assert!(new.starts_with("dcj_") && new != old, "{new}");
+    walk.click_testid("copy-api-key").await;
+    walk.see("The key is on your clipboard.").await;
+    assert_eq!(walk.clipboard().await, new);
+    walk.step("rotated").await;
+    walk.click_testid("stored-api-key-continue").await;
+    walk.arrive(&rotate).await;
+    walk.see("Its new secret is not shown again.").await;
+    let rows = walk.texts_of(r#"[data-testid="secret-row"]"#).await;
+    assert!(
+        rows[0].contains("Current") && rows[1].contains("Works until"),
+        "{rows:?}"
+    );
+    walk.step("overlap").await;
+    walk.resize(PHONE).await;
+    walk.assert_no_sideways_scroll().await;
+    walk.step("overlap-phone").await;
+
+    walk.click_testid("end-overlap").await;
+    walk.see("the old secret of “Careers site” no longer works.")
+        .await;
+    walk.assert_no_sideways_scroll().await;
+    let rows = walk.texts_of(r#"[data-testid="secret-row"]"#).await;
+    assert!(rows[1].contains("Ended"), "{rows:?}");
+
+    walk.visit(CREDENTIALS).await;
+    let row = row_of(&walk, "Careers site").await;
+    walk.click(&format!(r#"{row} [data-testid="credential-trusted-ips"]"#))
+        .await;
+    walk.see_in("main h1", "Trusted IPs: Careers site").await;
+    walk.type_into("#trusted_ips", "203.0.113.0/24\nthe office")
+        .await;
+    walk.click_testid("save-trusted-ips").await;
+    walk.see("“the office” is not an IP address or CIDR range")
+        .await;
+    assert!(
+        walk.text_of("#trusted_ips-error")
+            .await
+            .contains("the office")
+    );
+    walk.assert_no_sideways_scroll().await;
+    walk.step("trusted-ips-refused").await;
+    walk.type_into("#trusted_ips", "203.0.113.0/24\n2001:db8::/32")
+        .await;
+    walk.click_testid("save-trusted-ips").await;
+    walk.see("may now be used only from 203.0.113.0/24, 2001:db8::/32.")
+        .await;
+    walk.step("trusted-ips").await;
+
+    admin.revoke(id).await;
+    walk.visit(CREDENTIALS).await;
+    walk.assert_no_sideways_scroll().await;
+    let (_, _, cut) = credential_actions_cut_off(&walk).await;
+    assert!(cut.is_empty(), "actions are cut off on a phone: {cut:?}");
+    walk.step("revoked-phone").await;
+    walk.resize((1024, 860)).await;
+    let (table, wrap, cut) = credential_actions_cut_off(&walk).await;
+    assert!(
+        table <= wrap,
+        "the table is {table}px wide in a {wrap}px box"
+    );
+    assert!(cut.is_empty(), "actions are cut off: {cut:?}");
+    walk.click(&format!(r#"{row} [data-testid="credential-enable"]"#))
+        .await;
+    walk.see("It works again.").await;
+    assert!(walk.text_of(&row).await.contains("Active"));
+    walk.step("enabled").await;
+    walk.finish().await;
+}

@@ -3,8 +3,11 @@
 
 use std::collections::BTreeSet;
 
+use chrono::NaiveDateTime;
+
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::Credential;
+use crate::rules::overlap::Overlap;
 use crate::rules::words::{
     ApiType, AuditAction, DeveloperPermission, ObjectKind, ProductWord, UserLevel,
 };
@@ -136,6 +139,106 @@ impl Event {
             object_label: credential.description.clone(),
             summary: format!(
                 "Revoked the {} API key “{}”.",
+                api_type.label(),
+                credential.description
+            ),
+            details: serde_json::json!({
+                "api_type": api_type.as_str(),
+                "description": credential.description,
+            }),
+        }
+    }
+
+    /// A new secret made current; the old one works until `old_ends_at` (never a secret,
+    /// only how long the overlap is).
+    pub fn credential_rotated(
+        credential: &Credential,
+        api_type: ApiType,
+        overlap: Overlap,
+        old_ends_at: NaiveDateTime,
+    ) -> Event {
+        let old = match overlap {
+            Overlap::Now => "the old secret stopped at once".to_owned(),
+            _ => format!(
+                "the old secret works for {} more, until {} UTC",
+                overlap.label(),
+                old_ends_at.format("%Y-%m-%d %H:%M")
+            ),
+        };
+        Event {
+            action: AuditAction::CredentialRotated,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Rotated the {} API key “{}”: {old}.",
+                api_type.label(),
+                credential.description
+            ),
+            details: serde_json::json!({
+                "api_type": api_type.as_str(),
+                "overlap": overlap.as_str(),
+                "old_secret_ends_at": old_ends_at.and_utc().to_rfc3339(),
+            }),
+        }
+    }
+
+    /// The rotated-out secrets still in their overlap (`ended` of them) stopped now.
+    pub fn credential_overlap_ended(credential: &Credential, ended: usize) -> Event {
+        Event {
+            action: AuditAction::CredentialOverlapEnded,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Ended the rotation overlap of “{}”: {ended} old secret{} stopped working.",
+                credential.description,
+                if ended == 1 { "" } else { "s" }
+            ),
+            details: serde_json::json!({ "secrets_ended": ended }),
+        }
+    }
+
+    /// The addresses a credential may be used from, before and after (canonical text;
+    /// empty is anywhere).
+    pub fn credential_trusted_ips_changed(
+        credential: &Credential,
+        before: &str,
+        after: &str,
+    ) -> Event {
+        let shown = |text: &str| {
+            if text.is_empty() {
+                "any address".to_owned()
+            } else {
+                text.lines().collect::<Vec<_>>().join(", ")
+            }
+        };
+        Event {
+            action: AuditAction::CredentialTrustedIpsChanged,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Trusted IPs of “{}”: from {} to {}.",
+                credential.description,
+                shown(before),
+                shown(after)
+            ),
+            details: serde_json::json!({
+                "before": before.lines().collect::<Vec<_>>(),
+                "after": after.lines().collect::<Vec<_>>(),
+            }),
+        }
+    }
+
+    pub fn credential_enabled(credential: &Credential, api_type: ApiType) -> Event {
+        Event {
+            action: AuditAction::CredentialEnabled,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Enabled the revoked {} API key “{}” again.",
                 api_type.label(),
                 credential.description
             ),
