@@ -61,7 +61,11 @@ fn listen_until_lost(url: &str, pool: &Pool, keys: &LiveKeys) -> anyhow::Result<
         let mut flooded = false;
         for notification in listener.notifications_iter() {
             announce::parse(&notification?.payload, &mut changed);
-            if changed.credentials.len() + changed.users.len() > MOST_PER_POLL {
+            let count = changed.credentials.len()
+                + changed.users.len()
+                + changed.integrations.len()
+                + changed.families.len();
+            if count > MOST_PER_POLL {
                 flooded = true;
                 break;
             }
@@ -71,7 +75,12 @@ fn listen_until_lost(url: &str, pool: &Pool, keys: &LiveKeys) -> anyhow::Result<
             // which reads the truth from the database, instead of an update per id.
             keys.reconcile(&mut *pool.get()?)?;
         } else if !changed.is_empty() {
-            for ids in [&mut changed.credentials, &mut changed.users] {
+            for ids in [
+                &mut changed.credentials,
+                &mut changed.users,
+                &mut changed.integrations,
+                &mut changed.families,
+            ] {
                 ids.sort_unstable();
                 ids.dedup();
             }

@@ -205,6 +205,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let token_endpoint = web::Data::new(TokenEndpoint {
         pool: pool.clone(),
         keys: keys.clone(),
+        after_commit: keys.clone(),
         signing: signing_keys.clone().into_inner(),
         issuer,
         scopes_supported: {

@@ -23,7 +23,14 @@ pub fn changes(conn: &mut Conn, changes: &Changes) -> diesel::QueryResult<()> {
         .credentials
         .iter()
         .map(|id| id.to_string())
-        .chain(changes.users.iter().map(|id| format!("{USER}{id}")));
+        .chain(changes.users.iter().map(|id| format!("{USER}{id}")))
+        .chain(
+            changes
+                .integrations
+                .iter()
+                .map(|id| format!("{INTEGRATION}{id}")),
+        )
+        .chain(changes.families.iter().map(|id| format!("{FAMILY}{id}")));
     for payload in payloads(items) {
         diesel::sql_query("SELECT pg_notify($1, $2)")
             .bind::<diesel::sql_types::Text, _>(CHANNEL)
@@ -33,8 +40,10 @@ pub fn changes(conn: &mut Conn, changes: &Changes) -> diesel::QueryResult<()> {
     Ok(())
 }
 
-/// Marks a user's id in a payload.
+/// Marks a user's, an integration's and a token family's id in a payload.
 const USER: char = 'u';
+const INTEGRATION: char = 'i';
+const FAMILY: char = 'f';
 
 /// The items as comma-separated payloads, each short enough to send.
 fn payloads(items: impl Iterator<Item = String>) -> Vec<String> {
@@ -58,10 +67,13 @@ fn payloads(items: impl Iterator<Item = String>) -> Vec<String> {
 /// Adds what a received payload names to `changes`; anything else in it is ignored.
 pub fn parse(payload: &str, changes: &mut Changes) {
     for item in payload.split(',').map(str::trim) {
-        match item.strip_prefix(USER) {
-            Some(user) => changes.users.extend(user.parse::<i32>().ok()),
-            None => changes.credentials.extend(item.parse::<i32>().ok()),
-        }
+        let (ids, id) = match item.chars().next() {
+            Some(USER) => (&mut changes.users, &item[1..]),
+            Some(INTEGRATION) => (&mut changes.integrations, &item[1..]),
+            Some(FAMILY) => (&mut changes.families, &item[1..]),
+            _ => (&mut changes.credentials, item),
+        };
+        ids.extend(id.parse::<i32>().ok());
     }
 }
 
@@ -88,7 +100,8 @@ mod tests {
         assert_eq!(back.users, users);
         assert!(payloads(std::iter::empty()).is_empty());
         let mut odd = Changes::default();
-        parse("7,x,u,u8,,-", &mut odd);
+        parse("7,x,u,u8,,-,i3,f4,i", &mut odd);
         assert_eq!((odd.credentials, odd.users), (vec![7], vec![8]));
+        assert_eq!((odd.integrations, odd.families), (vec![3], vec![4]));
     }
 }

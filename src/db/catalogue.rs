@@ -54,6 +54,14 @@ impl Endpoint {
             .load(conn)
     }
 
+    /// The ids of the v3 endpoints `scopes` open.
+    pub fn ids_of_scopes(conn: &mut Conn, scopes: &[&str]) -> QueryResult<Vec<i32>> {
+        endpoints::table
+            .filter(endpoints::scope.eq_any(scopes))
+            .select(endpoints::id)
+            .load(conn)
+    }
+
     /// The `METHOD path` identifiers of `ids`, in catalogue order.
     pub fn identifiers_of(conn: &mut Conn, ids: &[i32]) -> QueryResult<Vec<String>> {
         Ok(endpoints::table

@@ -14,6 +14,8 @@ pub struct ClientApplication {
     pub name: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    /// Where its OAuth client may send people back: one exact URI per line.
+    pub redirect_uris: String,
 }
 
 impl ClientApplication {

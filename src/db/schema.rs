@@ -37,6 +37,52 @@ diesel::table! {
         active -> Bool,
         created_by -> Integer,
         created_at -> Timestamp,
+        redirect_uris -> Text,
+    }
+}
+
+diesel::table! {
+    integrations (id) {
+        id -> Integer,
+        credential_id -> Integer,
+        authorized_by -> Integer,
+        service_account -> Bool,
+        scopes -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        disconnected_at -> Nullable<Timestamp>,
+        disconnected_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    token_families (id) {
+        id -> Integer,
+        integration_id -> Integer,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Binary,
+        integration_id -> Integer,
+        redirect_uri -> Text,
+        code_challenge -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        family_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Binary,
+        family_id -> Integer,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -189,6 +235,10 @@ diesel::joinable!(client_applications -> users (created_by));
 diesel::joinable!(credential_endpoints -> credentials (credential_id));
 diesel::joinable!(credential_endpoints -> endpoints (endpoint_id));
 diesel::joinable!(credential_scopes -> credentials (credential_id));
+diesel::joinable!(integrations -> credentials (credential_id));
+diesel::joinable!(token_families -> integrations (integration_id));
+diesel::joinable!(authorization_codes -> integrations (integration_id));
+diesel::joinable!(refresh_tokens -> token_families (family_id));
 diesel::joinable!(credential_secrets -> credentials (credential_id));
 diesel::joinable!(credential_usage -> credentials (credential_id));
 diesel::joinable!(gate_requests -> credentials (credential_id));
@@ -198,6 +248,7 @@ diesel::joinable!(user_permissions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    authorization_codes,
     client_application_endpoints,
     client_application_scopes,
     client_applications,
@@ -209,10 +260,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     endpoints,
     failure_windows,
     gate_requests,
+    integrations,
     rate_windows,
+    refresh_tokens,
     server_secrets,
     sessions,
     signing_keys,
+    token_families,
     user_permissions,
     users,
 );

@@ -46,6 +46,14 @@ impl User {
             .optional()
     }
 
+    /// The ids of every user granted `permission`.
+    pub fn ids_with(conn: &mut Conn, permission: DeveloperPermission) -> QueryResult<Vec<i32>> {
+        user_permissions::table
+            .filter(user_permissions::permission.eq(permission))
+            .select(user_permissions::user_id)
+            .load(conn)
+    }
+
     /// The ids of every disabled user.
     pub fn disabled_ids(conn: &mut Conn) -> QueryResult<Vec<i32>> {
         users::table

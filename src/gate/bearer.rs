@@ -35,6 +35,9 @@ pub struct VerifiedToken {
     /// The credential's secret that obtained the token: ending it ends its tokens.
     pub secret_id: i32,
     pub acting: Acting,
+    /// A partner integration's token: its integration and token family.
+    pub integration_id: Option<i32>,
+    pub family_id: Option<i32>,
     /// The endpoints the token's scopes open.
     pub grants: Grants,
     /// Unix milliseconds.
@@ -118,6 +121,8 @@ impl TokenCache {
             client_id: claims.client_id.as_str().into(),
             secret_id: claims.secret_id,
             acting,
+            integration_id: claims.integration_id,
+            family_id: claims.family_id,
             grants: scopes.grants(&claims.scope),
             expires_at: claims.exp.saturating_mul(1000),
         });

@@ -18,16 +18,19 @@ use chrono::DateTime;
 use dashmap::{DashMap, DashSet};
 
 use crate::db::Conn;
+use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{KeyRecord, SecretRecord};
+use crate::db::integrations::{Integration, TokenFamily};
 use crate::db::usage::UsageBatch;
 use crate::db::users::User;
 use crate::limiter::{Admission, Limit, Window};
+use crate::oauth::access_token::Acting;
 use crate::rules::keys::KeyHash;
 use crate::rules::trusted_ips::TrustedIps;
 
 use super::shared_limits::Lease;
-use crate::rules::words::{ApiType, ProductWord};
+use crate::rules::words::{ApiType, DeveloperPermission, ProductWord};
 use crate::use_cases::{AfterCommit, Changes};
 
 /// A credential the gate accepts.
@@ -85,6 +88,34 @@ impl LiveKey {
             && self.trusted_ips == other.trusted_ips
             && self.secrets == other.secrets
             && self.client_id == other.client_id
+    }
+}
+
+/// A connected partner integration, as the gate checks its tokens.
+#[derive(Debug)]
+pub struct LiveIntegration {
+    /// The partner's OAuth client.
+    pub credential_id: i32,
+    pub acting: Acting,
+    /// The endpoints its consented scopes open, of those the partner still asks for.
+    grants: Grants,
+}
+
+impl LiveIntegration {
+    pub fn is_granted(&self, endpoint_id: i32) -> bool {
+        self.grants.contains(endpoint_id)
+    }
+}
+
+/// How long a revoked token family is remembered: longer than its last access token lives.
+const FAMILY_MEMORY: chrono::Duration = chrono::Duration::minutes(65);
+
+/// Makes `set` hold exactly `ids`.
+fn replace_set(set: &DashSet<i32>, ids: Vec<i32>) {
+    let wanted: HashSet<i32> = ids.into_iter().collect();
+    set.retain(|id| wanted.contains(id));
+    for id in wanted {
+        set.insert(id);
     }
 }
 
@@ -252,6 +283,12 @@ pub struct LiveKeys {
     /// Disabled users: a token acting as one of them is refused. (Tokens are only issued
     /// to act as users who exist and were active then.)
     disabled_users: DashSet<i32>,
+    /// Users who may manage every credential, as an integration acting as a person needs.
+    all_credential_managers: DashSet<i32>,
+    /// Connected partner integrations.
+    integrations: DashMap<i32, Arc<LiveIntegration>>,
+    /// Token families revoked within an access token's lifetime: their tokens stop.
+    revoked_families: DashSet<i32>,
     /// Serialises updates, so an older read of a credential cannot overwrite a newer one.
     updating: Mutex<()>,
     /// For tests of what follows a failed update: every `after_commit` update fails.
@@ -269,6 +306,9 @@ impl LiveKeys {
             by_client_id: DashMap::new(),
             activity: DashMap::new(),
             disabled_users: DashSet::new(),
+            all_credential_managers: DashSet::new(),
+            integrations: DashMap::new(),
+            revoked_families: DashSet::new(),
             updating: Mutex::new(()),
             fail_updates,
             reconciled_at: AtomicI64::new(0),
@@ -312,10 +352,21 @@ impl LiveKeys {
                 corrected += 1;
             }
         }
-        let disabled_users: HashSet<i32> = User::disabled_ids(conn)?.into_iter().collect();
-        self.disabled_users.retain(|id| disabled_users.contains(id));
-        for id in disabled_users {
-            self.disabled_users.insert(id);
+        replace_set(&self.disabled_users, User::disabled_ids(conn)?);
+        replace_set(
+            &self.all_credential_managers,
+            User::ids_with(conn, DeveloperPermission::ManageAllCredentials)?,
+        );
+        replace_set(
+            &self.revoked_families,
+            TokenFamily::revoked_since(conn, crate::db::now() - FAMILY_MEMORY)?,
+        );
+        let connected = Integration::all_connected(conn)?;
+        let ids: HashSet<i32> = connected.iter().map(|i| i.id).collect();
+        self.integrations.retain(|id, _| ids.contains(id));
+        for integration in connected {
+            let live = self.live_integration(conn, &integration)?;
+            self.integrations.insert(integration.id, Arc::new(live));
         }
         let gone: Vec<i32> = self
             .by_credential
@@ -450,12 +501,86 @@ impl LiveKeys {
         !self.disabled_users.contains(&user_id)
     }
 
+    /// Whether an integration may act as this user: not disabled, and still managing every
+    /// credential (what authorizing one takes).
+    pub fn user_may_act_for_integrations(&self, user_id: i32) -> bool {
+        self.user_active(user_id) && self.all_credential_managers.contains(&user_id)
+    }
+
+    /// The connected integration with this id.
+    pub fn integration(&self, id: i32) -> Option<Arc<LiveIntegration>> {
+        self.integrations.get(&id).map(|i| Arc::clone(i.value()))
+    }
+
+    /// Whether a token family was revoked (its access tokens stop).
+    pub fn family_revoked(&self, family_id: i32) -> bool {
+        self.revoked_families.contains(&family_id)
+    }
+
     /// Makes the index agree with the database about one user.
     fn update_user(&self, conn: &mut Conn, user_id: i32) -> diesel::QueryResult<()> {
         match User::find(conn, user_id)?.is_none_or(|u| u.disabled) {
             true => self.disabled_users.insert(user_id),
             false => self.disabled_users.remove(&user_id).is_some(),
         };
+        let manages_all =
+            User::permissions(conn, user_id)?.contains(&DeveloperPermission::ManageAllCredentials);
+        match manages_all {
+            true => self.all_credential_managers.insert(user_id),
+            false => self.all_credential_managers.remove(&user_id).is_some(),
+        };
+        Ok(())
+    }
+
+    /// What the gate checks of an integration: its client, who it acts as, and the
+    /// endpoints its scopes open (those consented to that the partner still asks for).
+    fn live_integration(
+        &self,
+        conn: &mut Conn,
+        integration: &Integration,
+    ) -> diesel::QueryResult<LiveIntegration> {
+        let requested: HashSet<String> = match KeyRecord::find(conn, integration.credential_id)?
+            .and_then(|c| c.client_application_id)
+        {
+            Some(app) => ClientApplication::preset_scopes(conn, app)?
+                .into_iter()
+                .collect(),
+            None => HashSet::new(),
+        };
+        let scopes: Vec<&str> = integration
+            .scopes
+            .split(' ')
+            .filter(|s| requested.contains(*s))
+            .collect();
+        Ok(LiveIntegration {
+            credential_id: integration.credential_id,
+            acting: match integration.service_account {
+                true => Acting::ServiceAccount,
+                false => Acting::User(integration.authorized_by),
+            },
+            grants: Grants::new(Endpoint::ids_of_scopes(conn, &scopes)?),
+        })
+    }
+
+    /// Makes the index agree with the database about one integration.
+    fn update_integration(&self, conn: &mut Conn, id: i32) -> diesel::QueryResult<()> {
+        match Integration::find(conn, id)?.filter(|i| i.disconnected_at.is_none()) {
+            Some(integration) => {
+                let live = self.live_integration(conn, &integration)?;
+                self.integrations.insert(id, Arc::new(live));
+            }
+            None => {
+                self.integrations.remove(&id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the index agree with the database about one token family.
+    fn update_family(&self, conn: &mut Conn, id: i32) -> diesel::QueryResult<()> {
+        if TokenFamily::find(conn, id)?.is_none_or(|f| f.revoked_at.is_some()) {
+            self.revoked_families.insert(id);
+        }
         Ok(())
     }
 
@@ -536,12 +661,31 @@ impl LiveKeys {
 impl AfterCommit for LiveKeys {
     fn after_commit(&self, conn: &mut Conn, changes: &Changes) {
         self.update_all(conn, &changes.credentials);
+        // A credential's change (a client application's scopes) reaches its integrations.
+        let integrations: Vec<i32> = self
+            .integrations
+            .iter()
+            .filter(|i| changes.credentials.contains(&i.credential_id))
+            .map(|i| *i.key())
+            .chain(changes.integrations.iter().copied())
+            .collect();
+        let mut updates = Vec::new();
         for &id in &changes.users {
-            if let Err(error) = self.update_user(conn, id) {
+            updates.push(("user", id, self.update_user(conn, id)));
+        }
+        for &id in &integrations {
+            updates.push(("integration", id, self.update_integration(conn, id)));
+        }
+        for &id in &changes.families {
+            updates.push(("token family", id, self.update_family(conn, id)));
+        }
+        for (what, id, updated) in updates {
+            if let Err(error) = updated {
                 tracing::warn!(
-                    user_id = id,
+                    what,
+                    id,
                     error = format!("{error:#}"),
-                    "live users not updated after a commit; the next reconcile will"
+                    "gate not updated after a commit; the next reconcile will"
                 );
             }
         }

@@ -31,7 +31,7 @@ use serde_json::json;
 use crate::client_address;
 use crate::db::Pool;
 use crate::db::catalogue::Endpoint;
-use crate::gate::live_keys::{LiveKey, LiveKeys};
+use crate::gate::live_keys::{LiveIntegration, LiveKey, LiveKeys};
 use crate::limiter::{Admission, Failures, Limit};
 use crate::oauth::access_token::{AUDIENCE, AccessClaims, Acting};
 use crate::oauth::sealing::SealingKey;
@@ -216,18 +216,34 @@ struct Entered {
     key: Arc<LiveKey>,
     /// The access token, on a v3 route.
     token: Option<Arc<VerifiedToken>>,
+    /// The partner integration the token was issued to, if any.
+    integration: Option<Arc<LiveIntegration>>,
     admission: Option<Admission>,
 }
 
 impl Entered {
-    /// Whether the credential (and, on v3, the token's scopes) open the endpoint.
+    /// Whether the request may call the endpoint: the key's grants; on v3 the token's
+    /// scopes too, within what its credential (or its integration) still has.
     fn may_call(&self, endpoint_id: i32) -> bool {
-        self.key.is_granted(endpoint_id)
+        let still_has = match &self.integration {
+            Some(integration) => integration.is_granted(endpoint_id),
+            None => self.key.is_granted(endpoint_id),
+        };
+        still_has
             && self
                 .token
                 .as_ref()
                 .is_none_or(|t| t.is_granted(endpoint_id))
     }
+}
+
+/// What a token says about what it stands on.
+struct Standing<'a> {
+    client_id: &'a str,
+    secret_id: i32,
+    acting: Acting,
+    integration_id: Option<i32>,
+    family_id: Option<i32>,
 }
 
 /// What let a request through: on which mount, for which path, and on whose key.
@@ -415,24 +431,79 @@ impl Gate {
     /// credential still has. For introspection.
     pub fn live_claims(&self, token: &str) -> Option<AccessClaims> {
         let mut claims: AccessClaims = self.signing.verify(token, &self.issuer, AUDIENCE).ok()?;
-        let at = unix_millis();
-        let key = self
-            .keys
-            .by_client_id(&claims.client_id)
-            .filter(|key| key.api_type == ApiType::HarvestV3 && !key.suspended)
-            .filter(|key| key.secret_works(claims.secret_id, at))?;
-        match claims.acting()? {
-            Acting::User(user) if !self.keys.user_active(user) => return None,
-            _ => {}
-        }
+        let standing = Standing {
+            client_id: &claims.client_id,
+            secret_id: claims.secret_id,
+            acting: claims.acting()?,
+            integration_id: claims.integration_id,
+            family_id: claims.family_id,
+        };
+        let (key, integration) = self.standing(&standing, unix_millis()).ok()?;
+        let still_open = |endpoint: &i32| match &integration {
+            Some(integration) => integration.is_granted(*endpoint),
+            None => key.is_granted(*endpoint),
+        };
         claims.scope = claims
             .scope
             .split(' ')
-            .filter(|scope| self.scopes.opens(scope).iter().all(|e| key.is_granted(*e)))
-            .filter(|scope| !self.scopes.opens(scope).is_empty())
+            .filter(|scope| {
+                let opens = self.scopes.opens(scope);
+                !opens.is_empty() && opens.iter().all(still_open)
+            })
             .collect::<Vec<_>>()
             .join(" ");
         Some(claims)
+    }
+
+    /// Whether what a token says still stands: its credential live (not revoked, its
+    /// client application active), the secret that obtained it not ended, the user it acts
+    /// as still able to, and for a partner integration's token, the integration connected
+    /// and its token family not revoked. The credential and integration it stands on, or
+    /// why not.
+    fn standing(
+        &self,
+        token: &Standing<'_>,
+        at: i64,
+    ) -> Result<(Arc<LiveKey>, Option<Arc<LiveIntegration>>), &'static str> {
+        const ENDED: &str =
+            "The token's credential is revoked, or the secret that obtained it has ended.";
+        let key = self
+            .keys
+            .by_client_id(token.client_id)
+            .filter(|key| !key.suspended && key.secret_works(token.secret_id, at))
+            .ok_or(ENDED)?;
+        let integration = match (key.api_type, token.integration_id) {
+            (ApiType::HarvestV3, None) => None,
+            (ApiType::OauthClient, Some(id)) => {
+                let integration = self
+                    .keys
+                    .integration(id)
+                    .filter(|i| i.credential_id == key.credential_id)
+                    .ok_or("The integration this token was issued to is disconnected.")?;
+                if token
+                    .family_id
+                    .is_none_or(|family| self.keys.family_revoked(family))
+                {
+                    return Err(
+                        "This token was revoked: a code or refresh token of its grant was used twice.",
+                    );
+                }
+                Some(integration)
+            }
+            _ => return Err(ENDED),
+        };
+        match token.acting {
+            Acting::User(user)
+                if integration.is_some() && !self.keys.user_may_act_for_integrations(user) =>
+            {
+                return Err("The person this integration acts as can no longer act for it.");
+            }
+            Acting::User(user) if !self.keys.user_active(user) => {
+                return Err("The token acts as a user who is disabled.");
+            }
+            _ => {}
+        }
+        Ok((key, integration))
     }
 
     /// The live v3 credential and verified token a Bearer request presents, or why not.
@@ -441,7 +512,14 @@ impl Gate {
         req: &HttpRequest,
         address: IpAddr,
         now: Instant,
-    ) -> Result<(Arc<LiveKey>, Arc<VerifiedToken>), Refusal> {
+    ) -> Result<
+        (
+            Arc<LiveKey>,
+            Arc<VerifiedToken>,
+            Option<Arc<LiveIntegration>>,
+        ),
+        Refusal,
+    > {
         if let Some(retry_after) = self.failures.blocked(&address, now) {
             return Err(Refusal::AddressBlocked(retry_after));
         }
@@ -461,26 +539,20 @@ impl Gate {
                 return Err(Refusal::InvalidToken(token_refusal(rejected)));
             }
         };
-        let key = self
-            .keys
-            .by_client_id(&token.client_id)
-            .filter(|key| key.api_type == ApiType::HarvestV3 && !key.suspended);
-        let Some(key) = key.filter(|key| key.secret_works(token.secret_id, at)) else {
-            return Err(Refusal::InvalidToken(
-                "The token's credential is revoked, or the secret that obtained it has ended.",
-            ));
+        let standing = Standing {
+            client_id: &token.client_id,
+            secret_id: token.secret_id,
+            acting: token.acting,
+            integration_id: token.integration_id,
+            family_id: token.family_id,
         };
-        if let Acting::User(user) = token.acting
-            && !self.keys.user_active(user)
-        {
-            return Err(Refusal::InvalidToken(
-                "The token acts as a user who is disabled.",
-            ));
-        }
+        let (key, integration) = self
+            .standing(&standing, at)
+            .map_err(Refusal::InvalidToken)?;
         if !key.admits_address(address) {
             return Err(Refusal::UntrustedAddress);
         }
-        Ok((key, token))
+        Ok((key, token, integration))
     }
 
     /// The token's verified claims; a token signed with a key this instance has not loaded
@@ -521,17 +593,17 @@ impl Gate {
         address: IpAddr,
     ) -> Result<Entered, Box<HttpResponse>> {
         let now = Instant::now();
-        let (key, token, limit) = if mount.takes_bearer(path) {
-            let (key, token) = self
+        let (key, token, integration, limit) = if mount.takes_bearer(path) {
+            let (key, token, integration) = self
                 .authenticate_bearer(req, address, now)
                 .await
                 .map_err(|refusal| Box::new(refused(refusal)))?;
-            (key, Some(token), self.v3_rate_limit)
+            (key, Some(token), integration, self.v3_rate_limit)
         } else {
             let key = self
                 .authenticate(req, mount.api_type, address, now)
                 .map_err(|refusal| Box::new(refused(refusal)))?;
-            (key, None, self.rate_limit)
+            (key, None, None, self.rate_limit)
         };
         let admission = match (limit, &self.shared_limits) {
             (None, _) => None,
@@ -546,6 +618,7 @@ impl Gate {
             None => Ok(Entered {
                 key,
                 token,
+                integration,
                 admission,
             }),
         }

@@ -20,6 +20,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rand::RngExt;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use crate::client_address;
@@ -28,7 +29,9 @@ use crate::gate::Gate;
 use crate::gate::live_keys::LiveKeys;
 use crate::oauth::access_token::{AUDIENCE, AccessClaims};
 use crate::oauth::signing::{SigningKeys, TOKEN_LIFETIME};
+use crate::rules::words::ApiType;
 use crate::use_cases::tokens::{self, ClientCredentials, TokenGrant, TokenRefusal};
+use crate::use_cases::{AfterCommit, Changes, Committed, Failure, integrations};
 use crate::web::database;
 
 /// Paths of the authorization server.
@@ -36,6 +39,7 @@ pub const TOKEN: &str = "/oauth/token";
 pub const INTROSPECT: &str = "/oauth/introspect";
 pub const METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS: &str = "/.well-known/jwks.json";
+pub const AUTHORIZE: &str = "/oauth/authorize";
 
 /// Longest token request read: a few short fields.
 const MAX_REQUEST_BYTES: usize = 8 * 1024;
@@ -44,6 +48,8 @@ const MAX_REQUEST_BYTES: usize = 8 * 1024;
 pub struct TokenEndpoint {
     pub pool: Pool,
     pub keys: Arc<LiveKeys>,
+    /// The one post-commit step (the gate's live keys).
+    pub after_commit: Arc<dyn AfterCommit>,
     pub signing: Arc<SigningKeys>,
     /// This server's issuer identifier: `iss` in every token, and the metadata's base.
     pub issuer: String,
@@ -88,6 +94,63 @@ impl From<TokenRefusal> for OAuthError {
             TokenRefusal::InvalidRequest(text) => Self::new("invalid_request", text),
             TokenRefusal::InvalidScope(text) => Self::new("invalid_scope", text),
             TokenRefusal::UnauthorizedClient(text) => Self::new("unauthorized_client", text),
+            TokenRefusal::InvalidGrant(text) => Self::new("invalid_grant", text),
+        }
+    }
+}
+
+/// The grant a token request asks for.
+#[derive(Debug, Clone, Copy)]
+enum Grant {
+    ClientCredentials,
+    AuthorizationCode,
+    RefreshToken,
+}
+
+/// A token request's outcome, and what its transaction changed (a code or refresh token
+/// presented twice revokes its family even though the request is refused).
+struct Answered {
+    grant: Result<TokenGrant, TokenRefusal>,
+    changes: Option<Changes>,
+}
+
+impl Answered {
+    fn now(grant: Result<TokenGrant, TokenRefusal>) -> Self {
+        Self {
+            grant,
+            changes: None,
+        }
+    }
+
+    fn committed(committed: Committed<Result<TokenGrant, TokenRefusal>>) -> Self {
+        Self {
+            grant: committed.value,
+            changes: Some(committed.changes),
+        }
+    }
+}
+
+impl TokenEndpoint {
+    /// Hands what a committed grant changed to the gate's post-commit step.
+    async fn after_commit(&self, changes: &Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        let (pool, after_commit, changes) = (
+            self.pool.clone(),
+            self.after_commit.clone(),
+            changes.clone(),
+        );
+        let done = web::block(move || {
+            let mut conn = pool.get()?;
+            after_commit.after_commit(&mut conn, &changes);
+            Ok::<_, anyhow::Error>(())
+        })
+        .await;
+        if !matches!(done, Ok(Ok(()))) {
+            tracing::warn!(
+                "the gate was not told of a token grant's changes; the next reconcile will"
+            );
         }
     }
 }
@@ -236,49 +299,93 @@ async fn issue(
         ));
     }
     let parameters = parameters(req, body)?;
-    let grant_type = parameters.get("grant_type").map(String::as_str);
-    match grant_type {
+    let grant_type = match parameters.get("grant_type").map(String::as_str) {
         None | Some("") => {
             return Err(OAuthError::new("invalid_request", "grant_type is missing."));
         }
-        Some("client_credentials") => {}
+        Some("client_credentials") => Grant::ClientCredentials,
+        Some("authorization_code") => Grant::AuthorizationCode,
+        Some("refresh_token") => Grant::RefreshToken,
         Some(_) => {
             return Err(OAuthError::new(
                 "unsupported_grant_type",
-                "This server issues tokens for grant_type=client_credentials.",
+                "This server issues tokens for grant_type client_credentials, authorization_code and refresh_token.",
             ));
         }
-    }
+    };
     let mut basic = None;
     let client = client_credentials(req.headers(), &parameters, &mut basic)?;
     let (client_id, client_secret) = (client.client_id.to_owned(), client.client_secret.to_owned());
-    let sub = parameters.get("sub").cloned();
-    let scope = parameters.get("scope").cloned();
-    let granted = database::run(&endpoint.pool, move |conn| {
+    let field = |name: &str| parameters.get(name).cloned();
+    let (sub, scope) = (field("sub"), field("scope"));
+    let (code, redirect_uri, verifier, refresh) = (
+        field("code"),
+        field("redirect_uri"),
+        field("code_verifier"),
+        field("refresh_token"),
+    );
+    let answered = database::run(&endpoint.pool, move |conn| {
         let client = ClientCredentials {
             client_id: &client_id,
             client_secret: &client_secret,
         };
-        let authenticated = tokens::authenticate(conn, &client, address);
-        Ok::<_, anyhow::Error>(authenticated.and_then(|(credential, secret_id)| {
-            tokens::client_credentials(
+        let (credential, secret_id) = match tokens::authenticate(conn, &client, address) {
+            Ok(authenticated) => authenticated,
+            Err(refused) => return Ok(Answered::now(Err(refused))),
+        };
+        let partner = credential.api_type == ApiType::OauthClient;
+        match grant_type {
+            Grant::ClientCredentials if partner => Ok(Answered::now(Err(TokenRefusal::UnauthorizedClient(
+                "A partner's OAuth client gets tokens through the authorization code flow, with a person's consent.",
+            )))),
+            Grant::ClientCredentials => Ok(Answered::now(tokens::client_credentials(
                 conn,
                 &credential,
                 secret_id,
                 sub.as_deref(),
                 scope.as_deref(),
-            )
-        }))
+            ))),
+            Grant::AuthorizationCode | Grant::RefreshToken if !partner => {
+                Ok(Answered::now(Err(TokenRefusal::UnauthorizedClient(
+                    "This credential gets tokens with grant_type=client_credentials.",
+                ))))
+            }
+            Grant::AuthorizationCode => {
+                let (Some(code), Some(redirect_uri)) = (code, redirect_uri) else {
+                    return Ok(Answered::now(Err(TokenRefusal::InvalidRequest(
+                        "code and redirect_uri are required.".into(),
+                    ))));
+                };
+                integrations::exchange_code(
+                    conn,
+                    &credential,
+                    secret_id,
+                    &code,
+                    &redirect_uri,
+                    verifier.as_deref(),
+                )
+                .map(Answered::committed)
+            }
+            Grant::RefreshToken => {
+                let Some(refresh) = refresh else {
+                    return Ok(Answered::now(Err(TokenRefusal::InvalidRequest(
+                        "refresh_token is required.".into(),
+                    ))));
+                };
+                integrations::refresh(conn, &credential, secret_id, &refresh, scope.as_deref())
+                    .map(Answered::committed)
+            }
+        }
     })
     .await
-    .map_err(|error| {
+    .map_err(|error: Failure| {
         tracing::error!(error = format!("{error:#}"), "token request not answered");
-        OAuthError::new(
-            "invalid_request",
-            "The token endpoint cannot answer right now; try again.",
-        )
+        OAuthError::new("invalid_request", "The token endpoint cannot answer right now; try again.")
     })?;
-    let grant = granted.inspect_err(|refusal| {
+    if let Some(changes) = &answered.changes {
+        endpoint.after_commit(changes).await;
+    }
+    let grant = answered.grant.inspect_err(|refusal| {
         if matches!(refusal, TokenRefusal::InvalidClient(_)) {
             gate.record_failed_authentication(address);
         }
@@ -303,9 +410,12 @@ fn signed(endpoint: &TokenEndpoint, grant: &TokenGrant) -> Result<HttpResponse, 
     let lifetime = i64::try_from(TOKEN_LIFETIME.as_secs()).unwrap_or(3600);
     let expires = issued + chrono::Duration::seconds(lifetime);
     let scope = grant.scopes.join(" ");
+    let integration = grant.integration.as_ref();
     let claims = AccessClaims {
         iss: endpoint.issuer.clone(),
-        sub: grant.acting.subject(&grant.client_id),
+        sub: grant
+            .acting
+            .subject(&grant.client_id, integration.map(|i| i.integration_id)),
         aud: AUDIENCE.to_owned(),
         client_id: grant.client_id.clone(),
         scope: scope.clone(),
@@ -313,6 +423,8 @@ fn signed(endpoint: &TokenEndpoint, grant: &TokenGrant) -> Result<HttpResponse, 
         exp: expires.timestamp(),
         jti: URL_SAFE_NO_PAD.encode(rand::rng().random::<[u8; 16]>()),
         secret_id: grant.secret_id,
+        integration_id: integration.map(|i| i.integration_id),
+        family_id: integration.map(|i| i.family_id),
     };
     let token = endpoint.signing.sign(&claims).map_err(|error| {
         tracing::error!(error = format!("{error:#}"), "cannot sign an access token");
@@ -323,13 +435,17 @@ fn signed(endpoint: &TokenEndpoint, grant: &TokenGrant) -> Result<HttpResponse, 
     })?;
     let mut response = HttpResponse::Ok();
     no_store(&mut response);
-    Ok(response.json(json!({
+    let mut answer = json!({
         "access_token": token,
         "token_type": "Bearer",
         "expires_in": lifetime,
         "expires_at": rfc3339(expires),
         "scope": scope,
-    })))
+    });
+    if let Some(integration) = integration {
+        answer["refresh_token"] = Value::from(integration.refresh_token.expose_secret());
+    }
+    Ok(response.json(answer))
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -426,8 +542,10 @@ pub async fn metadata(endpoint: web::Data<TokenEndpoint>) -> HttpResponse {
             "token_endpoint": format!("{issuer}{TOKEN}"),
             "jwks_uri": format!("{issuer}{JWKS}"),
             "introspection_endpoint": format!("{issuer}{INTROSPECT}"),
-            "grant_types_supported": ["client_credentials"],
-            "response_types_supported": [],
+            "authorization_endpoint": format!("{issuer}{AUTHORIZE}"),
+            "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "token_endpoint_auth_signing_alg_values_supported": ["EdDSA"],

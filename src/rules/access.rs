@@ -35,6 +35,13 @@ pub enum Action {
     ManageUsers,
     /// Read the audit log.
     ReadAuditLog,
+    /// Authorize a partner integration (OAuth consent): it will reach the organization's
+    /// data as this person, or as a service account.
+    AuthorizeIntegration,
+    /// Authorize one as the organization's service account rather than as oneself.
+    AuthorizeAsServiceAccount,
+    /// See and disconnect connected integrations.
+    ManageIntegrations,
 }
 
 /// Who may use a page route, as the product promises it. The route table gives every
@@ -99,6 +106,15 @@ impl Action {
                 "The audit log is for Site Admins and for people who can manage ALL \
                  organization's API Credentials."
             }
+            Action::AuthorizeIntegration => {
+                "Connecting an integration gives it access to your organization's data: it \
+                 needs the developer permission “Can manage ALL organization's API \
+                 Credentials”. Ask a Site Admin to connect it, or to grant you the permission."
+            }
+            Action::AuthorizeAsServiceAccount => {
+                "Only Site Admins may authorize an integration as a service account. Authorize \
+                 it as yourself, or ask a Site Admin."
+            }
             _ => {
                 "Managing API credentials needs a developer permission: “Can manage ALL \
                  organization's API Credentials”, or for Job Board keys “Can manage Job Board \
@@ -121,7 +137,11 @@ impl Viewer {
             Action::CreateCredential(api_type) | Action::ManageCredential(api_type) => {
                 all || (job_board && api_type == ApiType::JobBoard)
             }
-            Action::ManageEndpointGrants | Action::ManageClientApplications => all,
+            Action::ManageEndpointGrants
+            | Action::ManageClientApplications
+            | Action::AuthorizeIntegration
+            | Action::ManageIntegrations => all,
+            Action::AuthorizeAsServiceAccount => all && self.level == UserLevel::SiteAdmin,
             Action::ManageUsers => self.level == UserLevel::SiteAdmin,
             Action::ReadAuditLog => all || self.level == UserLevel::SiteAdmin,
         }
@@ -194,14 +214,18 @@ mod tests {
             ManageClientApplications,
             ManageUsers,
             ReadAuditLog,
+            AuthorizeIntegration,
+            AuthorizeAsServiceAccount,
+            ManageIntegrations,
         ];
         // One row per role: the expected answer for each action above, in order.
-        let table: [(&str, Viewer, [bool; 11]); 7] = [
+        let table: [(&str, Viewer, [bool; 14]); 7] = [
             (
                 "basic user",
                 viewer(UserLevel::Basic, &[]),
                 [
                     false, false, false, false, false, false, false, false, false, false, false,
+                    false, false, false,
                 ],
             ),
             (
@@ -209,6 +233,7 @@ mod tests {
                 viewer(UserLevel::JobAdmin, &[]),
                 [
                     false, false, false, false, false, false, false, false, false, false, false,
+                    false, false, false,
                 ],
             ),
             (
@@ -216,6 +241,7 @@ mod tests {
                 viewer(UserLevel::SiteAdmin, &[]),
                 [
                     false, false, false, false, false, false, false, false, false, true, true,
+                    false, false, false,
                 ],
             ),
             (
@@ -223,6 +249,7 @@ mod tests {
                 viewer(UserLevel::SiteAdmin, &[ManageWebhooks]),
                 [
                     false, false, false, false, false, false, false, false, false, true, true,
+                    false, false, false,
                 ],
             ),
             (
@@ -230,13 +257,15 @@ mod tests {
                 viewer(UserLevel::Basic, &[ManageJobBoardCredentials]),
                 [
                     true, false, true, false, false, true, false, false, false, false, false,
+                    false, false, false,
                 ],
             ),
             (
                 "manager of all credentials",
                 viewer(UserLevel::Basic, &[ManageAllCredentials]),
                 [
-                    true, true, true, true, true, true, true, true, true, false, true,
+                    true, true, true, true, true, true, true, true, true, false, true, true, false,
+                    true,
                 ],
             ),
             (
@@ -250,7 +279,8 @@ mod tests {
                     ],
                 ),
                 [
-                    true, true, true, true, true, true, true, true, true, true, true,
+                    true, true, true, true, true, true, true, true, true, true, true, true, true,
+                    true,
                 ],
             ),
         ];

@@ -1,7 +1,7 @@
 //! API keys: how they are made, recognised and stored.
 //!
 //! A key reads `{prefix}_{secret}{checksum}`: a type prefix (`dch` Harvest, `dcj` Job Board,
-//! `dcp` Partner, `dcs` a Harvest v3 client secret) so secret scanners and people can tell keys apart; 43 base62 characters
+//! `dcp` Partner, `dcs` a Harvest v3 client secret, `dco` a partner OAuth client's secret) so secret scanners and people can tell keys apart; 43 base62 characters
 //! (256 bits) from the operating system's CSPRNG; and 6 base62 characters encoding the
 //! CRC-32 of everything before them. CRC-32 detects every single-byte change, so a mistyped
 //! or truncated key is refused before any lookup. Only the BLAKE3 hash is ever stored.
@@ -25,6 +25,7 @@ fn prefix(api_type: ApiType) -> &'static str {
         ApiType::HarvestV3 => "dcs_",
         ApiType::JobBoard => "dcj_",
         ApiType::Partner => "dcp_",
+        ApiType::OauthClient => "dco_",
     }
 }
 

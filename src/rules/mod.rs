@@ -9,6 +9,7 @@ pub mod keys;
 pub mod overlap;
 pub mod paging;
 pub mod passwords;
+pub mod redirect_uris;
 pub mod text;
 pub mod trusted_ips;
 pub mod words;

@@ -104,7 +104,16 @@ product_word!(ApiType {
     HarvestV3 => ("harvest_v3", "Harvest v3 (OAuth)"),
     JobBoard => ("job_board", "Job Board"),
     Partner => ("partner", "Partner"),
+    OauthClient => ("oauth_client", "Partner OAuth client"),
 });
+
+impl ApiType {
+    /// Whether Create New Credential makes this type. A partner's OAuth client is made on
+    /// its client application's page instead.
+    pub fn made_in_the_dialog(self) -> bool {
+        self != ApiType::OauthClient
+    }
+}
 
 product_word!(UserLevel {
     Basic => ("basic", "Basic"),
@@ -135,10 +144,15 @@ product_word!(AuditAction {
     UserEnabled => ("user_enabled", "User enabled"),
     SignInThrottled => ("sign_in_throttled", "Sign-in failures throttled"),
     CredentialScopesChanged => ("credential_scopes_changed", "Scopes changed"),
+    IntegrationConnected => ("integration_connected", "Integration connected"),
+    IntegrationDisconnected => ("integration_disconnected", "Integration disconnected"),
+    IntegrationTokensRevoked => ("integration_tokens_revoked", "Integration tokens revoked"),
+    ClientApplicationOauthChanged => ("client_application_oauth_changed", "OAuth client changed"),
 });
 
 product_word!(ObjectKind {
     Credential => ("credential", "API key"),
     ClientApplication => ("client_application", "Client application"),
     User => ("user", "User"),
+    Integration => ("integration", "Integration"),
 });

@@ -39,7 +39,7 @@ impl CredentialRequest {
         description: &str,
     ) -> Result<CredentialRequest, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let api_type = ApiType::parse(api_type.trim());
+        let api_type = ApiType::parse(api_type.trim()).filter(|t| t.made_in_the_dialog());
         if api_type.is_none() {
             errors.add(
                 "api_type",

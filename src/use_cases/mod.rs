@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod client_applications;
 pub mod credential_lifecycle;
 pub mod credentials;
+pub mod integrations;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;
@@ -53,11 +54,19 @@ pub struct Changes {
     /// Users whose level, permissions or disabled state changed: tokens acting as them
     /// must be checked anew.
     pub users: Vec<i32>,
+    /// Partner integrations connected, disconnected or changed.
+    pub integrations: Vec<i32>,
+    /// Token families revoked (a code or refresh token presented twice): their access
+    /// tokens stop on the next request.
+    pub families: Vec<i32>,
 }
 
 impl Changes {
     pub fn is_empty(&self) -> bool {
-        self.credentials.is_empty() && self.users.is_empty()
+        self.credentials.is_empty()
+            && self.users.is_empty()
+            && self.integrations.is_empty()
+            && self.families.is_empty()
     }
 }
 

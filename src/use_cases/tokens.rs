@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use secrecy::SecretString;
 use subtle::ConstantTimeEq;
 
 use crate::db::credentials::{Credential, KeyRecord};
@@ -29,6 +30,9 @@ pub enum TokenRefusal {
     /// The client is known but may not have a token this way (here: from this address).
     #[error("{0}")]
     UnauthorizedClient(&'static str),
+    /// The code or refresh token is unknown, expired, used, or not this client's.
+    #[error("{0}")]
+    InvalidGrant(&'static str),
 }
 
 /// A token request's client, as it authenticated.
@@ -39,7 +43,7 @@ pub struct ClientCredentials<'a> {
 }
 
 /// What the token will say, once signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct TokenGrant {
     pub credential_id: i32,
     pub client_id: String,
@@ -47,10 +51,20 @@ pub struct TokenGrant {
     pub acting: Acting,
     /// The token's scopes, in catalogue text order.
     pub scopes: Vec<String>,
+    /// A partner integration's grant: its integration, token family and new refresh
+    /// token (shown once, in the answer).
+    pub integration: Option<IntegrationGrant>,
 }
 
-/// The v3 credential whose client ID and live secret were presented, if it may ask for
-/// tokens from `address`.
+#[derive(Debug)]
+pub struct IntegrationGrant {
+    pub integration_id: i32,
+    pub family_id: i32,
+    pub refresh_token: SecretString,
+}
+
+/// The v3 credential or partner OAuth client whose client ID and live secret were
+/// presented, if it may ask for tokens from `address`.
 pub fn authenticate(
     conn: &mut Conn,
     client: &ClientCredentials<'_>,
@@ -62,7 +76,7 @@ pub fn authenticate(
     let hash = ApiKey::hash_of(client.client_secret).map_err(|_| UNKNOWN)?;
     let credential = Credential::find_by_client_id(conn, client.client_id)
         .map_err(storage)?
-        .filter(|c| c.api_type == ApiType::HarvestV3)
+        .filter(|c| matches!(c.api_type, ApiType::HarvestV3 | ApiType::OauthClient))
         .ok_or(UNKNOWN)?;
     let secrets = KeyRecord::live_secrets(conn, credential.id, db::now()).map_err(storage)?;
     let secret = secrets
@@ -124,6 +138,7 @@ pub fn client_credentials(
         secret_id,
         acting,
         scopes,
+        integration: None,
     })
 }
 

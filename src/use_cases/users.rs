@@ -296,6 +296,21 @@ pub fn update(
             audit::record(conn, &actor, &event)?;
             changed.events.push(event.action);
         }
+        // Integrations authorized as this person act with their access: they stop when the
+        // person is disabled or no longer manages every credential.
+        let loses_integrations = (disabled && !before.disabled)
+            || (before
+                .permissions
+                .contains(&DeveloperPermission::ManageAllCredentials)
+                && !permissions.contains(&DeveloperPermission::ManageAllCredentials));
+        if loses_integrations {
+            let why = if disabled {
+                "the person who authorized it was disabled"
+            } else {
+                "the person who authorized it no longer manages ALL API credentials"
+            };
+            super::integrations::stop_those_acting_as(conn, id, why, changes)?;
+        }
         changes.users.push(id);
         Ok(changed)
     })

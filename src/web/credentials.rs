@@ -139,7 +139,12 @@ impl NewCredentialDialog {
         errors: FieldErrors,
     ) -> Result<Self, AppError> {
         // The route admits only people who manage some type of key.
-        let offered = ctx.viewer.manageable_api_types();
+        let offered: Vec<ApiType> = ctx
+            .viewer
+            .manageable_api_types()
+            .into_iter()
+            .filter(|t| t.made_in_the_dialog())
+            .collect();
         let chosen = ApiType::parse(form.api_type.trim())
             .filter(|t| offered.contains(t))
             .or_else(|| offered.first().copied())

@@ -13,12 +13,15 @@
 
 ALTER TABLE credentials DROP CONSTRAINT credentials_api_type_check;
 ALTER TABLE credentials ADD CONSTRAINT credentials_api_type_check
-    CHECK (api_type IN ('harvest', 'harvest_v3', 'job_board', 'partner'));
--- The public half of a v3 credential's client credentials.
+    CHECK (api_type IN ('harvest', 'harvest_v3', 'job_board', 'partner', 'oauth_client'));
+-- The public half of the client credentials of a v3 credential or of a client
+-- application's OAuth client (the partner flow).
 ALTER TABLE credentials ADD COLUMN client_id TEXT UNIQUE
     CHECK (client_id IS NULL OR length(client_id) BETWEEN 16 AND 64);
 ALTER TABLE credentials ADD CONSTRAINT credentials_client_id_for_v3
-    CHECK ((api_type = 'harvest_v3') = (client_id IS NOT NULL));
+    CHECK ((api_type IN ('harvest_v3', 'oauth_client')) = (client_id IS NOT NULL));
+ALTER TABLE credentials ADD CONSTRAINT credentials_oauth_client_of_an_application
+    CHECK (api_type <> 'oauth_client' OR client_application_id IS NOT NULL);
 -- One address or CIDR per line, as parsed and written back by the app; empty: anywhere.
 ALTER TABLE credentials ADD COLUMN trusted_ips TEXT NOT NULL DEFAULT ''
     CHECK (length(trusted_ips) <= 8000);

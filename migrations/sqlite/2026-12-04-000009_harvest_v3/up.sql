@@ -20,9 +20,10 @@ DROP TRIGGER credential_endpoints_harvest_only;
 CREATE TABLE credentials_rebuilt (
     id                    INTEGER PRIMARY KEY NOT NULL,
     description           TEXT NOT NULL CHECK (length(trim(description)) BETWEEN 1 AND 255),
-    api_type              TEXT NOT NULL CHECK (api_type IN ('harvest', 'harvest_v3', 'job_board', 'partner')),
+    api_type              TEXT NOT NULL CHECK (api_type IN ('harvest', 'harvest_v3', 'job_board', 'partner', 'oauth_client')),
     client_application_id INTEGER REFERENCES client_applications (id),
-    -- The public half of a v3 credential's client credentials.
+    -- The public half of the client credentials of a v3 credential or of a client
+    -- application's OAuth client (the partner flow).
     client_id             TEXT UNIQUE CHECK (client_id IS NULL OR length(client_id) BETWEEN 16 AND 64),
     -- One address or CIDR per line, as parsed and written back by the app; empty: anywhere.
     trusted_ips           TEXT NOT NULL DEFAULT '' CHECK (length(trusted_ips) <= 8000),
@@ -33,7 +34,8 @@ CREATE TABLE credentials_rebuilt (
     last_used_at          TIMESTAMP,
     CHECK (api_type <> 'partner' OR client_application_id IS NOT NULL),
     CHECK (api_type <> 'job_board' OR client_application_id IS NULL),
-    CHECK ((api_type = 'harvest_v3') = (client_id IS NOT NULL)),
+    CHECK (api_type <> 'oauth_client' OR client_application_id IS NOT NULL),
+    CHECK ((api_type IN ('harvest_v3', 'oauth_client')) = (client_id IS NOT NULL)),
     CHECK ((revoked_at IS NULL) = (revoked_by IS NULL))
 );
 

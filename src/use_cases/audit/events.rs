@@ -424,4 +424,60 @@ impl Event {
             }),
         }
     }
+
+    /// A person authorized a partner integration (OAuth consent).
+    pub fn integration_connected(
+        id: i32,
+        partner: &str,
+        service_account: bool,
+        scopes: &[String],
+    ) -> Event {
+        let acting = if service_account {
+            "as the organization's service account"
+        } else {
+            "as the person who authorized it"
+        };
+        Event {
+            action: AuditAction::IntegrationConnected,
+            object: ObjectKind::Integration,
+            object_id: Some(id),
+            object_label: partner.to_owned(),
+            summary: format!(
+                "Connected “{partner}”, acting {acting}, with the scopes {}.",
+                listing(scopes)
+            ),
+            details: serde_json::json!({
+                "partner": partner,
+                "service_account": service_account,
+                "scopes": scopes,
+            }),
+        }
+    }
+
+    /// An integration ended: every token of it stops.
+    pub fn integration_disconnected(id: i32, partner: &str, why: &str) -> Event {
+        Event {
+            action: AuditAction::IntegrationDisconnected,
+            object: ObjectKind::Integration,
+            object_id: Some(id),
+            object_label: partner.to_owned(),
+            summary: format!("Disconnected “{partner}” ({why}): its tokens no longer work."),
+            details: serde_json::json!({ "partner": partner, "reason": why }),
+        }
+    }
+
+    /// A family of an integration's tokens revoked because a code or refresh token came
+    /// back a second time.
+    pub fn integration_tokens_revoked(id: i32, why: &str) -> Event {
+        Event {
+            action: AuditAction::IntegrationTokensRevoked,
+            object: ObjectKind::Integration,
+            object_id: Some(id),
+            object_label: format!("Integration {id}"),
+            summary: format!(
+                "Revoked the tokens of integration {id}: {why}, so it may have been copied."
+            ),
+            details: serde_json::json!({ "reason": why }),
+        }
+    }
 }
