@@ -17,6 +17,8 @@ pub struct UsageBatch {
     pub requests: Vec<(Option<i32>, i64)>,
     /// (secret id, when it was last used)
     pub secrets_last_used: Vec<(i32, NaiveDateTime)>,
+    /// (partner integration id, when its token was last used)
+    pub integrations_last_used: Vec<(i32, NaiveDateTime)>,
 }
 
 /// Adds a batch to the day's counts and moves last-used times forward, inside the caller's
@@ -39,6 +41,9 @@ pub fn record(conn: &mut Conn, day: NaiveDate, batches: &[UsageBatch]) -> QueryR
         }
         for (secret, at) in &batch.secrets_last_used {
             super::credentials::CredentialSecret::record_last_use(conn, *secret, *at)?;
+        }
+        for (integration, at) in &batch.integrations_last_used {
+            super::integrations::Integration::record_last_use(conn, *integration, *at)?;
         }
         for (endpoint_id, requests) in &batch.requests {
             let same_row = credential_usage::credential_id

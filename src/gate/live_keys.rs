@@ -94,6 +94,7 @@ impl LiveKey {
 /// A connected partner integration, as the gate checks its tokens.
 #[derive(Debug)]
 pub struct LiveIntegration {
+    pub id: i32,
     /// The partner's OAuth client.
     pub credential_id: i32,
     pub acting: Acting,
@@ -178,6 +179,8 @@ struct Activity {
     requests: Vec<(Option<i32>, i64)>,
     /// Unix milliseconds each secret was last used since the last batch.
     secrets_used: Vec<(i32, i64)>,
+    /// Unix milliseconds each partner integration's token was last used.
+    integrations_used: Vec<(i32, i64)>,
 }
 
 impl KeyActivity {
@@ -212,15 +215,16 @@ impl KeyActivity {
     /// Records a use of one of the credential's secrets (a key at the gate, a client
     /// secret at the token endpoint).
     pub fn record_secret(&self, secret_id: i32, unix_millis: i64) {
-        let mut state = self.state();
-        match state
-            .secrets_used
-            .iter_mut()
-            .find(|(id, _)| *id == secret_id)
-        {
-            Some((_, at)) => *at = (*at).max(unix_millis),
-            None => state.secrets_used.push((secret_id, unix_millis)),
-        }
+        latest(&mut self.state().secrets_used, secret_id, unix_millis);
+    }
+
+    /// Records a request made with a partner integration's token.
+    pub fn record_integration(&self, integration_id: i32, unix_millis: i64) {
+        latest(
+            &mut self.state().integrations_used,
+            integration_id,
+            unix_millis,
+        );
     }
 
     fn drain(&self) -> Option<UsageBatch> {
@@ -228,19 +232,27 @@ impl KeyActivity {
         let mut requests = std::mem::take(&mut state.requests);
         let last_used = std::mem::take(&mut state.last_used);
         let secrets_used = std::mem::take(&mut state.secrets_used);
+        let integrations_used = std::mem::take(&mut state.integrations_used);
         drop(state);
-        if requests.is_empty() && last_used == 0 && secrets_used.is_empty() {
+        if requests.is_empty()
+            && last_used == 0
+            && secrets_used.is_empty()
+            && integrations_used.is_empty()
+        {
             return None;
         }
+        let stamped = |used: Vec<(i32, i64)>| {
+            used.into_iter()
+                .filter_map(|(id, at)| Some((id, naive(at)?)))
+                .collect()
+        };
         requests.sort_unstable();
         Some(UsageBatch {
             credential_id: self.credential_id,
             last_used_at: naive(last_used),
             requests,
-            secrets_last_used: secrets_used
-                .into_iter()
-                .filter_map(|(id, at)| Some((id, naive(at)?)))
-                .collect(),
+            secrets_last_used: stamped(secrets_used),
+            integrations_last_used: stamped(integrations_used),
         })
     }
 
@@ -256,6 +268,17 @@ impl KeyActivity {
         for (id, at) in &batch.secrets_last_used {
             self.record_secret(*id, at.and_utc().timestamp_millis());
         }
+        for (id, at) in &batch.integrations_last_used {
+            self.record_integration(*id, at.and_utc().timestamp_millis());
+        }
+    }
+}
+
+/// Keeps the latest time for `id`.
+fn latest(used: &mut Vec<(i32, i64)>, id: i32, unix_millis: i64) {
+    match used.iter_mut().find(|(known, _)| *known == id) {
+        Some((_, at)) => *at = (*at).max(unix_millis),
+        None => used.push((id, unix_millis)),
     }
 }
 
@@ -553,6 +576,7 @@ impl LiveKeys {
             .filter(|s| requested.contains(*s))
             .collect();
         Ok(LiveIntegration {
+            id: integration.id,
             credential_id: integration.credential_id,
             acting: match integration.service_account {
                 true => Acting::ServiceAccount,
@@ -730,6 +754,7 @@ mod tests {
         assert_eq!(batch.credential_id, 7);
         assert_eq!(batch.requests, vec![(None, 1), (Some(2), 2), (Some(99), 1)]);
         assert!(batch.secrets_last_used.is_empty());
+        assert!(batch.integrations_last_used.is_empty());
         assert_eq!(
             batch.last_used_at.map(|t| t.and_utc().timestamp_millis()),
             Some(3_000)

@@ -330,6 +330,10 @@ impl Gate {
         };
         let mut response = match bearer {
             Ok(bearer) => {
+                if let Some(integration) = &entered.integration {
+                    key.activity
+                        .record_integration(integration.id, unix_millis());
+                }
                 let permit = Permit {
                     mount,
                     path,
