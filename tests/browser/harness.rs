@@ -59,6 +59,13 @@ const CURATED: &[(&str, &str, &str)] = &[
         "12-grant-developer-permission.png",
     ),
     ("request_log", "02-requests", "14-request-log.png"),
+    (
+        "harvest_v3",
+        "03-client-credentials-shown",
+        "15-v3-client-credentials.png",
+    ),
+    ("harvest_v3", "06-filtered", "16-manage-scopes.png"),
+    ("harvest_v3", "10-overlap", "17-rotated-with-overlap.png"),
     ("key_history", "04-history", "13-key-history.png"),
 ];
 

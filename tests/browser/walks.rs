@@ -1789,6 +1789,37 @@ async fn a_site_admin_creates_a_v3_credential_and_chooses_its_scopes() {
     let source = walk.client.source().await.expect("the page source");
     assert!(!source.contains(&secret), "the list never shows the secret");
     walk.step("list").await;
+
+    // Rotate the client secret with a 24-hour overlap: the new one is shown once, the
+    // client ID stays, and both secrets work until the old one's end.
+    walk.click(&format!(r#"{row} [data-testid="credential-rotate"]"#))
+        .await;
+    walk.see_in("main h1", "Rotate: Acme OAuth").await;
+    walk.click(r#"input[name="overlap"][value="24h"]"#).await;
+    walk.click_testid("confirm-rotate").await;
+    walk.see_in("#dialog-title", "New client secret for “Acme OAuth”")
+        .await;
+    assert_eq!(
+        walk.text_of(r#"[data-testid="client-id-value"]"#).await,
+        client_id,
+        "a rotation keeps the client ID"
+    );
+    let rotated = walk.text_of(r#"[data-testid="client-secret-value"]"#).await;
+    assert!(
+        rotated.starts_with("dcs_") && rotated != secret,
+        "{rotated}"
+    );
+    walk.click_testid("copy-client-secret").await;
+    assert_eq!(walk.clipboard().await, rotated);
+    walk.step("rotated").await;
+    walk.click_testid("stored-client-credentials-continue")
+        .await;
+    let rows = walk.texts_of(r#"[data-testid="secret-row"]"#).await;
+    assert!(
+        rows.len() == 2 && rows[0].contains("Current") && rows[1].contains("Works until"),
+        "{rows:?}"
+    );
+    walk.step("overlap").await;
     walk.finish().await;
 }
 
