@@ -20,7 +20,7 @@ const LIST_JOBS: &str = "harvest:jobs:list";
 const UPDATE_CANDIDATES: &str = "harvest:candidates:update";
 
 /// The suite's reqwest client as the `oauth2` crate's HTTP client.
-fn http_client() -> impl Fn(
+pub fn http_client() -> impl Fn(
     oauth2::HttpRequest,
 ) -> std::pin::Pin<
     Box<dyn Future<Output = Result<oauth2::HttpResponse, reqwest::Error>> + Send>,
