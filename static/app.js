@@ -73,7 +73,24 @@
     }
     var copy = event.target.closest("[data-copy-target]");
     if (copy) copyKey(copy);
+    var preset = event.target.closest("[data-expires-in]");
+    if (preset) setExpiry(preset);
   });
+
+  // An expiry preset fills the date field: N days from today (UTC, as Dev Center counts),
+  // or empty for never. Without scripts the date field alone does the same.
+  function setExpiry(button) {
+    var field = button.closest(".field") && button.closest(".field").querySelector("input[name=expires_on]");
+    if (!field) return;
+    var days = button.getAttribute("data-expires-in");
+    if (days === "") {
+      field.value = "";
+    } else {
+      var date = new Date(Date.now() + Number(days) * 86400000);
+      field.value = date.toISOString().slice(0, 10);
+    }
+    field.focus();
+  }
 
   function copyKey(button) {
     var source = document.getElementById(button.getAttribute("data-copy-target"));
@@ -93,6 +110,7 @@
   }
 
   function enhance(root) {
+    root.querySelectorAll("[data-expiry-presets]").forEach(function (presets) { presets.hidden = false; });
     root.querySelectorAll("[data-api-type]").forEach(enhanceTypeChoice);
     root.querySelectorAll("[data-endpoint-form]").forEach(enhancePicker);
   }

@@ -14,6 +14,8 @@ mod audit_log;
 mod cli;
 #[path = "api/credentials.rs"]
 mod credentials;
+#[path = "api/expiry.rs"]
+mod expiry;
 #[path = "api/gate.rs"]
 mod gate;
 #[path = "api/gate_deployment.rs"]

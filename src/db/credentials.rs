@@ -31,6 +31,8 @@ pub struct Credential {
     pub key_last4: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The first moment it no longer works; `None`: never.
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 /// Credentials beside their current secret, as `Credential` reads them.
@@ -53,6 +55,7 @@ pub struct NewCredential<'a> {
     pub client_id: Option<&'a str>,
     pub created_by: i32,
     pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 /// One of a credential's secrets: its key (v1/v2) or client secret (v3), by hash.
@@ -164,6 +167,7 @@ pub struct CredentialListing {
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 impl Credential {
@@ -220,6 +224,7 @@ impl Credential {
                 credentials::created_at,
                 credentials::revoked_at,
                 credentials::last_used_at,
+                credentials::expires_at,
             ))
             .load(conn)
     }
@@ -256,6 +261,17 @@ impl Credential {
         ))
         .execute(conn)
         .map(|n| n == 1)
+    }
+
+    pub fn set_expiry(
+        conn: &mut Conn,
+        id: i32,
+        expires_at: Option<NaiveDateTime>,
+    ) -> QueryResult<()> {
+        diesel::update(credentials::table.find(id))
+            .set(credentials::expires_at.eq(expires_at))
+            .execute(conn)
+            .map(drop)
     }
 
     pub fn set_trusted_ips(conn: &mut Conn, id: i32, trusted_ips: &str) -> QueryResult<()> {
@@ -354,6 +370,7 @@ pub struct KeyRecord {
     pub client_id: Option<String>,
     pub trusted_ips: String,
     pub revoked_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 type KeyRecordColumns = (
@@ -363,6 +380,7 @@ type KeyRecordColumns = (
     credentials::client_id,
     credentials::trusted_ips,
     credentials::revoked_at,
+    credentials::expires_at,
 );
 
 const KEY_RECORD: KeyRecordColumns = (
@@ -372,6 +390,7 @@ const KEY_RECORD: KeyRecordColumns = (
     credentials::client_id,
     credentials::trusted_ips,
     credentials::revoked_at,
+    credentials::expires_at,
 );
 
 /// A secret the gate may accept: its credential, hash and end.

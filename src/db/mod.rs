@@ -15,6 +15,7 @@ pub mod request_log;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;
+pub mod settings;
 pub mod signing_keys;
 pub mod usage;
 pub mod users;

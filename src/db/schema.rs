@@ -136,6 +136,14 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_by -> Nullable<Integer>,
         last_used_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    dev_center_settings (id) {
+        id -> Integer,
+        max_lifetime_days -> Nullable<Integer>,
     }
 }
 
@@ -257,6 +265,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credential_secrets,
     credential_usage,
     credentials,
+    dev_center_settings,
     endpoints,
     failure_windows,
     gate_requests,

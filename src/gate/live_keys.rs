@@ -49,6 +49,8 @@ pub struct LiveKey {
     secrets: Vec<Secret>,
     /// A v3 credential's client ID.
     pub client_id: Option<Box<str>>,
+    /// Unix milliseconds of the first moment it no longer works; `None`: never.
+    expires_at: Option<i64>,
     pub activity: Arc<KeyActivity>,
     /// `{"id":…,"type":…}`, as the gate names the credential in its answers.
     pub described: String,
@@ -72,6 +74,14 @@ impl LiveKey {
         self.trusted_ips.admits(address)
     }
 
+    /// When it expired, if it had by `unix_millis`: the last day it worked (UTC).
+    pub fn expired(&self, unix_millis: i64) -> Option<chrono::NaiveDate> {
+        self.expires_at
+            .filter(|end| unix_millis >= *end)
+            .and_then(DateTime::from_timestamp_millis)
+            .map(|end| crate::rules::expiry::Expiry::last_day(end.naive_utc()))
+    }
+
     /// Whether the secret `secret_id` still works at `unix_millis`.
     pub fn secret_works(&self, secret_id: i32, unix_millis: i64) -> bool {
         self.secrets
@@ -88,6 +98,7 @@ impl LiveKey {
             && self.trusted_ips == other.trusted_ips
             && self.secrets == other.secrets
             && self.client_id == other.client_id
+            && self.expires_at == other.expires_at
     }
 }
 
@@ -449,6 +460,7 @@ impl LiveKeys {
             trusted_ips: TrustedIps::stored(&record.trusted_ips),
             secrets,
             client_id: record.client_id.as_deref().map(Box::from),
+            expires_at: record.expires_at.map(|t| t.and_utc().timestamp_millis()),
             activity,
             described: serde_json::json!({ "id": record.id, "type": api_type.as_str() })
                 .to_string(),

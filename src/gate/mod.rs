@@ -156,6 +156,11 @@ enum Refusal {
     AddressBlocked(u64),
     /// A live credential used from outside its trusted IPs.
     UntrustedAddress,
+    /// A credential past its expiry date (the last day it worked).
+    Expired {
+        on: chrono::NaiveDate,
+        bearer: bool,
+    },
     /// The live keys have not agreed with the database for too long (it is out of reach):
     /// a key revoked meanwhile could still be in them, so no key is accepted.
     KeysUnconfirmed,
@@ -175,6 +180,23 @@ fn refused(refusal: Refusal) -> HttpResponse {
                 format!(r#"Bearer realm="devcenter", error="invalid_token", error_description="{text}""#),
             ))
             .body(json!({ "message": text }).to_string()),
+        Refusal::Expired { on, bearer } => {
+            let text = format!(
+                "This credential expired on {} (UTC): its managers can set a new expiry date in Dev Center.",
+                on.format("%Y-%m-%d")
+            );
+            let challenge = match bearer {
+                true => format!(
+                    r#"Bearer realm="devcenter", error="invalid_token", error_description="The credential expired on {}.""#,
+                    on.format("%Y-%m-%d")
+                ),
+                false => r#"Basic realm="devcenter""#.to_owned(),
+            };
+            HttpResponse::Unauthorized()
+                .insert_header((header::CONTENT_TYPE, JSON))
+                .insert_header((header::WWW_AUTHENTICATE, challenge))
+                .body(json!({ "message": text }).to_string())
+        }
         Refusal::UntrustedAddress => HttpResponse::Forbidden()
             .insert_header((header::CONTENT_TYPE, JSON))
             .body(json!({ "message": "This credential may not be used from your address: it is outside the credential's trusted IPs." }).to_string()),
@@ -411,6 +433,9 @@ impl Gate {
             self.failures.record(address, now);
             return Err(Refusal::Unauthenticated("Invalid Basic Auth credentials."));
         };
+        if let Some(on) = live.key.expired(at) {
+            return Err(Refusal::Expired { on, bearer: false });
+        }
         if !live.key.admits_address(address) {
             return Err(Refusal::UntrustedAddress);
         }
@@ -442,7 +467,11 @@ impl Gate {
             integration_id: claims.integration_id,
             family_id: claims.family_id,
         };
-        let (key, integration) = self.standing(&standing, unix_millis()).ok()?;
+        let at = unix_millis();
+        let (key, integration) = self.standing(&standing, at).ok()?;
+        if key.expired(at).is_some() {
+            return None;
+        }
         let still_open = |endpoint: &i32| match &integration {
             Some(integration) => integration.is_granted(*endpoint),
             None => key.is_granted(*endpoint),
@@ -553,6 +582,9 @@ impl Gate {
         let (key, integration) = self
             .standing(&standing, at)
             .map_err(Refusal::InvalidToken)?;
+        if let Some(on) = key.expired(at) {
+            return Err(Refusal::Expired { on, bearer: true });
+        }
         if !key.admits_address(address) {
             return Err(Refusal::UntrustedAddress);
         }

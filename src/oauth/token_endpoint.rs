@@ -95,6 +95,7 @@ impl From<TokenRefusal> for OAuthError {
             TokenRefusal::InvalidScope(text) => Self::new("invalid_scope", text),
             TokenRefusal::UnauthorizedClient(text) => Self::new("unauthorized_client", text),
             TokenRefusal::InvalidGrant(text) => Self::new("invalid_grant", text),
+            TokenRefusal::Expired(text) => Self::new("invalid_client", text),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod email;
 pub mod endpoints;
+pub mod expiry;
 pub mod keys;
 pub mod overlap;
 pub mod paging;

@@ -148,6 +148,8 @@ product_word!(AuditAction {
     IntegrationDisconnected => ("integration_disconnected", "Integration disconnected"),
     IntegrationTokensRevoked => ("integration_tokens_revoked", "Integration tokens revoked"),
     ClientApplicationOauthChanged => ("client_application_oauth_changed", "OAuth client changed"),
+    CredentialExpiryChanged => ("credential_expiry_changed", "Expiry changed"),
+    DevCenterSettingsChanged => ("dev_center_settings_changed", "Dev Center settings changed"),
 });
 
 product_word!(ObjectKind {
@@ -155,4 +157,5 @@ product_word!(ObjectKind {
     ClientApplication => ("client_application", "Client application"),
     User => ("user", "User"),
     Integration => ("integration", "Integration"),
+    DevCenterSettings => ("dev_center_settings", "Dev Center settings"),
 });

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use chrono::NaiveDate;
+
 use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{
@@ -11,8 +13,10 @@ use crate::db::credentials::{
 use crate::db::request_log::{self, LoggedRequest, StatusClass};
 use crate::db::{self, Conn, usage};
 
+use crate::db::settings::DevCenterSettings;
 use crate::rules::access::{Action, Viewer};
 use crate::rules::endpoints::EndpointIdentifier;
+use crate::rules::expiry::Expiry;
 use crate::rules::keys::{ApiKey, ClientId};
 use crate::rules::paging::Paged;
 use crate::rules::text::{FieldError, FieldErrors, Label, parse_label};
@@ -29,6 +33,9 @@ pub struct CredentialRequest {
     /// The client application chosen, if any (a Job Board key takes none).
     pub client_application_id: Option<i32>,
     pub description: Label,
+    /// When it stops working (checked against the organization's longest lifetime when
+    /// it is made).
+    pub expiry: Expiry,
 }
 
 impl CredentialRequest {
@@ -37,6 +44,8 @@ impl CredentialRequest {
         api_type: &str,
         client_application_id: &str,
         description: &str,
+        expires_on: &str,
+        today: NaiveDate,
     ) -> Result<CredentialRequest, FieldErrors> {
         let mut errors = FieldErrors::default();
         let api_type = ApiType::parse(api_type.trim()).filter(|t| t.made_in_the_dialog());
@@ -56,12 +65,18 @@ impl CredentialRequest {
                 .map_err(|_| errors.add("client_application_id", NOT_A_CLIENT_APPLICATION))
                 .ok(),
         };
-        match (api_type, description) {
-            (Some(api_type), Some(description)) if errors.is_empty() => Ok(CredentialRequest {
-                api_type,
-                client_application_id,
-                description,
-            }),
+        let expiry = Expiry::parse(expires_on, today)
+            .map_err(|message| errors.add("expires_on", message))
+            .ok();
+        match (api_type, description, expiry) {
+            (Some(api_type), Some(description), Some(expiry)) if errors.is_empty() => {
+                Ok(CredentialRequest {
+                    api_type,
+                    client_application_id,
+                    description,
+                    expiry,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -108,6 +123,11 @@ pub fn create(
         None => None,
     };
     let description = request.description.as_str();
+    let max_lifetime = DevCenterSettings::get(conn)?.max_lifetime();
+    let expiry = request
+        .expiry
+        .within(max_lifetime, chrono::Utc::now().date_naive())
+        .map_err(|message| FieldError::new("expires_on", message))?;
     let key = ApiKey::generate(api_type);
     let client_id = (api_type == ApiType::HarvestV3).then(ClientId::generate);
     write(conn, |conn, changes| {
@@ -120,6 +140,7 @@ pub fn create(
                 client_id: client_id.as_deref(),
                 created_by: viewer.id,
                 created_at: db::now(),
+                expires_at: expiry.ends_at(),
             },
         )?;
         CredentialSecret::insert(conn, &new_secret(id, &key))?;
@@ -366,6 +387,37 @@ pub fn revoke(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Committed<Cre
                 conn,
                 &Actor::Person(viewer),
                 &Event::credential_revoked(&credential, api_type),
+            )?;
+        }
+        changes.credentials.push(id);
+        Ok(credential)
+    })
+}
+
+/// Changes when a credential stops working (within the organization's longest lifetime);
+/// the gate follows on the next request.
+pub fn change_expiry(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    id: i32,
+    expiry: Expiry,
+) -> Result<Committed<Credential>, Failure> {
+    write(conn, |conn, changes| {
+        let (credential, _) = find(conn, viewer, id)?;
+        let max_lifetime = DevCenterSettings::get(conn)?.max_lifetime();
+        let expiry = expiry
+            .within(max_lifetime, chrono::Utc::now().date_naive())
+            .map_err(|message| FieldError::new("expires_on", message))?;
+        if credential.expires_at != expiry.ends_at() {
+            Credential::set_expiry(conn, id, expiry.ends_at())?;
+            audit::record(
+                conn,
+                &Actor::Person(viewer),
+                &Event::credential_expiry_changed(
+                    &credential,
+                    credential.expires_at,
+                    expiry.ends_at(),
+                ),
             )?;
         }
         changes.credentials.push(id);

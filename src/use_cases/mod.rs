@@ -8,6 +8,7 @@ pub mod client_applications;
 pub mod credential_lifecycle;
 pub mod credentials;
 pub mod integrations;
+pub mod settings;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;

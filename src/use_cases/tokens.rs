@@ -13,6 +13,7 @@ use crate::db::credentials::{Credential, KeyRecord};
 use crate::db::users::User;
 use crate::db::{self, Conn};
 use crate::oauth::access_token::Acting;
+use crate::rules::expiry::Expiry;
 use crate::rules::keys::ApiKey;
 use crate::rules::trusted_ips::TrustedIps;
 use crate::rules::words::ApiType;
@@ -30,6 +31,9 @@ pub enum TokenRefusal {
     /// The client is known but may not have a token this way (here: from this address).
     #[error("{0}")]
     UnauthorizedClient(&'static str),
+    /// The credential is past its expiry date (an `invalid_client`, saying when).
+    #[error("{0}")]
+    Expired(String),
     /// The code or refresh token is unknown, expired, used, or not this client's.
     #[error("{0}")]
     InvalidGrant(&'static str),
@@ -87,6 +91,12 @@ pub fn authenticate(
         return Err(TokenRefusal::InvalidClient(
             "This credential is revoked: an admin can re-enable it in Dev Center.",
         ));
+    }
+    if let Some(end) = credential.expires_at.filter(|end| *end <= db::now()) {
+        return Err(TokenRefusal::Expired(format!(
+            "This credential expired on {} (UTC): its managers can set a new expiry date in Dev Center.",
+            Expiry::last_day(end).format("%Y-%m-%d")
+        )));
     }
     if !TrustedIps::stored(&credential.trusted_ips).admits(address) {
         return Err(TokenRefusal::UnauthorizedClient(

@@ -25,11 +25,14 @@ pub async fn configure(ctx: PageContext) -> Result<HttpResponse, AppError> {
 #[template(path = "dev_center.html")]
 struct DevCenterPage {
     show_client_applications: bool,
+    /// Dev Center settings are the Site Admins'.
+    show_settings: bool,
 }
 
 pub async fn dev_center(ctx: PageContext) -> Result<HttpResponse, AppError> {
     let page = DevCenterPage {
         show_client_applications: ctx.viewer.offers().client_applications,
+        show_settings: ctx.viewer.offers().users,
     };
     ctx.render("Dev Center", Section::DevCenter, &page)
 }

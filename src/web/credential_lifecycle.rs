@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
+use crate::rules::expiry::Expiry;
 use crate::rules::overlap::Overlap;
 use crate::rules::text::{FieldError, FieldErrors};
 use crate::rules::trusted_ips::TrustedIps;
@@ -17,7 +18,9 @@ use super::display::{key_display, when};
 use super::error::AppError;
 use super::forms::{Choice, HtmlForm, refused_fields};
 use super::respond::see_other;
-use super::urls::{CREDENTIAL_ROTATE, CREDENTIAL_TRUSTED_IPS, CREDENTIALS, with_id};
+use super::urls::{
+    CREDENTIAL_EXPIRY, CREDENTIAL_ROTATE, CREDENTIAL_TRUSTED_IPS, CREDENTIALS, with_id,
+};
 
 /// One of a credential's secrets as the rotate page lists it.
 struct SecretRow {
@@ -296,4 +299,98 @@ pub async fn enable(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse
         format!("“{}” is not revoked.", credential.description)
     });
     Ok(see_other(CREDENTIALS))
+}
+
+#[derive(Template)]
+#[template(path = "credentials/expiry.html")]
+struct ExpiryPage {
+    csrf_token: String,
+    id: i32,
+    description: String,
+    key: String,
+    type_label: &'static str,
+    /// As the date field shows it: `YYYY-MM-DD` or empty for never.
+    expires_on: String,
+    /// What it is now, in words.
+    now: String,
+    max_lifetime_days: Option<i32>,
+    errors: FieldErrors,
+}
+
+const EXPIRY_TITLE: &str = "Expiry";
+
+async fn expiry_page_for(
+    ctx: &PageContext,
+    id: i32,
+    submitted: Option<(String, FieldErrors)>,
+) -> Result<ExpiryPage, AppError> {
+    let (credential, api_type, settings) = ctx
+        .read(move |conn, viewer| {
+            let (credential, api_type) = crate::use_cases::credentials::find(conn, viewer, id)?;
+            let settings = crate::db::settings::DevCenterSettings::get(conn)?;
+            Ok::<_, crate::use_cases::Failure>((credential, api_type, settings))
+        })
+        .await?;
+    let stored = credential
+        .expires_at
+        .map(|end| Expiry::last_day(end).format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let (expires_on, errors) =
+        submitted.unwrap_or_else(|| (stored.clone(), FieldErrors::default()));
+    Ok(ExpiryPage {
+        csrf_token: ctx.csrf_token(),
+        id,
+        key: key_display(&credential.key_prefix, &credential.key_last4),
+        now: super::display::expiry(credential.expires_at).text,
+        description: credential.description,
+        type_label: api_type.label(),
+        expires_on,
+        max_lifetime_days: settings.max_lifetime_days,
+        errors,
+    })
+}
+
+pub async fn expiry_page(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let page = expiry_page_for(&ctx, id.into_inner(), None).await?;
+    ctx.render(EXPIRY_TITLE, Section::DevCenter, &page)
+}
+
+#[derive(Deserialize)]
+pub struct ExpiryForm {
+    #[serde(default)]
+    expires_on: String,
+}
+
+pub async fn save_expiry(
+    ctx: PageContext,
+    id: web::Path<i32>,
+    HtmlForm(form): HtmlForm<ExpiryForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let saved = match Expiry::parse(&form.expires_on, chrono::Utc::now().date_naive()) {
+        Ok(expiry) => refused_fields(
+            ctx.write(move |conn, viewer| {
+                crate::use_cases::credentials::change_expiry(conn, viewer, id, expiry)
+            })
+            .await,
+        )?,
+        Err(message) => Err(FieldError::new("expires_on", message).into()),
+    };
+    match saved {
+        Ok(credential) => {
+            tracing::info!(credential_id = id, "expiry changed");
+            ctx.flash(match form.expires_on.trim() {
+                "" => format!("“{}” never expires.", credential.description),
+                day => format!(
+                    "“{}” works through {day} (UTC), then stops.",
+                    credential.description
+                ),
+            });
+            Ok(see_other(&with_id(CREDENTIAL_EXPIRY, id)))
+        }
+        Err(errors) => {
+            let page = expiry_page_for(&ctx, id, Some((form.expires_on, errors))).await?;
+            ctx.render_refused(EXPIRY_TITLE, Section::DevCenter, &page)
+        }
+    }
 }

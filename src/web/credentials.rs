@@ -34,6 +34,7 @@ struct Row {
     created_at: String,
     last_used: Option<String>,
     revoked: bool,
+    expiry: super::display::ExpiryDisplay,
     manage_permissions: bool,
     manage_scopes: bool,
     revocable: bool,
@@ -81,6 +82,7 @@ pub async fn list(
                 created_at: when(c.created_at),
                 last_used: c.last_used_at.map(when),
                 revoked: !live,
+                expiry: super::display::expiry(c.expires_at),
                 manage_permissions: api_type == ApiType::Harvest && offers.endpoint_grants,
                 manage_scopes: api_type == ApiType::HarvestV3 && offers.endpoint_grants,
                 // The list holds only keys of the types the viewer manages.
@@ -127,6 +129,8 @@ struct NewCredentialDialog {
     client_applications: Vec<Choice>,
     offers_partner: bool,
     description: String,
+    expires_on: String,
+    max_lifetime_days: Option<i32>,
     errors: FieldErrors,
     submit_label: &'static str,
 }
@@ -155,6 +159,10 @@ impl NewCredentialDialog {
         } else {
             Vec::new()
         };
+        let settings = ctx
+            .state
+            .read(|conn| Ok(crate::db::settings::DevCenterSettings::get(conn)?))
+            .await?;
         Ok(Self {
             csrf_token: ctx.csrf_token(),
             types: offered
@@ -176,6 +184,8 @@ impl NewCredentialDialog {
                 .collect(),
             offers_partner,
             description: form.description.clone(),
+            expires_on: form.expires_on.clone(),
+            max_lifetime_days: settings.max_lifetime_days,
             errors,
             submit_label: submit_label(chosen),
         })
@@ -196,6 +206,9 @@ pub struct CreateForm {
     client_application_id: String,
     #[serde(default)]
     description: String,
+    /// Empty for never, or `YYYY-MM-DD`.
+    #[serde(default)]
+    expires_on: String,
 }
 
 #[derive(Template)]
@@ -226,6 +239,8 @@ pub async fn create(
         &form.api_type,
         &form.client_application_id,
         &form.description,
+        &form.expires_on,
+        chrono::Utc::now().date_naive(),
     ) {
         Ok(request) => {
             let created = ctx

@@ -25,3 +25,36 @@ pub fn paged_title(name: &str, page: i64, pages: i64) -> String {
         name.to_owned()
     }
 }
+
+/// A credential's expiry as the pages say it: "Never expires", "Expires in 12 days"
+/// (`soon` within two weeks), "Expired on 2026-12-01".
+pub struct ExpiryDisplay {
+    pub text: String,
+    pub soon: bool,
+    pub expired: bool,
+}
+
+pub fn expiry(ends_at: Option<NaiveDateTime>) -> ExpiryDisplay {
+    use crate::rules::expiry::ExpiryStatus;
+    match ExpiryStatus::at(ends_at, crate::db::now()) {
+        ExpiryStatus::Never => ExpiryDisplay {
+            text: "Never expires".to_owned(),
+            soon: false,
+            expired: false,
+        },
+        ExpiryStatus::In { days, soon } => ExpiryDisplay {
+            text: match days {
+                0 => "Expires at the end of today (UTC)".to_owned(),
+                1 => "Expires in 1 day".to_owned(),
+                n => format!("Expires in {n} days"),
+            },
+            soon,
+            expired: false,
+        },
+        ExpiryStatus::Expired { on } => ExpiryDisplay {
+            text: format!("Expired on {}", on.format("%Y-%m-%d")),
+            soon: false,
+            expired: true,
+        },
+    }
+}

@@ -20,6 +20,7 @@ pub mod request_log;
 pub mod respond;
 pub mod session;
 pub mod session_store;
+pub mod settings;
 pub mod sign_in_throttle;
 pub mod static_files;
 pub mod urls;
@@ -87,6 +88,10 @@ page_routes! {
     GET CREDENTIAL_TRUSTED_IPS => credential_lifecycle::trusted_ips_page, KeyTypeManagers;
     POST CREDENTIAL_TRUSTED_IPS => credential_lifecycle::save_trusted_ips, KeyTypeManagers;
     POST CREDENTIAL_ENABLE => credential_lifecycle::enable, KeyTypeManagers;
+    GET CREDENTIAL_EXPIRY => credential_lifecycle::expiry_page, KeyTypeManagers;
+    POST CREDENTIAL_EXPIRY => credential_lifecycle::save_expiry, KeyTypeManagers;
+    GET DEV_CENTER_SETTINGS => settings::page, SiteAdmins;
+    POST DEV_CENTER_SETTINGS => settings::save, SiteAdmins;
     GET CLIENT_APPLICATIONS => client_applications::list, AllCredentialManagers;
     POST CLIENT_APPLICATIONS => client_applications::create, AllCredentialManagers;
     POST CLIENT_APPLICATION => client_applications::set_active, AllCredentialManagers;

@@ -8,6 +8,7 @@ mod access;
 mod audit_log;
 mod cli;
 mod credentials;
+mod expiry;
 mod gate;
 mod gate_deployment;
 mod hardening;

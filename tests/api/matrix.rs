@@ -139,6 +139,26 @@ const PROMISED: &[(&str, &str, Audience)] = &[
     ),
     (
         "GET",
+        "/configure/dev_center/credentials/{id}/expiry",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/credentials/{id}/expiry",
+        Audience::KeyTypeManagers,
+    ),
+    (
+        "GET",
+        "/configure/dev_center/settings",
+        Audience::SiteAdmins,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/settings",
+        Audience::SiteAdmins,
+    ),
+    (
+        "GET",
         "/configure/dev_center/client_applications",
         Audience::AllCredentialManagers,
     ),

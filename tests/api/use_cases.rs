@@ -150,8 +150,16 @@ fn a_job_board_manager_cannot_create_a_harvest_key() {
         UserLevel::Basic,
         &[DeveloperPermission::ManageJobBoardCredentials],
     );
-    let request =
-        |api_type: &str| CredentialRequest::parse(api_type, "", "Careers site").expect("a request");
+    let request = |api_type: &str| {
+        CredentialRequest::parse(
+            api_type,
+            "",
+            "Careers site",
+            "",
+            chrono::Utc::now().date_naive(),
+        )
+        .expect("a request")
+    };
 
     let harvest = world.write(|conn| credentials::create(conn, &manager, &request("harvest")));
     assert!(
@@ -181,7 +189,14 @@ fn revoking_twice_writes_one_audit_event() {
         UserLevel::SiteAdmin,
         &[DeveloperPermission::ManageAllCredentials],
     );
-    let request = CredentialRequest::parse("harvest", "", "Payroll sync").expect("a request");
+    let request = CredentialRequest::parse(
+        "harvest",
+        "",
+        "Payroll sync",
+        "",
+        chrono::Utc::now().date_naive(),
+    )
+    .expect("a request");
     let created = world
         .write(|conn| credentials::create(conn, &admin, &request))
         .expect("a Harvest key");

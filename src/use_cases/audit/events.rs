@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::Credential;
+use crate::rules::expiry::Expiry;
 use crate::rules::overlap::Overlap;
 use crate::rules::words::{
     ApiType, AuditAction, DeveloperPermission, ObjectKind, ProductWord, UserLevel,
@@ -478,6 +479,55 @@ impl Event {
                 "Revoked the tokens of integration {id}: {why}, so it may have been copied."
             ),
             details: serde_json::json!({ "reason": why }),
+        }
+    }
+
+    /// A credential's expiry changed, before and after (`None`: never).
+    pub fn credential_expiry_changed(
+        credential: &Credential,
+        before: Option<NaiveDateTime>,
+        after: Option<NaiveDateTime>,
+    ) -> Event {
+        let day = |end: Option<NaiveDateTime>| {
+            end.map(|end| Expiry::last_day(end).format("%Y-%m-%d").to_string())
+        };
+        let said = |end: Option<NaiveDateTime>| {
+            day(end).map_or_else(|| "never".to_owned(), |d| format!("on {d} (UTC)"))
+        };
+        Event {
+            action: AuditAction::CredentialExpiryChanged,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "Changed when “{}” expires: {} → {}.",
+                credential.description,
+                said(before),
+                said(after)
+            ),
+            details: serde_json::json!({
+                "expires_on": { "before": day(before), "after": day(after) },
+            }),
+        }
+    }
+
+    /// The organization's longest credential lifetime changed (`None`: no limit).
+    pub fn dev_center_settings_changed(before: Option<i32>, after: Option<i32>) -> Event {
+        let said =
+            |days: Option<i32>| days.map_or_else(|| "no limit".to_owned(), |d| format!("{d} days"));
+        Event {
+            action: AuditAction::DevCenterSettingsChanged,
+            object: ObjectKind::DevCenterSettings,
+            object_id: None,
+            object_label: "Dev Center settings".to_owned(),
+            summary: format!(
+                "Changed the longest a credential may live: {} → {}.",
+                said(before),
+                said(after)
+            ),
+            details: serde_json::json!({
+                "max_lifetime_days": { "before": before, "after": after },
+            }),
         }
     }
 }
