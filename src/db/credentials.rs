@@ -35,6 +35,93 @@ pub struct Credential {
     pub expires_at: Option<NaiveDateTime>,
 }
 
+/// What the credentials list can be narrowed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Works now: not revoked, not expired, its client application (if any) active.
+    Active,
+    /// Works now and expires within 30 days.
+    Expiring,
+    Expired,
+    Revoked,
+    /// Its client application is deactivated.
+    Disabled,
+}
+
+impl StatusFilter {
+    pub const ALL: [StatusFilter; 5] = [
+        StatusFilter::Active,
+        StatusFilter::Expiring,
+        StatusFilter::Expired,
+        StatusFilter::Revoked,
+        StatusFilter::Disabled,
+    ];
+
+    pub fn parse(text: &str) -> Option<StatusFilter> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Active => "active",
+            StatusFilter::Expiring => "expiring",
+            StatusFilter::Expired => "expired",
+            StatusFilter::Revoked => "revoked",
+            StatusFilter::Disabled => "disabled",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::Active => "Active",
+            StatusFilter::Expiring => "Expiring within 30 days",
+            StatusFilter::Expired => "Expired",
+            StatusFilter::Revoked => "Revoked",
+            StatusFilter::Disabled => "Disabled",
+        }
+    }
+}
+
+/// The credentials list's rows: the keys of some types beside their creator, client
+/// application and current secret, narrowed to one status if asked.
+macro_rules! listed {
+    ($api_types:expr, $status:expr) => {{
+        let now = super::now();
+        let mut query = credentials::table
+            .inner_join(users::table.on(users::id.eq(credentials::created_by)))
+            .left_join(client_applications::table)
+            .inner_join(
+                credential_secrets::table.on(credential_secrets::credential_id
+                    .eq(credentials::id)
+                    .and(credential_secrets::ends_at.is_null())),
+            )
+            .filter(credentials::api_type.eq_any($api_types))
+            .into_boxed();
+        let live = credentials::revoked_at.is_null();
+        let unexpired = credentials::expires_at
+            .is_null()
+            .or(credentials::expires_at.gt(now));
+        let enabled = client_applications::active
+            .nullable()
+            .is_null()
+            .or(client_applications::active.nullable().eq(true));
+        query = match $status {
+            None => query,
+            Some(StatusFilter::Active) => query.filter(live.and(unexpired).and(enabled)),
+            Some(StatusFilter::Expiring) => query.filter(
+                live.and(credentials::expires_at.gt(now))
+                    .and(credentials::expires_at.le(now + chrono::Duration::days(30))),
+            ),
+            Some(StatusFilter::Expired) => query.filter(live.and(credentials::expires_at.le(now))),
+            Some(StatusFilter::Revoked) => query.filter(credentials::revoked_at.is_not_null()),
+            Some(StatusFilter::Disabled) => {
+                query.filter(live.and(client_applications::active.nullable().eq(false)))
+            }
+        };
+        query
+    }};
+}
+
 /// Credentials beside their current secret, as `Credential` reads them.
 macro_rules! with_current_secret {
     () => {
@@ -186,29 +273,23 @@ impl Credential {
             .get_result(conn)
     }
 
-    pub fn count_of_types(conn: &mut Conn, api_types: &[ApiType]) -> QueryResult<i64> {
-        credentials::table
-            .filter(credentials::api_type.eq_any(api_types))
-            .count()
-            .get_result(conn)
+    pub fn count_of_types(
+        conn: &mut Conn,
+        api_types: &[ApiType],
+        status: Option<StatusFilter>,
+    ) -> QueryResult<i64> {
+        listed!(api_types, status).count().get_result(conn)
     }
 
-    /// A page of the keys of `api_types`, newest first.
+    /// A page of the keys of `api_types` (of one status, if given), newest first.
     pub fn list_of_types(
         conn: &mut Conn,
         api_types: &[ApiType],
+        status: Option<StatusFilter>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<Vec<CredentialListing>> {
-        credentials::table
-            .inner_join(users::table.on(users::id.eq(credentials::created_by)))
-            .left_join(client_applications::table)
-            .inner_join(
-                credential_secrets::table.on(credential_secrets::credential_id
-                    .eq(credentials::id)
-                    .and(credential_secrets::ends_at.is_null())),
-            )
-            .filter(credentials::api_type.eq_any(api_types))
+        listed!(api_types, status)
             .order((credentials::created_at.desc(), credentials::id.desc()))
             .limit(limit)
             .offset(offset)

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{
-    Credential, CredentialListing, CredentialSecret, NewCredential, NewSecret,
+    Credential, CredentialListing, CredentialSecret, NewCredential, NewSecret, StatusFilter,
 };
 use crate::db::request_log::{self, LoggedRequest, StatusClass};
 use crate::db::{self, Conn, usage};
@@ -194,13 +194,14 @@ pub(super) fn new_secret(credential_id: i32, key: &ApiKey) -> NewSecret<'_> {
 pub fn list(
     conn: &mut Conn,
     viewer: &Viewer,
+    status: Option<StatusFilter>,
     page: i64,
 ) -> Result<Paged<CredentialListing>, Failure> {
     viewer.require(Action::OpenDevCenter)?;
     let types = viewer.manageable_api_types();
-    let total = Credential::count_of_types(conn, &types)?;
+    let total = Credential::count_of_types(conn, &types, status)?;
     Ok(Paged::read(page, total, |offset, limit| {
-        Credential::list_of_types(conn, &types, limit, offset)
+        Credential::list_of_types(conn, &types, status, limit, offset)
     })?)
 }
 

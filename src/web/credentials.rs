@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::db::credentials::StatusFilter;
 use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::text::FieldErrors;
 use crate::rules::words::{ApiType, ProductWord};
@@ -47,6 +48,9 @@ struct Row {
 struct CredentialsPage {
     csrf_token: String,
     rows: Vec<Row>,
+    filters: Vec<FilterLink>,
+    /// The status filter in force, for the pages' links (empty: none).
+    status: &'static str,
     page: i64,
     pages: i64,
     total: i64,
@@ -55,6 +59,15 @@ struct CredentialsPage {
 #[derive(Deserialize)]
 pub struct PageQuery {
     page: Option<i64>,
+    /// `active`, `expiring`, `expired`, `revoked` or `disabled`.
+    status: Option<String>,
+}
+
+/// One of the list's status filters, as a link.
+struct FilterLink {
+    label: &'static str,
+    href: String,
+    current: bool,
 }
 
 pub async fn list(
@@ -62,9 +75,28 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let requested = query.page.unwrap_or(1);
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(StatusFilter::parse(text).ok_or_else(|| {
+            AppError::BadRequest(
+                "Filter the list by status active, expiring, expired, revoked or disabled.".into(),
+            )
+        })?),
+    };
     let paged = ctx
-        .read(move |conn, viewer| use_cases::list(conn, viewer, requested))
+        .read(move |conn, viewer| use_cases::list(conn, viewer, status, requested))
         .await?;
+    let filters: Vec<FilterLink> = std::iter::once(("All", None))
+        .chain(StatusFilter::ALL.map(|f| (f.label(), Some(f))))
+        .map(|(label, filter)| FilterLink {
+            label,
+            href: match filter {
+                Some(f) => format!("{CREDENTIALS}?status={}", f.as_str()),
+                None => CREDENTIALS.to_owned(),
+            },
+            current: filter == status,
+        })
+        .collect();
     let offers = ctx.viewer.offers();
     let rows = paged
         .items
@@ -95,6 +127,8 @@ pub async fn list(
     let page = CredentialsPage {
         csrf_token: ctx.csrf_token(),
         rows,
+        filters,
+        status: status.map_or("", StatusFilter::as_str),
         page: paged.page,
         pages: paged.pages,
         total: paged.total,

@@ -239,4 +239,31 @@ async fn an_expired_credential_is_refused_from_the_first_second_after_its_last_d
     );
     let list = admin.credentials().await;
     assert_eq!(list.texts(r#"[data-testid="credential-expired"]"#).len(), 2);
+
+    // The list narrows by status.
+    let (_, revoked) = admin.new_key("job_board", "Old careers site").await;
+    admin.revoke(revoked).await;
+    admin.new_key("job_board", "Careers site").await;
+    let rows = |status: &'static str| {
+        let admin = &admin;
+        async move {
+            let page = admin.get(&format!("{CREDENTIALS}?status={status}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{status}");
+            let mut ids = page.attrs(r#"[data-testid="credential-row"]"#, "data-credential-id");
+            ids.sort();
+            ids
+        }
+    };
+    let mut expired = vec![id.to_string(), v3.id.to_string()];
+    expired.sort();
+    assert_eq!(rows("expired").await, expired);
+    assert_eq!(rows("revoked").await, vec![revoked.to_string()]);
+    assert_eq!(
+        rows("active").await.len(),
+        1,
+        "only the live, unexpired key"
+    );
+    assert!(rows("expiring").await.is_empty());
+    let bogus = admin.get(&format!("{CREDENTIALS}?status=bogus")).await;
+    assert_eq!(bogus.status, StatusCode::BAD_REQUEST);
 }
