@@ -28,6 +28,8 @@ mod hardening_second_pass;
 mod helpers;
 #[path = "api/instances.rs"]
 mod instances;
+#[path = "api/least_privilege.rs"]
+mod least_privilege;
 #[path = "api/matrix.rs"]
 mod matrix;
 #[path = "api/oauth.rs"]

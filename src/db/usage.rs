@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::Conn;
 use super::schema::{credential_usage, credentials};
+use crate::rules::least_privilege::Used;
 
 /// Counted requests of one key since the last batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,4 +101,65 @@ pub fn per_endpoint_since(
         }
     }
     Ok(totals)
+}
+
+/// Each endpoint's requests since `since` (inclusive) and the last day it had one.
+pub fn per_endpoint_used_since(
+    conn: &mut Conn,
+    credential_id: i32,
+    since: NaiveDate,
+) -> QueryResult<HashMap<i32, Used>> {
+    let rows: Vec<(Option<i32>, String, i64)> = credential_usage::table
+        .filter(
+            credential_usage::credential_id
+                .eq(credential_id)
+                .and(credential_usage::day.ge(since.format("%Y-%m-%d").to_string()))
+                .and(credential_usage::endpoint_id.is_not_null()),
+        )
+        .select((
+            credential_usage::endpoint_id,
+            credential_usage::day,
+            credential_usage::requests,
+        ))
+        .load(conn)?;
+    let mut used: HashMap<i32, Used> = HashMap::new();
+    for (endpoint, day, requests) in rows {
+        let (Some(endpoint), Ok(last_on)) = (endpoint, NaiveDate::parse_from_str(&day, "%Y-%m-%d"))
+        else {
+            continue;
+        };
+        let one = Used { requests, last_on };
+        used.entry(endpoint)
+            .and_modify(|u| *u = u.add(one))
+            .or_insert(one);
+    }
+    Ok(used)
+}
+
+/// The last day each endpoint had a request, ever.
+pub fn last_day_per_endpoint(
+    conn: &mut Conn,
+    credential_id: i32,
+) -> QueryResult<HashMap<i32, NaiveDate>> {
+    let rows: Vec<(Option<i32>, Option<String>)> = credential_usage::table
+        .filter(
+            credential_usage::credential_id
+                .eq(credential_id)
+                .and(credential_usage::endpoint_id.is_not_null()),
+        )
+        .group_by(credential_usage::endpoint_id)
+        .select((
+            credential_usage::endpoint_id,
+            diesel::dsl::max(credential_usage::day),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(endpoint, day)| {
+            Some((
+                endpoint?,
+                NaiveDate::parse_from_str(&day?, "%Y-%m-%d").ok()?,
+            ))
+        })
+        .collect())
 }

@@ -7,6 +7,7 @@ pub mod email;
 pub mod endpoints;
 pub mod expiry;
 pub mod keys;
+pub mod least_privilege;
 pub mod overlap;
 pub mod paging;
 pub mod passwords;

@@ -1,7 +1,7 @@
 //! Credentials: creating keys (shown once), listing them, granting Harvest endpoints or v3
 //! scopes, and revoking. Each use case checks access first and writes in one immediate transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
@@ -18,6 +18,7 @@ use crate::rules::access::{Action, Viewer};
 use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::expiry::Expiry;
 use crate::rules::keys::{ApiKey, ClientId};
+use crate::rules::least_privilege::{self, Impact, Used};
 use crate::rules::paging::Paged;
 use crate::rules::text::{FieldError, FieldErrors, Label, parse_label};
 use crate::rules::words::{ApiType, ProductWord};
@@ -275,7 +276,8 @@ pub fn replace_grants(
     viewer: &Viewer,
     id: i32,
     identifiers: &[EndpointIdentifier],
-) -> Result<Committed<usize>, Failure> {
+    confirmed: bool,
+) -> Result<Committed<Saved>, Failure> {
     viewer.require(Action::ManageEndpointGrants)?;
     write(conn, |conn, changes| {
         let credential = harvest_key(conn, id)?;
@@ -291,9 +293,28 @@ pub fn replace_grants(
             .into_iter()
             .collect();
         let after: BTreeSet<i32> = endpoint_ids.iter().copied().collect();
-        Credential::replace_grants(conn, id, &endpoint_ids)?;
         let added: Vec<i32> = after.difference(&before).copied().collect();
         let removed: Vec<i32> = before.difference(&after).copied().collect();
+        if !confirmed {
+            let used = usage::per_endpoint_used_since(conn, id, window_start())?;
+            let impacts = least_privilege::impact(&removed, |e| used.get(e).copied());
+            if !impacts.is_empty() {
+                let names: HashMap<i32, String> = Endpoint::harvest(conn)?
+                    .iter()
+                    .map(|e| (e.id, e.identifier()))
+                    .collect();
+                return Ok(Saved::Confirm(
+                    impacts
+                        .into_iter()
+                        .map(|i| Impact {
+                            grant: names.get(&i.grant).cloned().unwrap_or_default(),
+                            used: i.used,
+                        })
+                        .collect(),
+                ));
+            }
+        }
+        Credential::replace_grants(conn, id, &endpoint_ids)?;
         if !added.is_empty() || !removed.is_empty() {
             let added = Endpoint::identifiers_of(conn, &added)?;
             let removed = Endpoint::identifiers_of(conn, &removed)?;
@@ -304,8 +325,30 @@ pub fn replace_grants(
             )?;
         }
         changes.credentials.push(id);
-        Ok(endpoint_ids.len())
+        Ok(Saved::Done(endpoint_ids.len()))
     })
+}
+
+/// What saving a grant set did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    /// Saved: how many grants the credential now has.
+    Done(usize),
+    /// Nothing saved: the set drops grants used in the window, which would have refused
+    /// these requests. Saving again with confirmation applies it.
+    Confirm(Vec<Impact<String>>),
+}
+
+/// The first day of the window least-privilege decisions read.
+fn window_start() -> NaiveDate {
+    chrono::Utc::now().date_naive() - chrono::Days::new(least_privilege::WINDOW_DAYS - 1)
+}
+
+/// A granted endpoint or scope not used in the window, and the last day it was, if ever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unused {
+    pub grant: String,
+    pub last_on: Option<NaiveDate>,
 }
 
 /// What Manage Scopes shows: the v3 credential, the scopes by resource, its own scopes.
@@ -348,7 +391,8 @@ pub fn replace_scopes(
     viewer: &Viewer,
     id: i32,
     submitted: &[String],
-) -> Result<Committed<usize>, Failure> {
+    confirmed: bool,
+) -> Result<Committed<Saved>, Failure> {
     viewer.require(Action::ManageEndpointGrants)?;
     write(conn, |conn, changes| {
         let credential = v3_credential(conn, id)?;
@@ -363,10 +407,17 @@ pub fn replace_scopes(
             .into_iter()
             .collect();
         let before: BTreeSet<String> = Credential::scopes(conn, id)?.into_iter().collect();
-        let scopes: Vec<&str> = after.iter().map(String::as_str).collect();
-        Credential::replace_scopes(conn, id, &scopes)?;
         let added: Vec<String> = after.difference(&before).cloned().collect();
         let removed: Vec<String> = before.difference(&after).cloned().collect();
+        if !confirmed {
+            let used = scope_use(conn, id)?;
+            let impacts = least_privilege::impact(&removed, |s| used.get(s).copied());
+            if !impacts.is_empty() {
+                return Ok(Saved::Confirm(impacts));
+            }
+        }
+        let scopes: Vec<&str> = after.iter().map(String::as_str).collect();
+        Credential::replace_scopes(conn, id, &scopes)?;
         if !added.is_empty() || !removed.is_empty() {
             audit::record(
                 conn,
@@ -375,8 +426,80 @@ pub fn replace_scopes(
             )?;
         }
         changes.credentials.push(id);
-        Ok(after.len())
+        Ok(Saved::Done(after.len()))
     })
+}
+
+/// Each scope's use in the window: the requests to the endpoints it opens.
+fn scope_use(conn: &mut Conn, id: i32) -> Result<HashMap<String, Used>, Failure> {
+    let used = usage::per_endpoint_used_since(conn, id, window_start())?;
+    let mut by_scope: HashMap<String, Used> = HashMap::new();
+    for endpoint in Endpoint::v3(conn)? {
+        if let (Some(scope), Some(u)) = (endpoint.scope, used.get(&endpoint.id)) {
+            by_scope
+                .entry(scope)
+                .and_modify(|total| *total = total.add(*u))
+                .or_insert(*u);
+        }
+    }
+    Ok(by_scope)
+}
+
+/// A v1/v2 key's granted endpoints, as `METHOD path`.
+pub fn granted_identifiers(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    id: i32,
+) -> Result<Vec<String>, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    harvest_key(conn, id)?;
+    let granted = Credential::granted_endpoint_ids(conn, id)?;
+    Ok(Endpoint::identifiers_of(conn, &granted)?)
+}
+
+/// A v1/v2 key's granted endpoints not used in the window, with their last use ever.
+pub fn unused_grants(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Vec<Unused>, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    harvest_key(conn, id)?;
+    let used = usage::per_endpoint_used_since(conn, id, window_start())?;
+    let last = usage::last_day_per_endpoint(conn, id)?;
+    let granted: Vec<i32> = Credential::granted_endpoint_ids(conn, id)?;
+    let names: HashMap<i32, String> = Endpoint::harvest(conn)?
+        .iter()
+        .map(|e| (e.id, e.identifier()))
+        .collect();
+    let mut unused = least_privilege::unused(&granted, |e| used.get(e).copied());
+    unused.sort_unstable();
+    Ok(unused
+        .into_iter()
+        .map(|e| Unused {
+            grant: names.get(&e).cloned().unwrap_or_default(),
+            last_on: last.get(&e).copied(),
+        })
+        .collect())
+}
+
+/// A v3 credential's scopes not used in the window, with their last use ever.
+pub fn unused_scopes(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Vec<Unused>, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    v3_credential(conn, id)?;
+    let used = scope_use(conn, id)?;
+    let last = usage::last_day_per_endpoint(conn, id)?;
+    let mut last_by_scope: HashMap<String, NaiveDate> = HashMap::new();
+    for endpoint in Endpoint::v3(conn)? {
+        if let (Some(scope), Some(day)) = (endpoint.scope, last.get(&endpoint.id)) {
+            let entry = last_by_scope.entry(scope).or_insert(*day);
+            *entry = (*entry).max(*day);
+        }
+    }
+    let granted: Vec<String> = Credential::scopes(conn, id)?;
+    Ok(least_privilege::unused(&granted, |s| used.get(s).copied())
+        .into_iter()
+        .map(|scope| Unused {
+            last_on: last_by_scope.get(&scope).copied(),
+            grant: scope,
+        })
+        .collect())
 }
 
 /// Revokes a key; it stops working at once. Revoking a revoked key changes nothing.

@@ -13,7 +13,7 @@ use crate::rules::endpoints::EndpointIdentifier;
 use crate::rules::text::FieldErrors;
 use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::client_applications;
-use crate::use_cases::credentials::{self as use_cases, CredentialRequest};
+use crate::use_cases::credentials::{self as use_cases, CredentialRequest, Saved};
 
 use super::context::{PageContext, Section};
 use super::display::{key_display, paged_title, when};
@@ -21,6 +21,7 @@ use super::error::AppError;
 use super::forms::{Choice, HtmlForm, refused_fields};
 use super::picker::{EndpointPicker, ScopePicker};
 use super::respond::see_other;
+use super::review::Review;
 use super::urls::{CREDENTIAL_PERMISSIONS, CREDENTIAL_SCOPES, CREDENTIALS, with_id};
 
 struct Row {
@@ -395,12 +396,15 @@ struct PermissionsPage {
     checked: usize,
     total: usize,
     error: Option<String>,
+    review: Review,
+    action: String,
 }
 
 async fn permissions_page(
     ctx: &PageContext,
     id: i32,
-    submitted: Option<(BTreeSet<String>, String)>,
+    submitted: Option<(BTreeSet<String>, Option<String>)>,
+    review: Review,
 ) -> Result<PermissionsPage, AppError> {
     let grants = ctx
         .read(move |conn, viewer| use_cases::grants(conn, viewer, id))
@@ -408,7 +412,7 @@ async fn permissions_page(
     let (picker, error) = match submitted {
         Some((chosen, error)) => (
             EndpointPicker::new(&grants.groups, |e| chosen.contains(&e.identifier())),
-            Some(error),
+            error,
         ),
         None => (
             EndpointPicker::new(&grants.groups, |e| grants.granted.contains(&e.id)).with_usage(
@@ -433,11 +437,38 @@ async fn permissions_page(
         total: picker.total(),
         picker,
         error,
+        review,
+        action: with_id(CREDENTIAL_PERMISSIONS, id),
     })
 }
 
-pub async fn permissions(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let page = permissions_page(&ctx, id.into_inner(), None).await?;
+#[derive(Deserialize)]
+pub struct ReviewQuery {
+    /// `1`: list the grants unused in 30 days, for confirmation.
+    #[serde(default)]
+    remove_unused: Option<String>,
+}
+
+pub async fn permissions(
+    ctx: PageContext,
+    id: web::Path<i32>,
+    query: web::Query<ReviewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let review = match query.remove_unused.as_deref() {
+        Some("1") => {
+            let (unused, granted) = ctx
+                .read(move |conn, viewer| {
+                    let unused = use_cases::unused_grants(conn, viewer, id)?;
+                    let granted = use_cases::granted_identifiers(conn, viewer, id)?;
+                    Ok::<_, crate::use_cases::Failure>((unused, granted))
+                })
+                .await?;
+            Review::of_unused(unused, granted)
+        }
+        _ => Review::default(),
+    };
+    let page = permissions_page(&ctx, id, None, review).await?;
     ctx.render("Manage API Key Permissions", Section::DevCenter, &page)
 }
 
@@ -445,6 +476,9 @@ pub async fn permissions(ctx: PageContext, id: web::Path<i32>) -> Result<HttpRes
 pub struct PermissionsForm {
     #[serde(default)]
     endpoints: Vec<String>,
+    /// `1` once the person has seen what the change would refuse.
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn update_permissions(
@@ -453,15 +487,24 @@ pub async fn update_permissions(
     HtmlForm(form): HtmlForm<PermissionsForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let confirmed = form.confirm == "1";
     let replaced = match EndpointIdentifier::parse_all(&form.endpoints) {
         Ok(endpoints) => refused_fields(
-            ctx.write(move |conn, viewer| use_cases::replace_grants(conn, viewer, id, &endpoints))
-                .await,
+            ctx.write(move |conn, viewer| {
+                use_cases::replace_grants(conn, viewer, id, &endpoints, confirmed)
+            })
+            .await,
         )?,
         Err(refused) => Err(refused.into()),
     };
     match replaced {
-        Ok(granted) => {
+        Ok(Saved::Confirm(impacts)) => {
+            let chosen: BTreeSet<String> = form.endpoints.iter().cloned().collect();
+            let review = Review::of_impact(&impacts, form.endpoints);
+            let page = permissions_page(&ctx, id, Some((chosen, None)), review).await?;
+            ctx.render("Manage API Key Permissions", Section::DevCenter, &page)
+        }
+        Ok(Saved::Done(granted)) => {
             tracing::info!(credential_id = id, granted, "endpoint grants replaced");
             ctx.flash(format!(
                 "Permissions updated: this key is granted {granted} endpoint{}.",
@@ -471,7 +514,13 @@ pub async fn update_permissions(
         }
         Err(errors) => {
             let chosen = form.endpoints.into_iter().collect();
-            let page = permissions_page(&ctx, id, Some((chosen, errors.to_string()))).await?;
+            let page = permissions_page(
+                &ctx,
+                id,
+                Some((chosen, Some(errors.to_string()))),
+                Review::default(),
+            )
+            .await?;
             ctx.render_refused("Manage API Key Permissions", Section::DevCenter, &page)
         }
     }
@@ -490,13 +539,16 @@ struct ScopesPage {
     checked: usize,
     total: usize,
     error: Option<String>,
+    review: Review,
+    action: String,
 }
 
 /// Manage Scopes, showing the credential's scopes, or `submitted` with its refusal.
 async fn scopes_page(
     ctx: &PageContext,
     id: i32,
-    submitted: Option<(BTreeSet<String>, String)>,
+    submitted: Option<(BTreeSet<String>, Option<String>)>,
+    review: Review,
 ) -> Result<ScopesPage, AppError> {
     let scopes = ctx
         .read(move |conn, viewer| use_cases::scopes(conn, viewer, id))
@@ -504,7 +556,7 @@ async fn scopes_page(
     let (picker, error) = match submitted {
         Some((chosen, error)) => (
             ScopePicker::new(&scopes.groups, |s| chosen.contains(s)),
-            Some(error),
+            error,
         ),
         // Usage beside each granted scope, and beside a scope no longer granted that was
         // used lately: what removing it took away.
@@ -527,11 +579,31 @@ async fn scopes_page(
         total: picker.total(),
         picker,
         error,
+        review,
+        action: with_id(CREDENTIAL_SCOPES, id),
     })
 }
 
-pub async fn scopes(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
-    let page = scopes_page(&ctx, id.into_inner(), None).await?;
+pub async fn scopes(
+    ctx: PageContext,
+    id: web::Path<i32>,
+    query: web::Query<ReviewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let review = match query.remove_unused.as_deref() {
+        Some("1") => {
+            let (unused, granted) = ctx
+                .read(move |conn, viewer| {
+                    let unused = use_cases::unused_scopes(conn, viewer, id)?;
+                    let granted = use_cases::scopes(conn, viewer, id)?.granted;
+                    Ok::<_, crate::use_cases::Failure>((unused, granted))
+                })
+                .await?;
+            Review::of_unused(unused, granted)
+        }
+        _ => Review::default(),
+    };
+    let page = scopes_page(&ctx, id, None, review).await?;
     ctx.render("Manage Scopes", Section::DevCenter, &page)
 }
 
@@ -539,6 +611,9 @@ pub async fn scopes(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse
 pub struct ScopesForm {
     #[serde(default)]
     scopes: Vec<String>,
+    /// `1` once the person has seen what the change would refuse.
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn update_scopes(
@@ -548,12 +623,21 @@ pub async fn update_scopes(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let submitted = form.scopes.clone();
+    let confirmed = form.confirm == "1";
     let replaced = refused_fields(
-        ctx.write(move |conn, viewer| use_cases::replace_scopes(conn, viewer, id, &submitted))
-            .await,
+        ctx.write(move |conn, viewer| {
+            use_cases::replace_scopes(conn, viewer, id, &submitted, confirmed)
+        })
+        .await,
     )?;
     match replaced {
-        Ok(granted) => {
+        Ok(Saved::Confirm(impacts)) => {
+            let chosen: BTreeSet<String> = form.scopes.iter().cloned().collect();
+            let review = Review::of_impact(&impacts, form.scopes);
+            let page = scopes_page(&ctx, id, Some((chosen, None)), review).await?;
+            ctx.render("Manage Scopes", Section::DevCenter, &page)
+        }
+        Ok(Saved::Done(granted)) => {
             tracing::info!(credential_id = id, granted, "scopes replaced");
             ctx.flash(format!(
                 "Scopes saved: this credential is granted {granted} scope{}.",
@@ -563,7 +647,13 @@ pub async fn update_scopes(
         }
         Err(errors) => {
             let chosen = form.scopes.into_iter().collect();
-            let page = scopes_page(&ctx, id, Some((chosen, errors.to_string()))).await?;
+            let page = scopes_page(
+                &ctx,
+                id,
+                Some((chosen, Some(errors.to_string()))),
+                Review::default(),
+            )
+            .await?;
             ctx.render_refused("Manage Scopes", Section::DevCenter, &page)
         }
     }

@@ -18,6 +18,7 @@ pub mod picker;
 pub mod readiness;
 pub mod request_log;
 pub mod respond;
+pub mod review;
 pub mod session;
 pub mod session_store;
 pub mod settings;

@@ -14,6 +14,7 @@ mod gate_deployment;
 mod hardening;
 mod hardening_second_pass;
 mod helpers;
+mod least_privilege;
 mod matrix;
 mod oauth;
 mod permissions;
