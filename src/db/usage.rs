@@ -130,7 +130,7 @@ pub fn per_endpoint_used_since(
         };
         let one = Used { requests, last_on };
         used.entry(endpoint)
-            .and_modify(|u| *u = u.add(one))
+            .and_modify(|u| *u = u.and(one))
             .or_insert(one);
     }
     Ok(used)

@@ -17,7 +17,7 @@ pub struct Used {
 
 impl Used {
     /// Two counts of one grant taken together (a scope's endpoints).
-    pub fn add(self, other: Used) -> Used {
+    pub fn and(self, other: Used) -> Used {
         Used {
             requests: self.requests + other.requests,
             last_on: self.last_on.max(other.last_on),
@@ -69,7 +69,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -98,7 +98,7 @@ mod tests {
                 last_on: day(d),
             };
             used.entry(endpoint)
-                .and_modify(|u| *u = u.add(one))
+                .and_modify(|u| *u = u.and(one))
                 .or_insert(one);
         }
         used

@@ -438,7 +438,7 @@ fn scope_use(conn: &mut Conn, id: i32) -> Result<HashMap<String, Used>, Failure>
         if let (Some(scope), Some(u)) = (endpoint.scope, used.get(&endpoint.id)) {
             by_scope
                 .entry(scope)
-                .and_modify(|total| *total = total.add(*u))
+                .and_modify(|total| *total = total.and(*u))
                 .or_insert(*u);
         }
     }
