@@ -3,6 +3,8 @@
 use actix_web::HttpResponse;
 use askama::Template;
 
+use crate::rules::access::Action;
+
 use super::context::{PageContext, Section};
 use super::error::AppError;
 
@@ -25,11 +27,13 @@ pub async fn configure(ctx: PageContext) -> Result<HttpResponse, AppError> {
 #[template(path = "dev_center.html")]
 struct DevCenterPage {
     show_client_applications: bool,
+    show_integrations: bool,
 }
 
 pub async fn dev_center(ctx: PageContext) -> Result<HttpResponse, AppError> {
     let page = DevCenterPage {
         show_client_applications: ctx.viewer.offers().client_applications,
+        show_integrations: ctx.viewer.may(Action::ManageIntegrations),
     };
     ctx.render("Dev Center", Section::DevCenter, &page)
 }

@@ -18,6 +18,10 @@ pub const CREDENTIAL_TRUSTED_IPS: &str = "/configure/dev_center/credentials/{id}
 pub const CREDENTIAL_ENABLE: &str = "/configure/dev_center/credentials/{id}/enable";
 pub const CLIENT_APPLICATIONS: &str = "/configure/dev_center/client_applications";
 pub const CLIENT_APPLICATION: &str = "/configure/dev_center/client_applications/{id}";
+pub const CLIENT_APPLICATION_OAUTH_CLIENT: &str =
+    "/configure/dev_center/client_applications/{id}/oauth_client";
+pub const INTEGRATIONS: &str = "/configure/dev_center/integrations";
+pub const INTEGRATION_DISCONNECT: &str = "/configure/dev_center/integrations/{id}/disconnect";
 pub const USERS: &str = "/configure/users";
 pub const NEW_USER: &str = "/configure/users/new";
 pub const USER: &str = "/configure/users/{id}";
