@@ -30,6 +30,8 @@ mod instances;
 mod matrix;
 #[path = "api/oauth.rs"]
 mod oauth;
+#[path = "api/partners.rs"]
+mod partners;
 #[path = "api/permissions.rs"]
 mod permissions;
 #[path = "api/rotation.rs"]

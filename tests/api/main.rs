@@ -15,6 +15,7 @@ mod hardening_second_pass;
 mod helpers;
 mod matrix;
 mod oauth;
+mod partners;
 mod permissions;
 mod rotation;
 mod scopes;
