@@ -331,7 +331,8 @@ mod tests {
                 ApiType::Harvest,
                 ApiType::HarvestV3,
                 ApiType::JobBoard,
-                ApiType::Partner
+                ApiType::Partner,
+                ApiType::OauthClient
             ]
         );
         assert!(
