@@ -34,6 +34,10 @@ mod least_privilege;
 mod matrix;
 #[path = "api/oauth.rs"]
 mod oauth;
+#[path = "api/partner_oauth.rs"]
+mod partner_oauth;
+#[path = "api/partners.rs"]
+mod partners;
 #[path = "api/permissions.rs"]
 mod permissions;
 #[path = "api/rotation.rs"]

@@ -130,4 +130,22 @@ impl ClientApplication {
         })
         .map(drop)
     }
+
+    /// Replaces the scopes the client application asks for with exactly `scopes`.
+    pub fn replace_scopes(conn: &mut Conn, id: i32, scopes: &[String]) -> QueryResult<()> {
+        diesel::delete(
+            client_application_scopes::table
+                .filter(client_application_scopes::client_application_id.eq(id)),
+        )
+        .execute(conn)?;
+        Self::set_scopes(conn, id, scopes)
+    }
+
+    /// `redirect_uris`: the canonical text of `RedirectUris`.
+    pub fn set_redirect_uris(conn: &mut Conn, id: i32, redirect_uris: &str) -> QueryResult<()> {
+        diesel::update(client_applications::table.find(id))
+            .set(client_applications::redirect_uris.eq(redirect_uris))
+            .execute(conn)
+            .map(drop)
+    }
 }

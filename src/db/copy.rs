@@ -10,9 +10,10 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use super::schema::{
-    audit_events, client_application_endpoints, client_application_scopes, client_applications,
-    credential_endpoints, credential_scopes, credential_secrets, credential_usage, credentials,
-    endpoints, gate_requests, server_secrets, sessions, signing_keys, user_permissions, users,
+    audit_events, authorization_codes, client_application_endpoints, client_application_scopes,
+    client_applications, credential_endpoints, credential_scopes, credential_secrets,
+    credential_usage, credentials, endpoints, gate_requests, integrations, refresh_tokens,
+    server_secrets, sessions, signing_keys, token_families, user_permissions, users,
 };
 use super::{Conn, Database};
 
@@ -72,6 +73,7 @@ struct ClientApplicationRow {
     active: bool,
     created_by: i32,
     created_at: NaiveDateTime,
+    redirect_uris: String,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -200,6 +202,53 @@ struct GateRequestRow {
     user_agent: Option<String>,
 }
 
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = integrations, check_for_backend(diesel::sqlite::Sqlite))]
+struct IntegrationRow {
+    id: i32,
+    credential_id: i32,
+    authorized_by: i32,
+    service_account: bool,
+    scopes: String,
+    created_at: NaiveDateTime,
+    last_used_at: Option<NaiveDateTime>,
+    disconnected_at: Option<NaiveDateTime>,
+    disconnected_by: Option<i32>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = token_families, check_for_backend(diesel::sqlite::Sqlite))]
+struct TokenFamilyRow {
+    id: i32,
+    integration_id: i32,
+    created_at: NaiveDateTime,
+    revoked_at: Option<NaiveDateTime>,
+}
+
+/// Codes and refresh tokens are copied as their hashes: a partner holding one can still
+/// use it against the target.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = authorization_codes, check_for_backend(diesel::sqlite::Sqlite))]
+struct AuthorizationCodeRow {
+    code_hash: Vec<u8>,
+    integration_id: i32,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    expires_at: NaiveDateTime,
+    used_at: Option<NaiveDateTime>,
+    family_id: Option<i32>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens, check_for_backend(diesel::sqlite::Sqlite))]
+struct RefreshTokenRow {
+    token_hash: Vec<u8>,
+    family_id: i32,
+    issued_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    used_at: Option<NaiveDateTime>,
+}
+
 /// Copies one table in batches, in primary-key order (the source is read in one
 /// snapshot, so the pages neither skip nor repeat rows); how many rows it copied.
 macro_rules! copy_table {
@@ -262,6 +311,10 @@ fn all_counts(
         counts!(source, target, server_secrets),
         counts!(source, target, signing_keys),
         counts!(source, target, gate_requests),
+        counts!(source, target, integrations),
+        counts!(source, target, token_families),
+        counts!(source, target, authorization_codes),
+        counts!(source, target, refresh_tokens),
     ])
 }
 
@@ -415,6 +468,36 @@ fn copy_into(
         GateRequestRow,
         gate_requests::id
     );
+    // After credentials and users, which they refer to; a code refers to the family its
+    // exchange started, so families come before codes.
+    copy_table!(
+        source,
+        target,
+        integrations,
+        IntegrationRow,
+        integrations::id
+    );
+    copy_table!(
+        source,
+        target,
+        token_families,
+        TokenFamilyRow,
+        token_families::id
+    );
+    copy_table!(
+        source,
+        target,
+        authorization_codes,
+        AuthorizationCodeRow,
+        authorization_codes::code_hash
+    );
+    copy_table!(
+        source,
+        target,
+        refresh_tokens,
+        RefreshTokenRow,
+        refresh_tokens::token_hash
+    );
 
     // Explicit ids do not advance an identity's sequence: move each past the copied ids,
     // so that the next row the app inserts gets a new one. Table and column names come
@@ -427,6 +510,8 @@ fn copy_into(
         ("credential_usage", "rowid"),
         ("audit_events", "id"),
         ("gate_requests", "id"),
+        ("integrations", "id"),
+        ("token_families", "id"),
     ] {
         diesel::sql_query(format!(
             "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \

@@ -411,6 +411,20 @@ impl Credential {
             .load(conn)
     }
 
+    /// A client application's OAuth client (revoked or not): it has at most one.
+    pub fn oauth_client_of(
+        conn: &mut Conn,
+        client_application_id: i32,
+    ) -> QueryResult<Option<Credential>> {
+        with_current_secret!()
+            .filter(credentials::client_application_id.eq(client_application_id))
+            .filter(credentials::api_type.eq(ApiType::OauthClient))
+            .order(credentials::id)
+            .select(Credential::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn granted_endpoint_ids(conn: &mut Conn, id: i32) -> QueryResult<Vec<i32>> {
         credential_endpoints::table
             .filter(credential_endpoints::credential_id.eq(id))

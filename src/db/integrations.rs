@@ -50,6 +50,27 @@ pub struct IntegrationListing {
     pub disconnected_at: Option<NaiveDateTime>,
 }
 
+/// Integrations with their partner's and authorizer's names, as `IntegrationListing` reads
+/// them (a macro: the query's type is unnameable).
+macro_rules! listed {
+    () => {
+        integrations::table
+            .inner_join(credentials::table.inner_join(client_applications::table))
+            .inner_join(users::table.on(users::id.eq(integrations::authorized_by)))
+            .select((
+                integrations::id,
+                client_applications::name,
+                users::name,
+                users::email,
+                integrations::service_account,
+                integrations::scopes,
+                integrations::created_at,
+                integrations::last_used_at,
+                integrations::disconnected_at,
+            ))
+    };
+}
+
 impl Integration {
     pub fn insert(conn: &mut Conn, new: &NewIntegration<'_>) -> QueryResult<i32> {
         diesel::insert_into(integrations::table)
@@ -72,24 +93,19 @@ impl Integration {
 
     /// A page of every integration, newest first.
     pub fn list(conn: &mut Conn, limit: i64, offset: i64) -> QueryResult<Vec<IntegrationListing>> {
-        integrations::table
-            .inner_join(credentials::table.inner_join(client_applications::table))
-            .inner_join(users::table.on(users::id.eq(integrations::authorized_by)))
+        listed!()
             .order((integrations::created_at.desc(), integrations::id.desc()))
             .limit(limit)
             .offset(offset)
-            .select((
-                integrations::id,
-                client_applications::name,
-                users::name,
-                users::email,
-                integrations::service_account,
-                integrations::scopes,
-                integrations::created_at,
-                integrations::last_used_at,
-                integrations::disconnected_at,
-            ))
             .load(conn)
+    }
+
+    /// One integration as the Connected Integrations page shows it.
+    pub fn listing(conn: &mut Conn, id: i32) -> QueryResult<Option<IntegrationListing>> {
+        listed!()
+            .filter(integrations::id.eq(id))
+            .first(conn)
+            .optional()
     }
 
     /// Every connected integration, for the gate.

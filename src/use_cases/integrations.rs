@@ -447,6 +447,12 @@ pub fn list(
     })?)
 }
 
+/// One integration, for the Disconnect confirmation.
+pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<IntegrationListing, Failure> {
+    viewer.require(Action::ManageIntegrations)?;
+    Integration::listing(conn, id)?.ok_or(Failure::NotFound("integration"))
+}
+
 /// Disconnects an integration: every token of it stops on its next request, and its
 /// refresh tokens are refused. Disconnecting a disconnected one changes nothing.
 pub fn disconnect(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Committed<String>, Failure> {

@@ -1,12 +1,14 @@
 //! Client Applications: the partner integrations keys are made for, their preset Harvest
-//! endpoints and the v3 scopes they ask for.
+//! endpoints and the v3 scopes they ask for; each one's redirect URIs and OAuth client.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::rules::endpoints::EndpointIdentifier;
+use crate::rules::redirect_uris::RedirectUris;
 use crate::rules::text::{FieldErrors, parse_label};
+use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::client_applications as use_cases;
 
 use super::context::{PageContext, Section};
@@ -22,6 +24,15 @@ struct Row {
     active: bool,
     presets: Vec<String>,
     scopes: Vec<String>,
+    redirect_uris: Vec<String>,
+    oauth_client: Option<OauthClient>,
+}
+
+/// A client application's OAuth client as its row shows it.
+struct OauthClient {
+    credential_id: i32,
+    client_id: String,
+    revoked: bool,
 }
 
 #[derive(Template)]
@@ -65,6 +76,15 @@ async fn page(
                 active: l.application.active,
                 presets: l.presets.iter().map(|e| e.identifier()).collect(),
                 scopes: l.scopes,
+                redirect_uris: RedirectUris::stored(&l.application.redirect_uris)
+                    .iter()
+                    .map(str::to_owned)
+                    .collect(),
+                oauth_client: l.oauth_client.map(|c| OauthClient {
+                    credential_id: c.id,
+                    client_id: c.client_id.unwrap_or_default(),
+                    revoked: c.revoked_at.is_some(),
+                }),
             })
             .collect(),
         picker: EndpointPicker::new(&catalogue.endpoints, |e| {
@@ -136,19 +156,100 @@ pub async fn create(
     }
 }
 
+#[derive(Template)]
+#[template(path = "client_application.html")]
+struct EditPage {
+    csrf_token: String,
+    id: i32,
+    name: String,
+    redirect_uris: String,
+    scope_picker: ScopePicker,
+    has_oauth_client: bool,
+    errors: FieldErrors,
+}
+
+const EDIT_TITLE: &str = "Edit client application";
+
+/// The edit form, with `submitted` (redirect URIs as typed, scopes) when it is shown again.
+async fn edit_page(
+    ctx: &PageContext,
+    id: i32,
+    submitted: Option<(String, Vec<String>)>,
+    errors: FieldErrors,
+) -> Result<EditPage, AppError> {
+    let editing = ctx
+        .read(move |conn, viewer| use_cases::editing(conn, viewer, id))
+        .await?;
+    let (redirect_uris, scopes) =
+        submitted.unwrap_or((editing.application.redirect_uris, editing.scopes));
+    Ok(EditPage {
+        csrf_token: ctx.csrf_token(),
+        id,
+        name: editing.application.name,
+        redirect_uris,
+        scope_picker: ScopePicker::new(&editing.catalogue, |s| scopes.iter().any(|c| c == s)),
+        has_oauth_client: editing.oauth_client.is_some(),
+        errors,
+    })
+}
+
+pub async fn edit(ctx: PageContext, id: web::Path<i32>) -> Result<HttpResponse, AppError> {
+    let page = edit_page(&ctx, id.into_inner(), None, FieldErrors::default()).await?;
+    ctx.render(EDIT_TITLE, Section::DevCenter, &page)
+}
+
+/// Two forms post to a client application's address: its row's Activate/Deactivate button
+/// (`active` alone) and the edit form (`redirect_uris`, `scopes`).
 #[derive(Deserialize)]
-pub struct ActivationForm {
+pub struct ClientApplicationChange {
+    active: Option<String>,
     #[serde(default)]
-    active: String,
+    redirect_uris: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+pub async fn update(
+    ctx: PageContext,
+    id: web::Path<i32>,
+    HtmlForm(form): HtmlForm<ClientApplicationChange>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    if let Some(active) = form.active {
+        return set_active(ctx, id, &active).await;
+    }
+    let saved = match RedirectUris::parse(&form.redirect_uris) {
+        Ok(uris) => {
+            let scopes = form.scopes.clone();
+            refused_fields(
+                ctx.write(move |conn, viewer| {
+                    use_cases::update_oauth(conn, viewer, id, &uris, &scopes)
+                })
+                .await,
+            )?
+        }
+        Err(message) => {
+            let mut errors = FieldErrors::default();
+            errors.add("redirect_uris", message);
+            Err(errors)
+        }
+    };
+    match saved {
+        Ok(application) => {
+            tracing::info!(client_application_id = id, "client application edited");
+            ctx.flash(format!("Saved “{}”.", application.name));
+            Ok(see_other(CLIENT_APPLICATIONS))
+        }
+        Err(errors) => {
+            let page = edit_page(&ctx, id, Some((form.redirect_uris, form.scopes)), errors).await?;
+            ctx.render_refused(EDIT_TITLE, Section::DevCenter, &page)
+        }
+    }
 }
 
 /// Activate or Deactivate, from a client application's row.
-pub async fn set_active(
-    ctx: PageContext,
-    id: web::Path<i32>,
-    HtmlForm(form): HtmlForm<ActivationForm>,
-) -> Result<HttpResponse, AppError> {
-    let active = match form.active.as_str() {
+async fn set_active(ctx: PageContext, id: i32, active: &str) -> Result<HttpResponse, AppError> {
+    let active = match active {
         "true" => true,
         "false" => false,
         _ => {
@@ -157,7 +258,6 @@ pub async fn set_active(
             ));
         }
     };
-    let id = id.into_inner();
     let application = ctx
         .write(move |conn, viewer| use_cases::set_active(conn, viewer, id, active))
         .await?;
@@ -175,4 +275,51 @@ pub async fn set_active(
         )
     });
     Ok(see_other(CLIENT_APPLICATIONS))
+}
+
+/// The one-time view of the new OAuth client: its client ID and, this once, its secret.
+#[derive(Template)]
+#[template(path = "credentials/client_credentials.html")]
+struct OneTimeClientCredentials<'a> {
+    id: i32,
+    client_id: &'a str,
+    secret: &'a str,
+    type_label: &'static str,
+    continue_href: &'static str,
+}
+
+/// Create OAuth client, from a client application's row.
+pub async fn create_oauth_client(
+    ctx: PageContext,
+    id: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let created = refused_fields(
+        ctx.write(move |conn, viewer| use_cases::create_oauth_client(conn, viewer, id))
+            .await,
+    )?;
+    match created {
+        Ok(created) => {
+            tracing::info!(
+                client_application_id = id,
+                credential_id = created.id,
+                "OAuth client created"
+            );
+            let view = OneTimeClientCredentials {
+                id: created.id,
+                client_id: created.client_id.as_deref().unwrap_or_default(),
+                secret: created.key.reveal(),
+                type_label: ApiType::OauthClient.label(),
+                continue_href: CLIENT_APPLICATIONS,
+            };
+            let page = ctx.render("Your new OAuth client", Section::DevCenter, &view)?;
+            // Set after rendering, so the one-time view never takes it.
+            ctx.flash("Created the OAuth client. Its client secret is not shown again.");
+            Ok(page)
+        }
+        Err(errors) => {
+            let body = page(&ctx, Submitted::default(), errors).await?;
+            ctx.render_refused("Client Applications", Section::DevCenter, &body)
+        }
+    }
 }

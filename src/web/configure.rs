@@ -3,6 +3,8 @@
 use actix_web::HttpResponse;
 use askama::Template;
 
+use crate::rules::access::Action;
+
 use super::context::{PageContext, Section};
 use super::error::AppError;
 
@@ -27,12 +29,14 @@ struct DevCenterPage {
     show_client_applications: bool,
     /// Dev Center settings are the Site Admins'.
     show_settings: bool,
+    show_integrations: bool,
 }
 
 pub async fn dev_center(ctx: PageContext) -> Result<HttpResponse, AppError> {
     let page = DevCenterPage {
         show_client_applications: ctx.viewer.offers().client_applications,
         show_settings: ctx.viewer.offers().users,
+        show_integrations: ctx.viewer.may(Action::ManageIntegrations),
     };
     ctx.render("Dev Center", Section::DevCenter, &page)
 }

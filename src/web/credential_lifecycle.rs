@@ -146,7 +146,8 @@ pub async fn rotate(
                 overlap = form.overlap.trim(),
                 "API key rotated"
             );
-            let v3 = rotated.api_type == ApiType::HarvestV3;
+            // A partner's OAuth client keeps its client ID like a v3 credential.
+            let v3 = matches!(rotated.api_type, ApiType::HarvestV3 | ApiType::OauthClient);
             let view = RotatedView {
                 id,
                 key: rotated.key.reveal(),

@@ -12,6 +12,7 @@ pub mod display;
 pub mod error;
 pub mod forms;
 pub mod guard;
+pub mod integrations;
 pub mod login;
 pub mod password_checks;
 pub mod picker;
@@ -95,7 +96,12 @@ page_routes! {
     POST DEV_CENTER_SETTINGS => settings::save, SiteAdmins;
     GET CLIENT_APPLICATIONS => client_applications::list, AllCredentialManagers;
     POST CLIENT_APPLICATIONS => client_applications::create, AllCredentialManagers;
-    POST CLIENT_APPLICATION => client_applications::set_active, AllCredentialManagers;
+    GET CLIENT_APPLICATION => client_applications::edit, AllCredentialManagers;
+    POST CLIENT_APPLICATION => client_applications::update, AllCredentialManagers;
+    POST CLIENT_APPLICATION_OAUTH_CLIENT => client_applications::create_oauth_client, AllCredentialManagers;
+    GET INTEGRATIONS => integrations::list, AllCredentialManagers;
+    GET INTEGRATION_DISCONNECT => integrations::disconnect_confirm, AllCredentialManagers;
+    POST INTEGRATION_DISCONNECT => integrations::disconnect, AllCredentialManagers;
     GET USERS => users::list, SiteAdmins;
     POST USERS => users::create, SiteAdmins;
     // Before `{id}`, which would refuse "new" as a number.

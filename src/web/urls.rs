@@ -20,6 +20,10 @@ pub const CREDENTIAL_EXPIRY: &str = "/configure/dev_center/credentials/{id}/expi
 pub const DEV_CENTER_SETTINGS: &str = "/configure/dev_center/settings";
 pub const CLIENT_APPLICATIONS: &str = "/configure/dev_center/client_applications";
 pub const CLIENT_APPLICATION: &str = "/configure/dev_center/client_applications/{id}";
+pub const CLIENT_APPLICATION_OAUTH_CLIENT: &str =
+    "/configure/dev_center/client_applications/{id}/oauth_client";
+pub const INTEGRATIONS: &str = "/configure/dev_center/integrations";
+pub const INTEGRATION_DISCONNECT: &str = "/configure/dev_center/integrations/{id}/disconnect";
 pub const USERS: &str = "/configure/users";
 pub const NEW_USER: &str = "/configure/users/new";
 pub const USER: &str = "/configure/users/{id}";

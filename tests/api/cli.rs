@@ -167,7 +167,7 @@ async fn migrate_brings_a_database_up_to_date_and_exits() {
 }
 
 /// Every table copy-database copies, in its (foreign-key) order.
-const COPIED_TABLES: [&str; 15] = [
+const COPIED_TABLES: [&str; 19] = [
     "users",
     "user_permissions",
     "client_applications",
@@ -183,6 +183,10 @@ const COPIED_TABLES: [&str; 15] = [
     "server_secrets",
     "signing_keys",
     "gate_requests",
+    "integrations",
+    "token_families",
+    "authorization_codes",
+    "refresh_tokens",
 ];
 
 /// Each copied table's rows in the database `--database` names, in `COPIED_TABLES` order.
@@ -257,6 +261,16 @@ async fn copy_database_moves_an_installation_to_postgresql() {
         )
         .await;
     let (_, client_secret, _) = admin.new_v3_credential(&acme.to_string(), "Acme v3").await;
+    // Acme connects with OAuth too: its redirect URI and OAuth client.
+    let redirect = admin
+        .edit_client_application(
+            acme,
+            "https://acme.example/callback",
+            &["harvest:candidates:list"],
+        )
+        .await;
+    assert_eq!(redirect.status, StatusCode::SEE_OTHER, "{}", redirect.body);
+    let oauth_client = admin.oauth_client(acme).await;
     let partner = admin
         .create_credential("partner", &acme.to_string(), "Acme integration")
         .await;
@@ -278,6 +292,33 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     assert_eq!(used.status(), StatusCode::OK);
     // A graceful stop writes the gate's pending usage and request log.
     source.stop_gracefully();
+    // Someone authorized Acme: an integration, its token family, the code exchanged for
+    // it and a refresh token (arranged in SQL, as the consent flow would leave them).
+    let admin_id = source.user_id(&source.admin_email);
+    let integration = source.insert_integration(
+        oauth_client.id,
+        admin_id,
+        false,
+        "harvest:candidates:list",
+        "2026-12-05 10:00:00",
+    );
+    source.execute(&format!(
+        "INSERT INTO token_families (integration_id, created_at) \
+         VALUES ({integration}, '2026-12-05 10:00:01')"
+    ));
+    let hash = |byte: char| format!("x'{}'", byte.to_string().repeat(64));
+    source.execute(&format!(
+        "INSERT INTO authorization_codes (code_hash, integration_id, redirect_uri, expires_at, \
+         used_at, family_id) VALUES ({}, {integration}, 'https://acme.example/callback', \
+         '2026-12-05 10:01:00', '2026-12-05 10:00:01', \
+         (SELECT max(id) FROM token_families))",
+        hash('a')
+    ));
+    source.execute(&format!(
+        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES \
+         ({}, (SELECT max(id) FROM token_families), '2026-12-05 10:00:01', '2026-12-06 10:00:01')",
+        hash('b')
+    ));
 
     let sqlite = source
         .sqlite_file()
@@ -304,7 +345,7 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     }
     let total: i64 = before.iter().map(|(_, rows)| rows).sum();
     assert!(
-        printed.contains(&format!("copied {total} rows in 15 tables")),
+        printed.contains(&format!("copied {total} rows in 19 tables")),
         "{printed}"
     );
     assert_eq!(row_counts(target.url()), before);
@@ -327,6 +368,11 @@ async fn copy_database_moves_an_installation_to_postgresql() {
         .spawn()
         .await;
     assert_eq!(copy.texts(AUDIT_EVENTS), events, "the same audit log");
+    assert_eq!(
+        copy.texts("SELECT redirect_uris AS t FROM client_applications ORDER BY id"),
+        ["https://acme.example/callback"],
+        "the redirect URIs moved"
+    );
 
     // The session and the key that signs its cookie moved too: still signed in.
     let admin = admin.at(&copy);
@@ -363,6 +409,14 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     assert!(another.status.success(), "{}", stderr(&another));
     assert_eq!(copy.texts(AUDIT_EVENTS)[..events.len()], events[..]);
     assert_eq!(copy.texts(AUDIT_EVENTS).len(), events.len() + 2);
+    let next = copy.insert_integration(
+        oauth_client.id,
+        admin_id,
+        true,
+        "harvest:candidates:list",
+        "2026-12-07 10:00:00",
+    );
+    assert!(next > integration, "the integrations' ids move on too");
 }
 
 #[tokio::test]

@@ -1230,3 +1230,67 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Partner OAuth, the admin's side: a client application's redirect URIs and scopes, its
+/// OAuth client, and integrations arranged in SQL.
+impl Person {
+    /// The edit form of a client application, as submitted.
+    pub async fn edit_client_application(
+        &self,
+        id: i32,
+        redirect_uris: &str,
+        scopes: &[&str],
+    ) -> Page {
+        let mut fields: Vec<(&str, &str)> = scopes.iter().map(|s| ("scopes", *s)).collect();
+        fields.push(("redirect_uris", redirect_uris));
+        self.post(
+            &with_id(devcenter::web::urls::CLIENT_APPLICATION, id),
+            &fields,
+        )
+        .await
+    }
+
+    /// "Create OAuth client" on a client application's row.
+    pub async fn create_oauth_client(&self, client_application_id: i32) -> Page {
+        self.post(
+            &with_id(
+                devcenter::web::urls::CLIENT_APPLICATION_OAUTH_CLIENT,
+                client_application_id,
+            ),
+            &[],
+        )
+        .await
+    }
+
+    /// Creates a client application's OAuth client; returns its one-time client credentials.
+    pub async fn oauth_client(&self, client_application_id: i32) -> V3Credential {
+        let page = self.create_oauth_client(client_application_id).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let (client_id, client_secret, id) = page.client_credentials();
+        V3Credential {
+            id,
+            client_id,
+            client_secret,
+        }
+    }
+}
+
+impl TestApp {
+    /// An integration of the OAuth client `credential_id`, authorized by `user_id` at
+    /// `created_at` (`YYYY-MM-DD HH:MM:SS`), inserted in SQL; its id.
+    pub fn insert_integration(
+        &self,
+        credential_id: i32,
+        user_id: i32,
+        service_account: bool,
+        scopes: &str,
+        created_at: &str,
+    ) -> i32 {
+        let service_account = if service_account { "TRUE" } else { "FALSE" };
+        self.execute(&format!(
+            "INSERT INTO integrations (credential_id, authorized_by, service_account, scopes, created_at) \
+             VALUES ({credential_id}, {user_id}, {service_account}, '{scopes}', '{created_at}')"
+        ));
+        i32::try_from(self.count("SELECT max(id) FROM integrations")).expect("an id")
+    }
+}

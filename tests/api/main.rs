@@ -17,6 +17,8 @@ mod helpers;
 mod least_privilege;
 mod matrix;
 mod oauth;
+mod partner_oauth;
+mod partners;
 mod permissions;
 mod rotation;
 mod scopes;

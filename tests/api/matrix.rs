@@ -168,8 +168,33 @@ const PROMISED: &[(&str, &str, Audience)] = &[
         Audience::AllCredentialManagers,
     ),
     (
+        "GET",
+        "/configure/dev_center/client_applications/{id}",
+        Audience::AllCredentialManagers,
+    ),
+    (
         "POST",
         "/configure/dev_center/client_applications/{id}",
+        Audience::AllCredentialManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/client_applications/{id}/oauth_client",
+        Audience::AllCredentialManagers,
+    ),
+    (
+        "GET",
+        "/configure/dev_center/integrations",
+        Audience::AllCredentialManagers,
+    ),
+    (
+        "GET",
+        "/configure/dev_center/integrations/{id}/disconnect",
+        Audience::AllCredentialManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/integrations/{id}/disconnect",
         Audience::AllCredentialManagers,
     ),
     ("GET", "/configure/users", Audience::SiteAdmins),
@@ -209,6 +234,8 @@ struct Fixtures {
     job_board: i32,
     user: i32,
     client_application: i32,
+    /// An integration of the client application's OAuth client, inserted in SQL.
+    integration: i32,
 }
 
 /// The route's path with its `{id}` filled for the object it is about.
@@ -217,6 +244,8 @@ fn concrete(path: &str, f: &Fixtures, job_board_key: bool) -> String {
         f.user
     } else if path.starts_with("/configure/dev_center/client_applications/") {
         f.client_application
+    } else if path.starts_with("/configure/dev_center/integrations/") {
+        f.integration
     } else if path.ends_with("/scopes") {
         f.harvest_v3
     } else if job_board_key {
@@ -307,6 +336,14 @@ async fn every_route_for_every_kind_of_person() {
     let (_, job_board) = admin.new_key("job_board", "Matrix Job Board key").await;
     let (_, _, harvest_v3) = admin.new_v3_credential("", "Matrix v3 credential").await;
     let client_application = admin.client_application("Matrix partner", &[]).await;
+    let oauth_client = admin.oauth_client(client_application).await;
+    let integration = app.insert_integration(
+        oauth_client.id,
+        app.user_id(&app.admin_email),
+        true,
+        "harvest:candidates:list",
+        "2026-12-05 10:00:00",
+    );
     let people = [
         (Anonymous, None),
         (Basic, Some(("basic@example.com", "basic", vec![]))),
@@ -351,6 +388,7 @@ async fn every_route_for_every_kind_of_person() {
         job_board,
         user: app.user_id("basic@example.com"),
         client_application,
+        integration,
     };
     assert!(
         PAGE_ROUTES.len() >= 22,

@@ -1921,3 +1921,115 @@ async fn a_manager_rotates_a_key_limits_it_and_enables_it_again() {
     walk.step("enabled").await;
     walk.finish().await;
 }
+
+/// Walk: a Site Admin registers a partner's redirect URI and makes its OAuth client
+/// (copying its client ID and secret), then disconnects an integration someone authorized.
+#[tokio::test]
+async fn a_site_admin_makes_a_partners_oauth_client_and_disconnects_an_integration() {
+    use devcenter::web::urls::{CLIENT_APPLICATION, CLIENT_APPLICATIONS, INTEGRATIONS, with_id};
+    let Some(mut walk) = Walk::start("partner_oauth").await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    let acme = admin
+        .client_application_asking("Acme ATS", &[], &["harvest:candidates:list"])
+        .await;
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    walk.click_testid("configure-icon").await;
+    walk.click_testid("nav-dev-center").await;
+    walk.click_text("Client Applications").await;
+    walk.arrive(CLIENT_APPLICATIONS).await;
+    walk.click_testid("edit-client-application").await;
+    walk.arrive(&with_id(CLIENT_APPLICATION, acme)).await;
+    walk.see_in("main h1", "Edit “Acme ATS”").await;
+
+    // Plain http to a partner's server is refused beside the field.
+    walk.type_into("#redirect_uris", "http://acme.example/callback")
+        .await;
+    walk.click_testid("save-client-application").await;
+    walk.see_in(
+        "#redirect_uris-error",
+        "“http://acme.example/callback” must use https (plain http only to localhost or a loopback address).",
+    )
+    .await;
+    walk.step("redirect-uri-refused").await;
+    walk.type_into("#redirect_uris", "https://acme.example/callback")
+        .await;
+    walk.click_testid("save-client-application").await;
+    walk.arrive(CLIENT_APPLICATIONS).await;
+    walk.see("Saved “Acme ATS”.").await;
+    walk.see_in(
+        r#"[data-testid="client-application-redirect-uris"]"#,
+        "https://acme.example/callback",
+    )
+    .await;
+
+    walk.click_testid("create-oauth-client").await;
+    walk.see_in("#dialog-title", "Your new Partner OAuth client credentials")
+        .await;
+    let client_id = walk.text_of(r#"[data-testid="client-id-value"]"#).await;
+    let secret = walk.text_of(r#"[data-testid="client-secret-value"]"#).await;
+    assert!(client_id.starts_with("dci_"), "a client ID: {client_id}");
+    assert!(secret.starts_with("dco_"), "a client secret: {secret}");
+    walk.click_testid("copy-client-id").await;
+    walk.see("The client ID is on your clipboard.").await;
+    assert_eq!(walk.clipboard().await, client_id);
+    walk.click_testid("copy-client-secret").await;
+    walk.see("The client secret is on your clipboard.").await;
+    assert_eq!(walk.clipboard().await, secret);
+    walk.step("oauth-client-shown").await;
+    walk.click_testid("stored-client-credentials-continue")
+        .await;
+    walk.arrive(CLIENT_APPLICATIONS).await;
+    walk.see_in(
+        r#"[data-testid="client-application-client-id"]"#,
+        &client_id,
+    )
+    .await;
+    let source = walk.client.source().await.expect("the page source");
+    assert!(!source.contains(&secret), "the page never shows the secret");
+    walk.step("oauth-client").await;
+
+    // Someone authorized Acme (the consent pages are another walk's).
+    let credential = walk
+        .app
+        .count("SELECT id FROM credentials WHERE api_type = 'oauth_client'");
+    let integration = walk.app.insert_integration(
+        i32::try_from(credential).expect("an id"),
+        walk.app.user_id(&email),
+        false,
+        "harvest:candidates:list",
+        "2026-12-05 10:00:00",
+    );
+    walk.click_testid("configure-icon").await;
+    walk.click_testid("nav-dev-center").await;
+    walk.click_testid("connected-integrations-link").await;
+    walk.arrive(INTEGRATIONS).await;
+    walk.see_in("main h1", "Connected Integrations").await;
+    let row = format!(r#"[data-testid="integration-row"][data-integration-id="{integration}"]"#);
+    let text = walk.text_of(&row).await;
+    assert!(
+        text.contains("Acme ATS") && text.contains(&email) && text.contains("Connected"),
+        "{text}"
+    );
+    walk.step("integrations").await;
+
+    walk.click(&format!(r#"{row} [data-testid="disconnect-integration"]"#))
+        .await;
+    walk.dialog_open("Disconnect “Acme ATS”?").await;
+    walk.click_testid("confirm-disconnect").await;
+    walk.arrive(INTEGRATIONS).await;
+    walk.see("Disconnected “Acme ATS”. Its tokens no longer work.")
+        .await;
+    walk.see_in(
+        &format!(r#"{row} [data-testid="integration-status"]"#),
+        "Disconnected",
+    )
+    .await;
+    walk.step("disconnected").await;
+    walk.finish().await;
+}

@@ -530,4 +530,68 @@ impl Event {
             }),
         }
     }
+
+    /// A client application became an OAuth client: its client ID (public) is named, its
+    /// secret never.
+    pub fn client_application_oauth_client_created(
+        application: &ClientApplication,
+        credential_id: i32,
+        client_id: &str,
+    ) -> Event {
+        let name = &application.name;
+        Event {
+            action: AuditAction::ClientApplicationOauthChanged,
+            object: ObjectKind::ClientApplication,
+            object_id: Some(application.id),
+            object_label: name.clone(),
+            summary: format!(
+                "Created the OAuth client of “{name}” (client ID {client_id}); its client secret was shown once."
+            ),
+            details: serde_json::json!({
+                "oauth_client": { "credential_id": credential_id, "client_id": client_id }
+            }),
+        }
+    }
+
+    /// A client application's redirect URIs or requested scopes changed: `None` for the
+    /// part that did not change, else (before, after).
+    pub fn client_application_oauth_changed(
+        application: &ClientApplication,
+        redirect_uris: Option<(&[String], &[String])>,
+        scopes: Option<(&[String], &[String])>,
+    ) -> Event {
+        let name = &application.name;
+        let mut parts = Vec::new();
+        let mut details = serde_json::Map::new();
+        if let Some((before, after)) = redirect_uris {
+            parts.push(format!(
+                "redirect URIs from {} to {}",
+                listing(before),
+                listing(after)
+            ));
+            details.insert(
+                "redirect_uris".into(),
+                serde_json::json!({ "before": before, "after": after }),
+            );
+        }
+        if let Some((before, after)) = scopes {
+            parts.push(format!(
+                "scopes asked for from {} to {}",
+                listing(before),
+                listing(after)
+            ));
+            details.insert(
+                "scopes".into(),
+                serde_json::json!({ "before": before, "after": after }),
+            );
+        }
+        Event {
+            action: AuditAction::ClientApplicationOauthChanged,
+            object: ObjectKind::ClientApplication,
+            object_id: Some(application.id),
+            object_label: name.clone(),
+            summary: format!("Changed “{name}”: {}.", parts.join("; ")),
+            details: serde_json::Value::Object(details),
+        }
+    }
 }
