@@ -60,22 +60,17 @@ pub async fn page(
     query: web::Query<AuthorizeParams>,
 ) -> Result<HttpResponse, AppError> {
     let params = query.into_inner();
-    let asked = params.clone();
     let reviewed = ctx
-        .read(move |conn, viewer| consent::review(conn, viewer, &asked))
+        .read(move |conn, viewer| consent::review(conn, viewer, &params))
         .await?;
     let consent = match reviewed {
         Ok(consent) => consent,
         Err(refusal) => return refused(refusal),
     };
-    render(&ctx, &params, consent)
+    render(&ctx, consent)
 }
 
-fn render(
-    ctx: &PageContext,
-    params: &AuthorizeParams,
-    consent: Consent,
-) -> Result<HttpResponse, AppError> {
+fn render(ctx: &PageContext, consent: Consent) -> Result<HttpResponse, AppError> {
     let Consent {
         request,
         scopes,
@@ -95,8 +90,9 @@ fn render(
             scope: request.scopes.join(" "),
             state: request.state.clone().unwrap_or_default(),
             code_challenge: request.code_challenge.clone().unwrap_or_default(),
+            // The only method `check` accepts.
             code_challenge_method: match request.code_challenge {
-                Some(_) => params.code_challenge_method.clone(),
+                Some(_) => "S256".into(),
                 None => String::new(),
             },
         },

@@ -472,3 +472,48 @@ async fn the_posted_request_is_checked_again() {
     assert_eq!(refused.location, None);
     assert_eq!(integrations(&app), 0);
 }
+
+#[tokio::test]
+async fn a_pkce_challenge_travels_through_consent_to_the_code() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let client_id = partner(&app, &admin).await;
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let page = admin
+        .get(&authorize_url(&[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT_URI),
+            ("state", STATE),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ]))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let fields = consent_fields(&page, &[]);
+    assert!(fields.contains(&("code_challenge".to_owned(), challenge.to_owned())));
+    assert!(fields.contains(&("code_challenge_method".to_owned(), "S256".to_owned())));
+    let authorized = submit(&admin, &page, &[("decision", "authorize")]).await;
+    assert!(value(&back_at_partner(&authorized), "code").is_some());
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) FROM authorization_codes WHERE code_challenge = '{challenge}'"
+        )),
+        1
+    );
+
+    // A challenge without S256 goes back to the partner.
+    let plain = admin
+        .get(&authorize_url(&[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "plain"),
+        ]))
+        .await;
+    assert_eq!(
+        value(&back_at_partner(&plain), "error"),
+        Some("invalid_request")
+    );
+}
