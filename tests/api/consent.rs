@@ -517,3 +517,22 @@ async fn a_pkce_challenge_travels_through_consent_to_the_code() {
         Some("invalid_request")
     );
 }
+
+#[tokio::test]
+async fn a_person_who_opens_the_sign_in_page_afresh_still_comes_back_to_the_request() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let client_id = partner(&app, &admin).await;
+    let url = request(&client_id, SCOPES[0]);
+    let person = app.visitor();
+    let sent = person.get(&url).await;
+    assert!(sent.location.is_some_and(|l| l.starts_with("/login?next=")));
+    // `sign_in` loads `/login` itself, without `?next=`, and submits only e-mail and
+    // password: the sign-in page remembers where they were going.
+    let signed_in = person.sign_in(&app.admin_email, &app.admin_password).await;
+    assert_eq!(signed_in.location.as_deref(), Some(url.as_str()));
+    // Once back, it is forgotten: the next sign-in goes to Configure.
+    person.sign_out().await;
+    let again = person.sign_in(&app.admin_email, &app.admin_password).await;
+    assert_eq!(again.location.as_deref(), Some("/configure"));
+}
