@@ -1971,6 +1971,11 @@ async fn a_person_signs_in_from_a_partners_link_and_authorizes_it() {
     walk.click(r#"[data-testid="consent-scope"] summary"#).await;
     walk.see("/v3/candidates").await;
     walk.step("scope-details").await;
+    // A partner's link is often opened on a phone.
+    walk.resize(PHONE).await;
+    walk.assert_no_sideways_scroll().await;
+    walk.step("consent-phone").await;
+    walk.resize(crate::harness::DESKTOP).await;
 
     walk.click_testid("consent-authorize").await;
     walk.see("Acme Sourcing is connected").await;
