@@ -212,6 +212,10 @@ pub struct ServeArgs {
     /// How long a session lasts at most, however active (e.g. 12h).
     #[arg(long, env = "DEVCENTER_SESSION_LIFETIME", default_value = "12h", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub session_lifetime: std::time::Duration,
+    /// How long an authorization code of partner OAuth lives before the partner must have
+    /// exchanged it (e.g. 60s).
+    #[arg(long, env = "DEVCENTER_AUTHORIZATION_CODE_LIFETIME", default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub authorization_code_lifetime: std::time::Duration,
     /// Your organization's name, shown in the top bar before "Dev Center".
     #[arg(long, env = "DEVCENTER_ORGANIZATION", value_name = "NAME")]
     pub organization: Option<String>,

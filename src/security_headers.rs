@@ -9,6 +9,17 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// The policy of a page whose form is answered by a redirect to `origin` (the consent
+/// page, answered with a redirect to the partner): browsers check `form-action` against
+/// every redirect of a submission.
+pub fn policy_with_form_action_to(origin: &str) -> String {
+    CONTENT_SECURITY_POLICY.replacen(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+        1,
+    )
+}
+
 /// The gate's answers are data from an upstream, never a page of this origin: the same
 /// policy, sandboxed (no script runs, and the document gets an origin of its own).
 pub const GATE_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -49,6 +60,17 @@ pub fn add_to(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_consent_page_may_lead_its_form_to_the_partner_and_no_further() {
+        let policy = policy_with_form_action_to("https://partner.example");
+        assert!(policy.contains("form-action 'self' https://partner.example;"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert_eq!(
+            policy.replace(" https://partner.example", ""),
+            CONTENT_SECURITY_POLICY
+        );
+    }
 
     #[test]
     fn the_gates_policy_is_the_apps_sandboxed() {

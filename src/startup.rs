@@ -38,7 +38,7 @@ use crate::web::readiness::{self, Readiness};
 use crate::web::session::SessionPolicy;
 use crate::web::session_store::DatabaseSessionStore;
 use crate::web::sign_in_throttle::SignInThrottle;
-use crate::web::{self as pages, csrf, static_files};
+use crate::web::{self as pages, consent, csrf, static_files};
 
 /// Verified access tokens the gate remembers at most (a few hundred bytes each).
 const VERIFIED_TOKENS_KEPT: usize = 100_000;
@@ -314,6 +314,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let policy = web::Data::new(SessionPolicy {
         lifetime: args.session_lifetime,
     });
+    let code_lifetime = web::Data::new(consent::CodeLifetime(
+        chrono::Duration::from_std(args.authorization_code_lifetime)
+            .context("--authorization-code-lifetime is too long")?,
+    ));
     let idle = Duration::try_from(args.session_idle).context("--session-idle is too long")?;
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), cookie_key.clone())
@@ -339,6 +343,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(policy.clone())
             .app_data(signing_keys.clone())
             .app_data(token_endpoint.clone())
+            .app_data(code_lifetime.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest(

@@ -12,6 +12,8 @@ mod access;
 mod audit_log;
 #[path = "api/cli.rs"]
 mod cli;
+#[path = "api/consent.rs"]
+mod consent;
 #[path = "api/credentials.rs"]
 mod credentials;
 #[path = "api/expiry.rs"]

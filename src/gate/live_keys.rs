@@ -604,6 +604,9 @@ impl LiveKeys {
             Some(integration) => {
                 let live = self.live_integration(conn, &integration)?;
                 self.integrations.insert(id, Arc::new(live));
+                // Whoever authorized it is read now too: a person added since the last
+                // reconcile (by the command line) is not in the index yet.
+                self.update_user(conn, integration.authorized_by)?;
             }
             None => {
                 self.integrations.remove(&id);

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod catalogue;
 pub mod client_applications;
+pub mod consent;
 pub mod credential_lifecycle;
 pub mod credentials;
 pub mod integrations;

@@ -232,6 +232,27 @@ impl PageContext {
         self.render_status(StatusCode::UNPROCESSABLE_ENTITY, &title, section, body)
     }
 
+    /// A page of its own, outside Configure (no left-hand panel): the consent page, which
+    /// a person reaches from a partner's site.
+    pub fn render_standalone(
+        &self,
+        status: StatusCode,
+        title: &str,
+        body: &impl Template,
+    ) -> Result<HttpResponse, AppError> {
+        let body = body.render().map_err(|e| AppError::Internal(e.into()))?;
+        let chrome = Chrome {
+            title: title.to_owned(),
+            user_name: Some(self.viewer.name.clone()),
+            csrf_token: self.csrf_token(),
+            section: None,
+            show_users: false,
+            show_audit_log: false,
+            flash: session::take_flash(&self.session),
+        };
+        render_layout(status, &chrome, &body)
+    }
+
     pub fn render_status(
         &self,
         status: StatusCode,

@@ -91,15 +91,20 @@ impl AppError {
     fn page(&self, signed_in: Option<(&str, String)>) -> HttpResponse {
         if let Self::SignInRequired { next, htmx } = self {
             let location = sign_in_location(next);
-            return if *htmx {
+            let mut response = if *htmx {
                 HttpResponse::Ok()
-                    .insert_header(("HX-Redirect", location))
+                    .insert_header(("HX-Redirect", location.as_str()))
                     .finish()
             } else {
                 HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, location))
+                    .insert_header((header::LOCATION, location.as_str()))
                     .finish()
             };
+            if location != SIGN_IN {
+                // Not worth failing a redirect to sign-in for: `?next=` still carries it.
+                let _ = response.add_cookie(&super::login::remember_return(next));
+            }
+            return response;
         }
         if let Self::Internal(e) = self {
             tracing::error!(error = format!("{e:#}"), "request failed");

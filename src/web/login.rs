@@ -1,6 +1,7 @@
 //! Signing in and out.
 
 use actix_session::Session;
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -41,7 +42,12 @@ pub async fn form(
     session: Session,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = query.into_inner().next.unwrap_or_default();
+    let next = query
+        .into_inner()
+        .next
+        .filter(|n| !n.is_empty())
+        .or_else(|| remembered_return(&req))
+        .unwrap_or_default();
     if session::user_id(&session).is_some() {
         return Ok(see_other(&safe_next(&next)));
     }
@@ -119,7 +125,42 @@ pub async fn submit(
     session::sign_in(&session, user_id)?;
     csrf::renew(&session);
     tracing::info!(user_id, "signed in");
-    Ok(see_other(&safe_next(&form.next)))
+    let next = match form.next.as_str() {
+        "" => remembered_return(&req).unwrap_or_default(),
+        given => given.to_owned(),
+    };
+    let mut response = see_other(&safe_next(&next));
+    let mut forget = Cookie::build(RETURN_COOKIE, "").path(SIGN_IN).finish();
+    forget.make_removal();
+    response
+        .add_cookie(&forget)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(response)
+}
+
+/// Where a signed-out visitor was going, kept beside `?next=` for a few minutes: a person
+/// who opens the sign-in page afresh (a bookmark, a new tab) still goes back to the
+/// partner's authorization request they came with. Sent only to the sign-in page; used only
+/// through `safe_next`, like `next` itself.
+const RETURN_COOKIE: &str = "devcenter_return_to";
+
+/// The cookie that remembers `next` for the sign-in page.
+pub fn remember_return(next: &str) -> Cookie<'static> {
+    let value: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    Cookie::build(RETURN_COOKIE, value)
+        .path(SIGN_IN)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::minutes(10))
+        .finish()
+}
+
+/// actix reads cookies percent-decoded: the value is the path again (a request's path and
+/// query never hold a space, the one character `byte_serialize` writes as `+`).
+fn remembered_return(req: &HttpRequest) -> Option<String> {
+    req.cookie(RETURN_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|next| !next.is_empty())
 }
 
 pub async fn logout(session: Session) -> HttpResponse {

@@ -3,6 +3,7 @@
 pub mod audit_log;
 pub mod client_applications;
 pub mod configure;
+pub mod consent;
 pub mod context;
 pub mod credential_lifecycle;
 pub mod credentials;
@@ -110,6 +111,8 @@ page_routes! {
     POST USER => users::update, SiteAdmins;
     GET AUDIT_LOG => audit_log::page, Auditors;
     GET AUDIT_LOG_EXPORT => audit_log::export, Auditors;
+    GET AUTHORIZE => consent::page, SignedIn;
+    POST AUTHORIZE => consent::decide, SignedIn;
 }
 
 /// Any path no route serves.

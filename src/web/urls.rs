@@ -29,6 +29,8 @@ pub const NEW_USER: &str = "/configure/users/new";
 pub const USER: &str = "/configure/users/{id}";
 pub const AUDIT_LOG: &str = "/configure/audit_log";
 pub const AUDIT_LOG_EXPORT: &str = "/configure/audit_log/export";
+/// Partner OAuth's consent page (the authorization endpoint of RFC 6749).
+pub const AUTHORIZE: &str = crate::oauth::token_endpoint::AUTHORIZE;
 
 /// A pattern's address for one object: `with_id(USER, 7)` is `/configure/users/7`.
 pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {

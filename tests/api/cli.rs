@@ -99,6 +99,8 @@ fn help_documents_every_flag_and_its_environment_variable() {
         "DEVCENTER_BIND",
         "127.0.0.1:8080",
         "data/devcenter.db",
+        "--authorization-code-lifetime",
+        "DEVCENTER_AUTHORIZATION_CODE_LIFETIME",
     ] {
         assert!(
             text.contains(expected),

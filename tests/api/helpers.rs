@@ -701,6 +701,59 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Gives the client application `client_application_id` an OAuth client and these
+    /// redirect URIs, by SQL (the form for it is another page's), and returns the client
+    /// ID. The server reads both from the database when a partner sends a person to
+    /// consent, so nothing it remembers is stale.
+    pub fn register_oauth_client(
+        &self,
+        client_application_id: i32,
+        redirect_uris: &[&str],
+    ) -> String {
+        use diesel::prelude::*;
+        use diesel::sql_types::{Binary, Integer, Text};
+        let client_id = format!("dci_test_partner_{client_application_id:06}");
+        let p = |n: usize| match self.backend() {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${n}"),
+        };
+        let mut conn = self.connection();
+        diesel::sql_query(format!(
+            "INSERT INTO credentials (description, api_type, client_application_id, client_id, \
+             created_by, created_at) VALUES ('Partner OAuth client', 'oauth_client', {}, {}, \
+             (SELECT min(id) FROM users), CURRENT_TIMESTAMP)",
+            p(1),
+            p(2)
+        ))
+        .bind::<Integer, _>(client_application_id)
+        .bind::<Text, _>(&client_id)
+        .execute(&mut conn)
+        .expect("an OAuth client");
+        diesel::sql_query(format!(
+            "INSERT INTO credential_secrets (credential_id, secret_hash, secret_prefix, \
+             secret_last4, created_at) SELECT id, {}, 'dco_', 'abcd', CURRENT_TIMESTAMP \
+             FROM credentials WHERE client_id = {}",
+            p(1),
+            p(2)
+        ))
+        .bind::<Binary, _>(vec![7u8; 32])
+        .bind::<Text, _>(&client_id)
+        .execute(&mut conn)
+        .expect("its secret");
+        diesel::sql_query(format!(
+            "UPDATE client_applications SET redirect_uris = {} WHERE id = {}",
+            p(1),
+            p(2)
+        ))
+        .bind::<Text, _>(redirect_uris.join("\n"))
+        .bind::<Integer, _>(client_application_id)
+        .execute(&mut conn)
+        .expect("its redirect URIs");
+        client_id
+    }
+}
+
 fn name_of(email: &str) -> String {
     email
         .split('@')

@@ -7,6 +7,7 @@ pub const BACKEND: helpers::Backend = helpers::Backend::Sqlite;
 mod access;
 mod audit_log;
 mod cli;
+mod consent;
 mod credentials;
 mod expiry;
 mod gate;

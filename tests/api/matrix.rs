@@ -204,6 +204,8 @@ const PROMISED: &[(&str, &str, Audience)] = &[
     ("POST", "/configure/users/{id}", Audience::SiteAdmins),
     ("GET", "/configure/audit_log", Audience::Auditors),
     ("GET", "/configure/audit_log/export", Audience::Auditors),
+    ("GET", "/oauth/authorize", Audience::SignedIn),
+    ("POST", "/oauth/authorize", Audience::SignedIn),
 ];
 
 /// The promised audience of a route the app serves.
@@ -236,10 +238,15 @@ struct Fixtures {
     client_application: i32,
     /// An integration of the client application's OAuth client, inserted in SQL.
     integration: i32,
+    /// A partner's valid authorization request (its query), so the consent page is shown.
+    authorize_query: String,
 }
 
 /// The route's path with its `{id}` filled for the object it is about.
 fn concrete(path: &str, f: &Fixtures, job_board_key: bool) -> String {
+    if path == "/oauth/authorize" {
+        return format!("{path}?{}", f.authorize_query);
+    }
     let id = if path.starts_with("/configure/users/") {
         f.user
     } else if path.starts_with("/configure/dev_center/client_applications/") {
@@ -344,6 +351,10 @@ async fn every_route_for_every_kind_of_person() {
         "harvest:candidates:list",
         "2026-12-05 10:00:00",
     );
+    let oauth_partner = admin
+        .client_application_asking("Matrix OAuth partner", &[], &["harvest:jobs:list"])
+        .await;
+    let client_id = app.register_oauth_client(oauth_partner, &["https://partner.example/cb"]);
     let people = [
         (Anonymous, None),
         (Basic, Some(("basic@example.com", "basic", vec![]))),
@@ -389,6 +400,9 @@ async fn every_route_for_every_kind_of_person() {
         user: app.user_id("basic@example.com"),
         client_application,
         integration,
+        authorize_query: format!(
+            "response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fpartner.example%2Fcb&state=s"
+        ),
     };
     assert!(
         PAGE_ROUTES.len() >= 22,

@@ -2033,3 +2033,109 @@ async fn a_site_admin_makes_a_partners_oauth_client_and_disconnects_an_integrati
     walk.step("disconnected").await;
     walk.finish().await;
 }
+
+/// The partner's own site in a walk: answers every request on a loopback port with a small
+/// page, so the browser lands somewhere real when consent sends it back.
+fn partner_site() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port for the partner");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let page = "<!doctype html><html lang=\"en\"><head><title>Acme Sourcing</title></head>\
+                        <body><main><h1>Acme Sourcing is connected</h1></main></body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    port
+}
+
+/// Walk: a person follows a partner's authorize link while signed out, signs in, reads
+/// what the partner asks for, opens a scope's details and authorizes it; the browser
+/// arrives back at the partner with a code and the partner's state.
+#[tokio::test]
+async fn a_person_signs_in_from_a_partners_link_and_authorizes_it() {
+    let Some(mut walk) = Walk::start("consent").await else {
+        return;
+    };
+    let port = partner_site();
+    let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+    let admin = walk.app.admin().await;
+    let application = admin
+        .client_application_asking(
+            "Acme Sourcing",
+            &[],
+            &["harvest:candidates:list", "harvest:jobs:list"],
+        )
+        .await;
+    let client_id = walk
+        .app
+        .register_oauth_client(application, &[redirect_uri.as_str()]);
+    let query = serde_html_form::to_string([
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("scope", "harvest:candidates:list harvest:jobs:list"),
+        ("state", "af0ifjsldkj"),
+    ])
+    .expect("a query");
+
+    walk.visit(&format!("/oauth/authorize?{query}")).await;
+    walk.arrive("/login").await;
+    walk.see("Sign in to Dev Center").await;
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.type_into("#email", &email).await;
+    walk.type_into("#password", &password).await;
+    walk.step("sign-in").await;
+    walk.click_text("Sign in").await;
+
+    walk.arrive("/oauth/authorize").await;
+    walk.see_in(
+        "main h1",
+        "Acme Sourcing wants to access your organization's Greenhouse data",
+    )
+    .await;
+    assert_eq!(walk.count(r#"[data-testid="consent-scope"]"#).await, 2);
+    walk.see("List candidates").await;
+    walk.see("List jobs").await;
+    walk.see("Authorize using a service account").await;
+    walk.step("consent").await;
+
+    walk.click(r#"[data-testid="consent-scope"] summary"#).await;
+    walk.see("/v3/candidates").await;
+    walk.step("scope-details").await;
+    // A partner's link is often opened on a phone.
+    walk.resize(PHONE).await;
+    walk.assert_no_sideways_scroll().await;
+    walk.step("consent-phone").await;
+    walk.resize(crate::harness::DESKTOP).await;
+
+    walk.click_testid("consent-authorize").await;
+    walk.see("Acme Sourcing is connected").await;
+    let arrived = walk.client.current_url().await.expect("the URL");
+    assert_eq!(
+        format!(
+            "{}{}",
+            arrived.origin().ascii_serialization(),
+            arrived.path()
+        ),
+        redirect_uri
+    );
+    let pairs: Vec<(String, String)> = arrived.query_pairs().into_owned().collect();
+    assert!(
+        pairs.iter().any(|(k, v)| k == "code" && v.len() >= 43),
+        "{arrived}"
+    );
+    assert!(pairs.contains(&("state".to_owned(), "af0ifjsldkj".to_owned())));
+    walk.finish().await;
+}
