@@ -28,7 +28,7 @@ use crate::oauth::jwks;
 use crate::oauth::signing::{self, SigningKeys};
 use crate::oauth::token_endpoint::{self, TokenEndpoint};
 use crate::security_headers;
-use crate::use_cases::users;
+use crate::use_cases::{AfterCommit, credential_lifecycle, users};
 use crate::web::context::AppState;
 use crate::web::csrf::VisitorTokens;
 use crate::web::error::AppError;
@@ -39,6 +39,12 @@ use crate::web::session::SessionPolicy;
 use crate::web::session_store::DatabaseSessionStore;
 use crate::web::sign_in_throttle::SignInThrottle;
 use crate::web::{self as pages, consent, csrf, static_files};
+
+/// How often quiet-driven overlaps are checked: an old secret that went quiet stops at
+/// most this late (and a restart changes nothing: the ends are computed from the database).
+const QUIET_OVERLAPS_CHECK: StdDuration = StdDuration::from_secs(5);
+/// Held by the instance that checks them.
+const QUIET_OVERLAPS_LOCK: i64 = 0x6465_7663_7175_6965; // "devcquie"
 
 /// Verified access tokens the gate remembers at most (a few hundred bytes each).
 const VERIFIED_TOKENS_KEPT: usize = 100_000;
@@ -245,6 +251,39 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 loop {
                     std::thread::sleep(gate::shared_failures::SYNC_PERIOD);
                     gate.share_failures(&pool);
+                }
+            })?;
+    }
+
+    // Quiet-driven rotations end once their old secret has gone quiet: each ends at the
+    // moment it did, checked every few seconds by one instance at a time.
+    {
+        let (pool, keys) = (pool.clone(), keys.clone());
+        std::thread::Builder::new()
+            .name("quiet-overlaps".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(QUIET_OVERLAPS_CHECK);
+                    let checked = pool
+                        .get()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|mut conn| {
+                            instances::once_across_instances(
+                                &mut conn,
+                                QUIET_OVERLAPS_LOCK,
+                                |conn| {
+                                    let ended = credential_lifecycle::end_quiet_overlaps(conn)?;
+                                    keys.after_commit(conn, &ended.changes);
+                                    Ok(())
+                                },
+                            )
+                        });
+                    if let Err(error) = checked {
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            "quiet overlaps not checked; trying again"
+                        );
+                    }
                 }
             })?;
     }

@@ -42,6 +42,8 @@ mod partner_oauth;
 mod partners;
 #[path = "api/permissions.rs"]
 mod permissions;
+#[path = "api/quiet_rotation.rs"]
+mod quiet_rotation;
 #[path = "api/rotation.rs"]
 mod rotation;
 #[path = "api/scopes.rs"]

@@ -117,6 +117,10 @@ struct CredentialSecretRow {
     created_at: NaiveDateTime,
     ends_at: Option<NaiveDateTime>,
     last_used_at: Option<NaiveDateTime>,
+    quiet_hours: Option<i32>,
+    rotated_at: Option<NaiveDateTime>,
+    last_used_from: Option<String>,
+    last_user_agent: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]

@@ -157,6 +157,32 @@ pub struct CredentialSecret {
     /// `None`: the current secret; otherwise when it stops (or stopped) working.
     pub ends_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
+    /// A quiet-driven overlap: it ends after this many hours without a request.
+    pub quiet_hours: Option<i32>,
+    /// Where, and with which user agent, its last request came from.
+    pub last_used_from: Option<String>,
+    pub last_user_agent: Option<String>,
+}
+
+/// A quiet overlap's row as stored (its columns nullable for other secrets).
+type QuietRow = (
+    i32,
+    i32,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+    Option<i32>,
+    Option<NaiveDateTime>,
+);
+
+/// A rotated-out secret whose overlap ends when it goes quiet.
+#[derive(Debug, Clone, Queryable)]
+pub struct QuietOverlap {
+    pub id: i32,
+    pub credential_id: i32,
+    pub rotated_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub quiet_hours: i32,
+    pub ends_at: NaiveDateTime,
 }
 
 #[derive(Debug, Insertable)]
@@ -223,8 +249,15 @@ impl CredentialSecret {
         .execute(conn)
     }
 
-    /// Records when each secret was last used (never moves a time backwards).
-    pub fn record_last_use(conn: &mut Conn, id: i32, at: NaiveDateTime) -> QueryResult<()> {
+    /// Records when, from where and with which user agent each secret was last used
+    /// (never moves a time backwards).
+    pub fn record_last_use(
+        conn: &mut Conn,
+        id: i32,
+        at: NaiveDateTime,
+        from: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> QueryResult<()> {
         diesel::update(
             credential_secrets::table.filter(
                 credential_secrets::id.eq(id).and(
@@ -234,9 +267,68 @@ impl CredentialSecret {
                 ),
             ),
         )
-        .set(credential_secrets::last_used_at.eq(at))
+        .set((
+            credential_secrets::last_used_at.eq(at),
+            credential_secrets::last_used_from.eq(from),
+            credential_secrets::last_user_agent.eq(user_agent),
+        ))
         .execute(conn)
         .map(drop)
+    }
+
+    /// Makes a rotated-out secret's overlap end when it goes quiet for `hours`.
+    pub fn set_quiet(
+        conn: &mut Conn,
+        id: i32,
+        hours: u32,
+        rotated_at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(credential_secrets::table.find(id))
+            .set((
+                credential_secrets::quiet_hours.eq(i32::try_from(hours).unwrap_or(i32::MAX)),
+                credential_secrets::rotated_at.eq(rotated_at),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Quiet-driven overlaps still running at `now`.
+    pub fn quiet_overlaps(conn: &mut Conn, now: NaiveDateTime) -> QueryResult<Vec<QuietOverlap>> {
+        let rows: Vec<QuietRow> = credential_secrets::table
+            .filter(credential_secrets::quiet_hours.is_not_null())
+            .filter(credential_secrets::ends_at.gt(now))
+            .select((
+                credential_secrets::id,
+                credential_secrets::credential_id,
+                credential_secrets::rotated_at,
+                credential_secrets::last_used_at,
+                credential_secrets::quiet_hours,
+                credential_secrets::ends_at,
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(
+                |(id, credential_id, rotated_at, last_used_at, quiet_hours, ends_at)| {
+                    Some(QuietOverlap {
+                        id,
+                        credential_id,
+                        rotated_at: rotated_at?,
+                        last_used_at,
+                        quiet_hours: quiet_hours?,
+                        ends_at: ends_at?,
+                    })
+                },
+            )
+            .collect())
+    }
+
+    /// Ends one secret at `at` (an overlap that went quiet).
+    pub fn end_at(conn: &mut Conn, id: i32, at: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(credential_secrets::table.find(id))
+            .set(credential_secrets::ends_at.eq(at))
+            .execute(conn)
+            .map(drop)
     }
 }
 

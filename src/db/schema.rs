@@ -110,6 +110,10 @@ diesel::table! {
         created_at -> Timestamp,
         ends_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
+        quiet_hours -> Nullable<Integer>,
+        rotated_at -> Nullable<Timestamp>,
+        last_used_from -> Nullable<Text>,
+        last_user_agent -> Nullable<Text>,
     }
 }
 

@@ -16,10 +16,19 @@ pub struct UsageBatch {
     pub last_used_at: Option<NaiveDateTime>,
     /// (endpoint id, or `None` for keys without catalogue endpoints; requests)
     pub requests: Vec<(Option<i32>, i64)>,
-    /// (secret id, when it was last used)
-    pub secrets_last_used: Vec<(i32, NaiveDateTime)>,
+    /// Each secret's last use: when, from which address, with which user agent.
+    pub secrets_last_used: Vec<SecretUse>,
     /// (partner integration id, when its token was last used)
     pub integrations_last_used: Vec<(i32, NaiveDateTime)>,
+}
+
+/// A secret's last use since the previous batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretUse {
+    pub secret_id: i32,
+    pub at: NaiveDateTime,
+    pub from: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// Adds a batch to the day's counts and moves last-used times forward, inside the caller's
@@ -40,8 +49,14 @@ pub fn record(conn: &mut Conn, day: NaiveDate, batches: &[UsageBatch]) -> QueryR
             .set(credentials::last_used_at.eq(at))
             .execute(conn)?;
         }
-        for (secret, at) in &batch.secrets_last_used {
-            super::credentials::CredentialSecret::record_last_use(conn, *secret, *at)?;
+        for used in &batch.secrets_last_used {
+            super::credentials::CredentialSecret::record_last_use(
+                conn,
+                used.secret_id,
+                used.at,
+                used.from.as_deref(),
+                used.user_agent.as_deref(),
+            )?;
         }
         for (integration, at) in &batch.integrations_last_used {
             super::integrations::Integration::record_last_use(conn, *integration, *at)?;

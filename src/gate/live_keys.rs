@@ -10,6 +10,9 @@
 //! of the others), grants are a bit set, and usage is counted only for endpoints used.
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use actix_web::http::header::HeaderValue;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +25,7 @@ use crate::db::catalogue::Endpoint;
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{KeyRecord, SecretRecord};
 use crate::db::integrations::{Integration, TokenFamily};
-use crate::db::usage::UsageBatch;
+use crate::db::usage::{SecretUse, UsageBatch};
 use crate::db::users::User;
 use crate::limiter::{Admission, Limit, Window};
 use crate::oauth::access_token::Acting;
@@ -188,8 +191,9 @@ struct Activity {
     last_used: i64,
     /// Requests per endpoint used since the last batch (`None`: outside the catalogue).
     requests: Vec<(Option<i32>, i64)>,
-    /// Unix milliseconds each secret was last used since the last batch.
-    secrets_used: Vec<(i32, i64)>,
+    /// Each secret's last use since the last batch: when (unix milliseconds), from where,
+    /// with which user agent.
+    secrets_used: Vec<SecretSeen>,
     /// Unix milliseconds each partner integration's token was last used.
     integrations_used: Vec<(i32, i64)>,
 }
@@ -224,9 +228,31 @@ impl KeyActivity {
     }
 
     /// Records a use of one of the credential's secrets (a key at the gate, a client
-    /// secret at the token endpoint).
-    pub fn record_secret(&self, secret_id: i32, unix_millis: i64) {
-        latest(&mut self.state().secrets_used, secret_id, unix_millis);
+    /// secret at the token endpoint), and where it came from. The user agent is the
+    /// request's own header value, shared, not copied.
+    pub fn record_secret(
+        &self,
+        secret_id: i32,
+        unix_millis: i64,
+        from: IpAddr,
+        user_agent: Option<&HeaderValue>,
+    ) {
+        let mut state = self.state();
+        let seen = SecretSeen {
+            secret_id,
+            at: unix_millis,
+            from,
+            user_agent: user_agent.cloned(),
+        };
+        match state
+            .secrets_used
+            .iter_mut()
+            .find(|s| s.secret_id == secret_id)
+        {
+            Some(known) if known.at > unix_millis => {}
+            Some(known) => *known = seen,
+            None => state.secrets_used.push(seen),
+        }
     }
 
     /// Records a request made with a partner integration's token.
@@ -252,18 +278,28 @@ impl KeyActivity {
         {
             return None;
         }
-        let stamped = |used: Vec<(i32, i64)>| {
-            used.into_iter()
-                .filter_map(|(id, at)| Some((id, naive(at)?)))
-                .collect()
-        };
         requests.sort_unstable();
         Some(UsageBatch {
             credential_id: self.credential_id,
             last_used_at: naive(last_used),
             requests,
-            secrets_last_used: stamped(secrets_used),
-            integrations_last_used: stamped(integrations_used),
+            secrets_last_used: secrets_used
+                .into_iter()
+                .filter_map(|seen| {
+                    Some(SecretUse {
+                        secret_id: seen.secret_id,
+                        at: naive(seen.at)?,
+                        from: Some(seen.from.to_canonical().to_string()),
+                        user_agent: seen.user_agent.and_then(|ua| {
+                            ua.to_str().ok().map(|ua| ua.chars().take(512).collect())
+                        }),
+                    })
+                })
+                .collect(),
+            integrations_last_used: integrations_used
+                .into_iter()
+                .filter_map(|(id, at)| Some((id, naive(at)?)))
+                .collect(),
         })
     }
 
@@ -276,13 +312,36 @@ impl KeyActivity {
             state.last_used = state.last_used.max(at.and_utc().timestamp_millis());
         }
         drop(state);
-        for (id, at) in &batch.secrets_last_used {
-            self.record_secret(*id, at.and_utc().timestamp_millis());
+        for used in &batch.secrets_last_used {
+            let from = used
+                .from
+                .as_deref()
+                .and_then(|f| f.parse().ok())
+                .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+            let user_agent = used
+                .user_agent
+                .as_deref()
+                .and_then(|ua| HeaderValue::from_str(ua).ok());
+            self.record_secret(
+                used.secret_id,
+                used.at.and_utc().timestamp_millis(),
+                from,
+                user_agent.as_ref(),
+            );
         }
         for (id, at) in &batch.integrations_last_used {
             self.record_integration(*id, at.and_utc().timestamp_millis());
         }
     }
+}
+
+/// A secret's latest use, as counted in memory.
+#[derive(Debug, Clone)]
+struct SecretSeen {
+    secret_id: i32,
+    at: i64,
+    from: IpAddr,
+    user_agent: Option<HeaderValue>,
 }
 
 /// Keeps the latest time for `id`.

@@ -439,7 +439,12 @@ impl Gate {
         if !live.key.admits_address(address) {
             return Err(Refusal::UntrustedAddress);
         }
-        live.key.activity.record_secret(live.secret_id, at);
+        live.key.activity.record_secret(
+            live.secret_id,
+            at,
+            address,
+            req.headers().get(header::USER_AGENT),
+        );
         Ok(live.key)
     }
 

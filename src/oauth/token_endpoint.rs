@@ -393,8 +393,12 @@ async fn issue(
     })?;
     let response = signed(endpoint, &grant)?;
     if let Some(key) = endpoint.keys.credential(grant.credential_id) {
-        key.activity
-            .record_secret(grant.secret_id, Utc::now().timestamp_millis());
+        key.activity.record_secret(
+            grant.secret_id,
+            Utc::now().timestamp_millis(),
+            address,
+            req.headers().get(header::USER_AGENT),
+        );
     }
     tracing::info!(
         credential_id = grant.credential_id,

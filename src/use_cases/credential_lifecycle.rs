@@ -9,7 +9,7 @@ use crate::db::credentials::{Credential, CredentialSecret};
 use crate::db::{self, Conn};
 use crate::rules::access::Viewer;
 use crate::rules::keys::ApiKey;
-use crate::rules::overlap::Overlap;
+use crate::rules::overlap::{Overlap, quiet_end};
 use crate::rules::text::FieldError;
 use crate::rules::trusted_ips::TrustedIps;
 use crate::rules::words::ApiType;
@@ -64,7 +64,10 @@ pub fn rotate(
         }
         let now = db::now();
         let old_ends_at = now + overlap.duration();
-        CredentialSecret::end_current(conn, id, old_ends_at)?;
+        let old = CredentialSecret::end_current(conn, id, old_ends_at)?;
+        if let (Some(old), Some(hours)) = (old, overlap.quiet_hours()) {
+            CredentialSecret::set_quiet(conn, old, hours, now)?;
+        }
         let key = ApiKey::generate(api_type);
         CredentialSecret::insert(conn, &new_secret(id, &key))?;
         audit::record(
@@ -146,5 +149,39 @@ pub fn enable(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<Committed<Cre
             changes.credentials.push(id);
         }
         Ok(credential)
+    })
+}
+
+/// Ends the quiet-driven overlaps whose old secret has gone quiet long enough: each ends
+/// at the moment it did (its last request, or the rotation, plus its quiet hours), so a
+/// late run (a restart, a busy database) never extends it; run every few seconds by one
+/// instance at a time.
+pub fn end_quiet_overlaps(conn: &mut Conn) -> Result<Committed<usize>, Failure> {
+    write(conn, |conn, changes| {
+        let now = db::now();
+        let mut ended = 0;
+        for overlap in CredentialSecret::quiet_overlaps(conn, now)? {
+            let hours = u32::try_from(overlap.quiet_hours).unwrap_or(1);
+            let end = quiet_end(
+                overlap.rotated_at,
+                overlap.last_used_at,
+                hours,
+                overlap.ends_at,
+            );
+            if end > now {
+                continue;
+            }
+            CredentialSecret::end_at(conn, overlap.id, end)?;
+            if let Some(credential) = Credential::find(conn, overlap.credential_id)? {
+                audit::record(
+                    conn,
+                    &Actor::System("Dev Center"),
+                    &Event::credential_overlap_went_quiet(&credential, hours, end),
+                )?;
+            }
+            changes.credentials.push(overlap.credential_id);
+            ended += 1;
+        }
+        Ok(ended)
     })
 }

@@ -30,6 +30,8 @@ struct SecretRow {
     status: String,
     working: bool,
     last_used: Option<String>,
+    /// "from 203.0.113.7 · curl/8.5": where its last request came from.
+    last_seen_from: Option<String>,
 }
 
 #[derive(Template)]
@@ -64,10 +66,18 @@ async fn rotate_page_for(
         .secrets
         .into_iter()
         .map(|s| {
-            let (status, working) = match s.ends_at {
-                None => ("Current".to_owned(), true),
-                Some(end) if end > now => (format!("Works until {}", when(end)), true),
-                Some(end) => (format!("Ended {}", when(end)), false),
+            let (status, working) = match (s.ends_at, s.quiet_hours) {
+                (None, _) => ("Current".to_owned(), true),
+                (Some(end), Some(hours)) if end > now => (
+                    format!(
+                        "Works until it has had no request for {hours} hour{}, at the latest {}",
+                        if hours == 1 { "" } else { "s" },
+                        when(end)
+                    ),
+                    true,
+                ),
+                (Some(end), _) if end > now => (format!("Works until {}", when(end)), true),
+                (Some(end), _) => (format!("Ended {}", when(end)), false),
             };
             SecretRow {
                 key: key_display(&s.secret_prefix, &s.secret_last4),
@@ -75,11 +85,16 @@ async fn rotate_page_for(
                 status,
                 working,
                 last_used: s.last_used_at.map(when),
+                // Who still uses it: where its last request came from, and with what.
+                last_seen_from: s.last_used_from.map(|from| match s.last_user_agent {
+                    Some(agent) => format!("from {from} · {agent}"),
+                    None => format!("from {from}"),
+                }),
             }
         })
         .collect();
     let overlap_running = secrets.iter().filter(|s| s.working).count() > 1;
-    let chosen = chosen.unwrap_or(Overlap::OneDay.as_str());
+    let chosen = chosen.map_or_else(|| Overlap::OneDay.as_str(), str::to_owned);
     Ok(RotatePage {
         csrf_token: ctx.csrf_token(),
         id,
@@ -92,8 +107,8 @@ async fn rotate_page_for(
         overlaps: Overlap::ALL
             .iter()
             .map(|o| Choice {
-                value: o.as_str().to_owned(),
-                label: o.label().to_owned(),
+                value: o.as_str(),
+                label: o.label(),
                 selected: o.as_str() == chosen,
             })
             .collect(),

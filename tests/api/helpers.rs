@@ -604,6 +604,9 @@ impl TestApp {
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(Policy::none())
+            // Shorter than the server's 5-second keep-alive: a test that waits between
+            // requests never reuses a connection the server is closing.
+            .pool_idle_timeout(Duration::from_secs(3))
             .default_headers(headers)
             .build()
             .expect("an HTTP client");
@@ -766,6 +769,9 @@ fn client(jar: Arc<Jar>) -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_provider(jar)
         .redirect(Policy::none())
+        // Shorter than the server's 5-second keep-alive: a test that waits between
+        // requests never reuses a connection the server is closing.
+        .pool_idle_timeout(Duration::from_secs(3))
         .build()
         .expect("an HTTP client")
 }

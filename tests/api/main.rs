@@ -21,6 +21,7 @@ mod oauth;
 mod partner_oauth;
 mod partners;
 mod permissions;
+mod quiet_rotation;
 mod rotation;
 mod scopes;
 mod sessions;

@@ -160,6 +160,11 @@ impl Event {
     ) -> Event {
         let old = match overlap {
             Overlap::Now => "the old secret stopped at once".to_owned(),
+            Overlap::Quiet(hours) => format!(
+                "the old secret works until it has had no request for {hours} hour{}, and at the latest until {} UTC",
+                if hours == 1 { "" } else { "s" },
+                old_ends_at.format("%Y-%m-%d %H:%M")
+            ),
             _ => format!(
                 "the old secret works for {} more, until {} UTC",
                 overlap.label(),
@@ -592,6 +597,31 @@ impl Event {
             object_label: name.clone(),
             summary: format!("Changed “{name}”: {}.", parts.join("; ")),
             details: serde_json::Value::Object(details),
+        }
+    }
+
+    /// A quiet-driven overlap ended by itself: the old secret had no request for its
+    /// quiet hours (or reached the 7-day cap).
+    pub fn credential_overlap_went_quiet(
+        credential: &Credential,
+        quiet_hours: u32,
+        ended_at: NaiveDateTime,
+    ) -> Event {
+        Event {
+            action: AuditAction::CredentialOverlapEnded,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "The old secret of “{}” stopped at {} UTC: it had no request for {quiet_hours} hour{}, or its overlap reached 7 days.",
+                credential.description,
+                ended_at.format("%Y-%m-%d %H:%M"),
+                if quiet_hours == 1 { "" } else { "s" }
+            ),
+            details: serde_json::json!({
+                "quiet_hours": quiet_hours,
+                "ended_at": ended_at.and_utc().to_rfc3339(),
+            }),
         }
     }
 }
