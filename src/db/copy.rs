@@ -204,6 +204,8 @@ struct GateRequestRow {
     latency_us: i64,
     client_address: String,
     user_agent: Option<String>,
+    endpoint_id: Option<i32>,
+    refused_address: bool,
 }
 
 #[derive(Queryable, Selectable, Insertable)]

@@ -21,6 +21,10 @@ pub struct LoggedRequest {
     pub latency_us: i64,
     pub client_address: String,
     pub user_agent: Option<String>,
+    /// The catalogue endpoint the request matched, if any.
+    pub endpoint_id: Option<i32>,
+    /// Refused because it came from outside the credential's trusted IPs.
+    pub refused_address: bool,
 }
 
 /// A class of statuses, as the log's filter names them.
@@ -94,5 +98,37 @@ pub fn newest(
         .offset(offset)
         .limit(limit)
         .select(LoggedRequest::as_select())
+        .load(conn)
+}
+
+/// The catalogue endpoints a credential was refused (403, not for its address) since
+/// `since`, with how many times: what it asked for and was not granted.
+pub fn refused_endpoints(
+    conn: &mut Conn,
+    credential_id: i32,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<(i32, i64)>> {
+    let rows: Vec<(Option<i32>, i64)> = gate_requests::table
+        .filter(gate_requests::credential_id.eq(credential_id))
+        .filter(gate_requests::status.eq(403))
+        .filter(gate_requests::refused_address.eq(false))
+        .filter(gate_requests::endpoint_id.is_not_null())
+        .filter(gate_requests::at.ge(since))
+        .group_by(gate_requests::endpoint_id)
+        .select((gate_requests::endpoint_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(e, n)| Some((e?, n)))
+        .collect())
+}
+
+/// The credentials refused since `since` for coming from outside their trusted IPs.
+pub fn refused_for_address_since(conn: &mut Conn, since: NaiveDateTime) -> QueryResult<Vec<i32>> {
+    gate_requests::table
+        .filter(gate_requests::refused_address.eq(true))
+        .filter(gate_requests::at.ge(since))
+        .select(gate_requests::credential_id)
+        .distinct()
         .load(conn)
 }

@@ -214,6 +214,8 @@ diesel::table! {
         latency_us -> BigInt,
         client_address -> Text,
         user_agent -> Nullable<Text>,
+        endpoint_id -> Nullable<Integer>,
+        refused_address -> Bool,
     }
 }
 

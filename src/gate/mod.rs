@@ -154,8 +154,8 @@ enum Refusal {
     /// No usable access token on a v3 route (RFC 6750 `invalid_token`).
     InvalidToken(&'static str),
     AddressBlocked(u64),
-    /// A live credential used from outside its trusted IPs.
-    UntrustedAddress,
+    /// A live credential (this one) used from outside its trusted IPs.
+    UntrustedAddress(i32),
     /// A credential past its expiry date (the last day it worked).
     Expired {
         on: chrono::NaiveDate,
@@ -197,7 +197,7 @@ fn refused(refusal: Refusal) -> HttpResponse {
                 .insert_header((header::WWW_AUTHENTICATE, challenge))
                 .body(json!({ "message": text }).to_string())
         }
-        Refusal::UntrustedAddress => HttpResponse::Forbidden()
+        Refusal::UntrustedAddress(_) => HttpResponse::Forbidden()
             .insert_header((header::CONTENT_TYPE, JSON))
             .body(json!({ "message": "This credential may not be used from your address: it is outside the credential's trusted IPs." }).to_string()),
         Refusal::AddressBlocked(retry_after) => HttpResponse::TooManyRequests()
@@ -371,7 +371,18 @@ impl Gate {
             Err(refused) => refused,
         };
         with_rate_headers(&mut response, entered.admission);
-        self.log(&req, &entered, address, response.status(), started);
+        let endpoint_id = match access {
+            Some(Access::Granted(endpoint)) => Some(endpoint.id),
+            _ => None,
+        };
+        self.log(
+            &req,
+            entered.key.credential_id,
+            endpoint_id,
+            address,
+            response.status(),
+            started,
+        );
         response
     }
 
@@ -437,7 +448,7 @@ impl Gate {
             return Err(Refusal::Expired { on, bearer: false });
         }
         if !live.key.admits_address(address) {
-            return Err(Refusal::UntrustedAddress);
+            return Err(Refusal::UntrustedAddress(live.key.credential_id));
         }
         live.key.activity.record_secret(
             live.secret_id,
@@ -591,7 +602,7 @@ impl Gate {
             return Err(Refusal::Expired { on, bearer: true });
         }
         if !key.admits_address(address) {
-            return Err(Refusal::UntrustedAddress);
+            return Err(Refusal::UntrustedAddress(key.credential_id));
         }
         Ok((key, token, integration))
     }
@@ -638,12 +649,12 @@ impl Gate {
             let (key, token, integration) = self
                 .authenticate_bearer(req, address, now)
                 .await
-                .map_err(|refusal| Box::new(refused(refusal)))?;
+                .map_err(|refusal| self.refuse(req, address, refusal))?;
             (key, Some(token), integration, self.v3_rate_limit)
         } else {
             let key = self
                 .authenticate(req, mount.api_type, address, now)
-                .map_err(|refusal| Box::new(refused(refusal)))?;
+                .map_err(|refusal| self.refuse(req, address, refusal))?;
             (key, None, None, self.rate_limit)
         };
         let admission = match (limit, &self.shared_limits) {
@@ -747,18 +758,47 @@ impl Gate {
     fn log(
         &self,
         req: &HttpRequest,
-        entered: &Entered,
+        credential_id: i32,
+        endpoint_id: Option<i32>,
         address: IpAddr,
         status: StatusCode,
         started: Instant,
     ) {
         self.requests.record(PendingRequest {
-            credential_id: entered.key.credential_id,
+            credential_id,
+            endpoint_id,
+            refused_address: false,
             unix_millis: unix_millis(),
             method: req.method().clone(),
             uri: req.uri().clone(),
             status: status.as_u16(),
             latency_us: u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX),
+            client_address: address,
+            user_agent: req.headers().get(header::USER_AGENT).cloned(),
+        });
+    }
+
+    /// The answer to a refused authentication; a refusal for the address is logged on its
+    /// credential.
+    fn refuse(&self, req: &HttpRequest, address: IpAddr, refusal: Refusal) -> Box<HttpResponse> {
+        if let Refusal::UntrustedAddress(credential_id) = refusal {
+            self.log_refused_address(req, credential_id, address);
+        }
+        Box::new(refused(refusal))
+    }
+
+    /// Logs a live credential's request refused for its address: the credential's
+    /// managers see who tried, and from where.
+    fn log_refused_address(&self, req: &HttpRequest, credential_id: i32, address: IpAddr) {
+        self.requests.record(PendingRequest {
+            credential_id,
+            endpoint_id: None,
+            refused_address: true,
+            unix_millis: unix_millis(),
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            status: StatusCode::FORBIDDEN.as_u16(),
+            latency_us: 0,
             client_address: address,
             user_agent: req.headers().get(header::USER_AGENT).cloned(),
         });

@@ -27,6 +27,10 @@ pub struct PendingRequest {
     pub latency_us: u32,
     pub client_address: IpAddr,
     pub user_agent: Option<HeaderValue>,
+    /// The catalogue endpoint the request matched, if any.
+    pub endpoint_id: Option<i32>,
+    /// Refused for coming from outside the credential's trusted IPs.
+    pub refused_address: bool,
 }
 
 impl PendingRequest {
@@ -48,6 +52,8 @@ impl PendingRequest {
                     .take(256)
                     .collect()
             }),
+            endpoint_id: self.endpoint_id,
+            refused_address: self.refused_address,
         }
     }
 }

@@ -548,3 +548,58 @@ pub fn change_expiry(
         Ok(credential)
     })
 }
+
+/// An endpoint the credential asked for lately and was refused (403), not granted now:
+/// the grant that would open it (the endpoint itself, or a v3 scope) and how many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub grant: String,
+    pub endpoint: String,
+    pub times: i64,
+}
+
+/// How far back "asked for" looks.
+const REFUSED_WINDOW_DAYS: i64 = 7;
+
+/// What the credential asked for in the last week and was refused, most asked first
+/// (from its request log: only what the log still keeps).
+pub fn refused_requests(
+    conn: &mut Conn,
+    viewer: &Viewer,
+    id: i32,
+) -> Result<Vec<Refused>, Failure> {
+    viewer.require(Action::ManageEndpointGrants)?;
+    let (credential, api_type) = find(conn, viewer, id)?;
+    let since = db::now() - chrono::Duration::days(REFUSED_WINDOW_DAYS);
+    let refused = request_log::refused_endpoints(conn, credential.id, since)?;
+    let endpoints: HashMap<i32, Endpoint> = Endpoint::all(conn)?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let granted_endpoints: BTreeSet<i32> = Credential::granted_endpoint_ids(conn, id)?
+        .into_iter()
+        .collect();
+    let granted_scopes: BTreeSet<String> = Credential::scopes(conn, id)?.into_iter().collect();
+    let mut asked: Vec<Refused> = refused
+        .into_iter()
+        .filter_map(|(endpoint_id, times)| {
+            let endpoint = endpoints.get(&endpoint_id)?;
+            let grant = match (api_type, &endpoint.scope) {
+                (ApiType::Harvest, None) if !granted_endpoints.contains(&endpoint_id) => {
+                    endpoint.identifier()
+                }
+                (ApiType::HarvestV3, Some(scope)) if !granted_scopes.contains(scope) => {
+                    scope.clone()
+                }
+                _ => return None,
+            };
+            Some(Refused {
+                grant,
+                endpoint: endpoint.identifier(),
+                times,
+            })
+        })
+        .collect();
+    asked.sort_by(|a, b| b.times.cmp(&a.times).then(a.endpoint.cmp(&b.endpoint)));
+    Ok(asked)
+}

@@ -455,19 +455,23 @@ pub async fn permissions(
     query: web::Query<ReviewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let review = match query.remove_unused.as_deref() {
-        Some("1") => {
-            let (unused, granted) = ctx
-                .read(move |conn, viewer| {
-                    let unused = use_cases::unused_grants(conn, viewer, id)?;
-                    let granted = use_cases::granted_identifiers(conn, viewer, id)?;
-                    Ok::<_, crate::use_cases::Failure>((unused, granted))
-                })
-                .await?;
-            Review::of_unused(unused, granted)
-        }
-        _ => Review::default(),
-    };
+    let remove_unused = query.remove_unused.as_deref() == Some("1");
+    let (unused, granted, refused) = ctx
+        .read(move |conn, viewer| {
+            let unused = match remove_unused {
+                true => Some(use_cases::unused_grants(conn, viewer, id)?),
+                false => None,
+            };
+            let granted = use_cases::granted_identifiers(conn, viewer, id)?;
+            let refused = use_cases::refused_requests(conn, viewer, id)?;
+            Ok::<_, crate::use_cases::Failure>((unused, granted, refused))
+        })
+        .await?;
+    let review = match unused {
+        Some(unused) => Review::of_unused(unused, granted.clone()),
+        None => Review::default(),
+    }
+    .with_refused(refused, &granted);
     let page = permissions_page(&ctx, id, None, review).await?;
     ctx.render("Manage API Key Permissions", Section::DevCenter, &page)
 }
@@ -590,19 +594,26 @@ pub async fn scopes(
     query: web::Query<ReviewQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let review = match query.remove_unused.as_deref() {
-        Some("1") => {
-            let (unused, granted) = ctx
-                .read(move |conn, viewer| {
-                    let unused = use_cases::unused_scopes(conn, viewer, id)?;
-                    let granted = use_cases::scopes(conn, viewer, id)?.granted;
-                    Ok::<_, crate::use_cases::Failure>((unused, granted))
-                })
-                .await?;
-            Review::of_unused(unused, granted)
-        }
-        _ => Review::default(),
-    };
+    let remove_unused = query.remove_unused.as_deref() == Some("1");
+    let (unused, granted, refused) = ctx
+        .read(move |conn, viewer| {
+            let unused = match remove_unused {
+                true => Some(use_cases::unused_scopes(conn, viewer, id)?),
+                false => None,
+            };
+            let granted: Vec<String> = use_cases::scopes(conn, viewer, id)?
+                .granted
+                .into_iter()
+                .collect();
+            let refused = use_cases::refused_requests(conn, viewer, id)?;
+            Ok::<_, crate::use_cases::Failure>((unused, granted, refused))
+        })
+        .await?;
+    let review = match unused {
+        Some(unused) => Review::of_unused(unused, granted.clone()),
+        None => Review::default(),
+    }
+    .with_refused(refused, &granted);
     let page = scopes_page(&ctx, id, None, review).await?;
     ctx.render("Manage Scopes", Section::DevCenter, &page)
 }

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use crate::rules::least_privilege::{Impact, thousands};
-use crate::use_cases::credentials::Unused;
+use crate::use_cases::credentials::{Refused, Unused};
 
 /// What the page shows above its picker, and the set its confirmation form submits.
 #[derive(Default)]
@@ -16,6 +16,9 @@ pub struct Review {
     pub unused: Option<Vec<(String, String)>>,
     /// What confirming submits: the chosen set, or the grants minus the unused.
     pub confirm_values: Vec<String>,
+    /// What the credential asked for lately and was refused: each in words, with the set
+    /// its one-click grant submits (the grants as they are, plus it).
+    pub refused: Vec<(String, Vec<String>)>,
 }
 
 impl Review {
@@ -36,6 +39,7 @@ impl Review {
                 .collect(),
             unused: None,
             confirm_values: chosen,
+            refused: Vec::new(),
         }
     }
 
@@ -61,7 +65,42 @@ impl Review {
                     .collect(),
             ),
             confirm_values: remaining,
+            refused: Vec::new(),
         }
+    }
+
+    /// Adds what the credential was refused lately, each with a one-click grant.
+    pub fn with_refused(mut self, refused: Vec<Refused>, granted: &[String]) -> Review {
+        self.refused = refused
+            .into_iter()
+            .map(|r| {
+                let text = if r.grant == r.endpoint {
+                    format!(
+                        "Asked for {} {} this week, and was refused",
+                        r.endpoint,
+                        times(r.times)
+                    )
+                } else {
+                    format!(
+                        "Asked for {} {} this week, and was refused: it needs {}",
+                        r.endpoint,
+                        times(r.times),
+                        r.grant
+                    )
+                };
+                let mut values = granted.to_vec();
+                values.push(r.grant);
+                (text, values)
+            })
+            .collect();
+        self
+    }
+}
+
+fn times(n: i64) -> String {
+    match n {
+        1 => "once".to_owned(),
+        n => format!("{} times", thousands(n)),
     }
 }
 

@@ -251,3 +251,73 @@ async fn dropping_a_used_scope_shows_its_impact_first() {
         .expect("the gate answers");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn what_a_key_asked_for_and_was_refused_is_one_click_from_granted() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (key, id) = admin.new_key("harvest", "Payroll sync").await;
+    admin.update_permissions(id, &[CANDIDATES]).await;
+    for _ in 0..3 {
+        let refused = reqwest::Client::new()
+            .get(format!("http://{}/harvest/v1/offers", app.address))
+            .basic_auth(&key, Some(""))
+            .send()
+            .await
+            .expect("the gate answers");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+    let mut waited = Duration::ZERO;
+    while app.count(&format!(
+        "SELECT count(*) FROM gate_requests WHERE credential_id = {id} AND status = 403"
+    )) < 3
+    {
+        assert!(
+            waited < Duration::from_secs(15),
+            "the request log never came"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        waited += Duration::from_millis(250);
+    }
+    let page = admin.permissions(id).await;
+    let items = page.texts(r#"[data-testid="refused-endpoints"] li span"#);
+    assert_eq!(
+        items,
+        vec![format!(
+            "Asked for {OFFERS} 3 times this week, and was refused"
+        )]
+    );
+    let html = scraper::Html::parse_document(&page.body);
+    let inputs = scraper::Selector::parse(
+        r#"[data-testid="refused-endpoints"] form input[name="endpoints"]"#,
+    )
+    .expect("a selector");
+    let fields: Vec<(&str, String)> = html
+        .select(&inputs)
+        .map(|i| {
+            (
+                "endpoints",
+                i.value().attr("value").unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let granted_now = admin
+        .post(&format!("{CREDENTIALS}/{id}/permissions"), &fields)
+        .await;
+    assert!(granted_now.status.is_redirection(), "{}", granted_now.body);
+    assert_eq!(granted(&app, id), vec![CANDIDATES, OFFERS]);
+    let now_ok = reqwest::Client::new()
+        .get(format!("http://{}/harvest/v1/offers", app.address))
+        .basic_auth(&key, Some(""))
+        .send()
+        .await
+        .expect("the gate answers");
+    assert_eq!(now_ok.status(), StatusCode::OK);
+    assert!(
+        !admin
+            .permissions(id)
+            .await
+            .has(r#"[data-testid="refused-endpoints"]"#)
+    );
+}
