@@ -126,6 +126,8 @@ mod tests {
             latency_us: 10,
             client_address: IpAddr::from([203, 0, 113, 9]),
             user_agent: Some(HeaderValue::from_static("acme/1")),
+            endpoint_id: Some(3),
+            refused_address: false,
         }
     }
 
