@@ -26,6 +26,8 @@ mod gate_deployment;
 mod hardening;
 #[path = "api/hardening_second_pass.rs"]
 mod hardening_second_pass;
+#[path = "api/health.rs"]
+mod health;
 #[path = "api/helpers.rs"]
 mod helpers;
 #[path = "api/instances.rs"]

@@ -85,7 +85,7 @@ impl StatusFilter {
 /// The credentials list's rows: the keys of some types beside their creator, client
 /// application and current secret, narrowed to one status if asked.
 macro_rules! listed {
-    ($api_types:expr, $status:expr) => {{
+    ($api_types:expr, $status:expr, $only:expr) => {{
         let now = super::now();
         let mut query = credentials::table
             .inner_join(users::table.on(users::id.eq(credentials::created_by)))
@@ -118,6 +118,9 @@ macro_rules! listed {
                 query.filter(live.and(client_applications::active.nullable().eq(false)))
             }
         };
+        if let Some(ids) = $only {
+            query = query.filter(credentials::id.eq_any(ids));
+        }
         query
     }};
 }
@@ -369,19 +372,22 @@ impl Credential {
         conn: &mut Conn,
         api_types: &[ApiType],
         status: Option<StatusFilter>,
+        only: Option<&[i32]>,
     ) -> QueryResult<i64> {
-        listed!(api_types, status).count().get_result(conn)
+        listed!(api_types, status, only).count().get_result(conn)
     }
 
-    /// A page of the keys of `api_types` (of one status, if given), newest first.
+    /// A page of the keys of `api_types` (of one status, and among `only`, if given),
+    /// newest first.
     pub fn list_of_types(
         conn: &mut Conn,
         api_types: &[ApiType],
         status: Option<StatusFilter>,
+        only: Option<&[i32]>,
         limit: i64,
         offset: i64,
     ) -> QueryResult<Vec<CredentialListing>> {
-        listed!(api_types, status)
+        listed!(api_types, status, only)
             .order((credentials::created_at.desc(), credentials::id.desc()))
             .limit(limit)
             .offset(offset)

@@ -9,6 +9,7 @@ pub mod client_applications;
 pub mod copy;
 pub mod credentials;
 pub mod failure_windows;
+pub mod health;
 pub mod integrations;
 pub mod rate_windows;
 pub mod request_log;

@@ -25,6 +25,7 @@ use crate::rules::words::{ApiType, ProductWord};
 
 use super::audit::{self, Actor, Event};
 use super::catalogue::{self, ResourceGroup, ScopeGroup};
+use super::health::Concern;
 use super::{Committed, Failure, write};
 
 /// The Create New Credential form, parsed.
@@ -196,13 +197,18 @@ pub fn list(
     conn: &mut Conn,
     viewer: &Viewer,
     status: Option<StatusFilter>,
+    concern: Option<Concern>,
     page: i64,
 ) -> Result<Paged<CredentialListing>, Failure> {
     viewer.require(Action::OpenDevCenter)?;
     let types = viewer.manageable_api_types();
-    let total = Credential::count_of_types(conn, &types, status)?;
+    let only = match concern {
+        Some(concern) => Some(super::health::report(conn, viewer)?.of(concern).to_vec()),
+        None => None,
+    };
+    let total = Credential::count_of_types(conn, &types, status, only.as_deref())?;
     Ok(Paged::read(page, total, |offset, limit| {
-        Credential::list_of_types(conn, &types, status, limit, offset)
+        Credential::list_of_types(conn, &types, status, only.as_deref(), limit, offset)
     })?)
 }
 

@@ -8,6 +8,7 @@ pub mod client_applications;
 pub mod consent;
 pub mod credential_lifecycle;
 pub mod credentials;
+pub mod health;
 pub mod integrations;
 pub mod settings;
 pub mod sign_in;

@@ -14,6 +14,7 @@ use crate::rules::text::FieldErrors;
 use crate::rules::words::{ApiType, ProductWord};
 use crate::use_cases::client_applications;
 use crate::use_cases::credentials::{self as use_cases, CredentialRequest, Saved};
+use crate::use_cases::health::Concern;
 
 use super::context::{PageContext, Section};
 use super::display::{key_display, paged_title, when};
@@ -52,6 +53,8 @@ struct CredentialsPage {
     filters: Vec<FilterLink>,
     /// The status filter in force, for the pages' links (empty: none).
     status: &'static str,
+    /// The health concern in force, likewise.
+    health: &'static str,
     page: i64,
     pages: i64,
     total: i64,
@@ -62,6 +65,8 @@ pub struct PageQuery {
     page: Option<i64>,
     /// `active`, `expiring`, `expired`, `revoked` or `disabled`.
     status: Option<String>,
+    /// One of the health panel's concerns (`never_used`, `idle`, ...).
+    health: Option<String>,
 }
 
 /// One of the list's status filters, as a link.
@@ -84,8 +89,14 @@ pub async fn list(
             )
         })?),
     };
+    let concern = match query.health.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(Concern::parse(text).ok_or_else(|| {
+            AppError::BadRequest("That is not one of the credential health panel's lists.".into())
+        })?),
+    };
     let paged = ctx
-        .read(move |conn, viewer| use_cases::list(conn, viewer, status, requested))
+        .read(move |conn, viewer| use_cases::list(conn, viewer, status, concern, requested))
         .await?;
     let filters: Vec<FilterLink> = std::iter::once(("All", None))
         .chain(StatusFilter::ALL.map(|f| (f.label(), Some(f))))
@@ -95,8 +106,13 @@ pub async fn list(
                 Some(f) => format!("{CREDENTIALS}?status={}", f.as_str()),
                 None => CREDENTIALS.to_owned(),
             },
-            current: filter == status,
+            current: filter == status && concern.is_none(),
         })
+        .chain(concern.map(|c| FilterLink {
+            label: c.label(),
+            href: format!("{CREDENTIALS}?health={}", c.as_str()),
+            current: true,
+        }))
         .collect();
     let offers = ctx.viewer.offers();
     let rows = paged
@@ -130,6 +146,7 @@ pub async fn list(
         rows,
         filters,
         status: status.map_or("", StatusFilter::as_str),
+        health: concern.map_or("", Concern::as_str),
         page: paged.page,
         pages: paged.pages,
         total: paged.total,

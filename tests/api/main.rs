@@ -14,6 +14,7 @@ mod gate;
 mod gate_deployment;
 mod hardening;
 mod hardening_second_pass;
+mod health;
 mod helpers;
 mod least_privilege;
 mod matrix;
