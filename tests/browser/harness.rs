@@ -66,6 +66,14 @@ const CURATED: &[(&str, &str, &str)] = &[
     ),
     ("harvest_v3", "06-filtered", "16-manage-scopes.png"),
     ("harvest_v3", "10-overlap", "17-rotated-with-overlap.png"),
+    ("lifecycle", "02-impact", "18-grant-impact.png"),
+    ("lifecycle", "04-health", "19-credential-health.png"),
+    ("consent", "02-consent", "20-consent.png"),
+    (
+        "partner_oauth",
+        "05-integrations",
+        "21-connected-integrations.png",
+    ),
     ("key_history", "04-history", "13-key-history.png"),
 ];
 

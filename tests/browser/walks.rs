@@ -2139,3 +2139,63 @@ async fn a_person_signs_in_from_a_partners_link_and_authorizes_it() {
     assert!(pairs.contains(&("state".to_owned(), "af0ifjsldkj".to_owned())));
     walk.finish().await;
 }
+
+/// Walk: least privilege from real traffic. A manager unticks an endpoint the key used
+/// this month: nothing is saved until they have read what would have been refused and
+/// confirmed; then the Dev Center page's credential health panel.
+#[tokio::test]
+async fn a_manager_reads_what_a_change_would_refuse_before_it_is_saved() {
+    let Some(mut walk) = Walk::start("lifecycle").await else {
+        return;
+    };
+    let admin = walk.app.admin().await;
+    let (key, id) = admin.new_key("harvest", "Payroll sync").await;
+    admin
+        .update_permissions(id, &["GET /v1/candidates", "GET /v1/jobs"])
+        .await;
+    admin.new_key("job_board", "Careers site").await;
+    for _ in 0..3 {
+        let used = reqwest::Client::new()
+            .get(format!("http://{}/harvest/v1/candidates", walk.app.address))
+            .basic_auth(&key, Some(""))
+            .send()
+            .await
+            .expect("the gate answers");
+        assert_eq!(used.status(), reqwest::StatusCode::OK);
+    }
+    let usage = format!(
+        "SELECT coalesce(sum(requests), 0) FROM credential_usage WHERE credential_id = {id}"
+    );
+    let mut waited = std::time::Duration::ZERO;
+    while walk.app.count(&usage) < 3 {
+        assert!(
+            waited < std::time::Duration::from_secs(15),
+            "no usage batch"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        waited += std::time::Duration::from_millis(250);
+    }
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+    walk.visit(&format!("{CREDENTIALS}/{id}/permissions")).await;
+    walk.type_into("#endpoint-filter", "List Candidates").await;
+    walk.click(r#"input[name="endpoints"][value="GET /v1/candidates"]"#)
+        .await;
+    walk.click_testid("update-permissions").await;
+    walk.see("Nothing is saved yet").await;
+    walk.see("GET /v1/candidates: 3 requests in the last 30 days")
+        .await;
+    walk.step("impact").await;
+    walk.click_testid("confirm-grant-change").await;
+    walk.see("Permissions updated: this key is granted 1 endpoint.")
+        .await;
+    walk.step("saved").await;
+
+    walk.visit("/configure/dev_center").await;
+    walk.see("Credential health").await;
+    walk.step("health").await;
+    walk.finish().await;
+}
