@@ -12,7 +12,7 @@ use dashmap::DashMap;
 
 use crate::db::catalogue::Endpoint;
 use crate::oauth::access_token::{AUDIENCE, AccessClaims, Acting};
-use crate::oauth::signing::{SigningKeys, TokenRejected};
+use crate::oauth::signing::{SigningKeys, TOKEN_LIFETIME, TokenRejected};
 
 use super::live_keys::Grants;
 
@@ -117,6 +117,12 @@ impl TokenCache {
         }
         let claims: AccessClaims = signing.verify(token, issuer, AUDIENCE)?;
         let acting = claims.acting().ok_or(TokenRejected::Malformed)?;
+        // No token this server signs lives longer than TOKEN_LIFETIME: one that claims to
+        // (signed with a leaked key) is refused rather than cached for its whole claim.
+        let lifetime = i64::try_from(TOKEN_LIFETIME.as_secs()).unwrap_or(i64::MAX);
+        if claims.exp.saturating_sub(claims.iat) > lifetime {
+            return Err(TokenRejected::Malformed);
+        }
         let verified = Arc::new(VerifiedToken {
             client_id: claims.client_id.as_str().into(),
             secret_id: claims.secret_id,

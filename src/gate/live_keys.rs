@@ -767,6 +767,9 @@ impl AfterCommit for LiveKeys {
             .map(|i| *i.key())
             .chain(changes.integrations.iter().copied())
             .collect();
+        // Serialised with the reconcile, so that it cannot put back what it read before
+        // this commit.
+        let _updating = self.updating.lock().unwrap_or_else(|e| e.into_inner());
         let mut updates = Vec::new();
         for &id in &changes.users {
             updates.push(("user", id, self.update_user(conn, id)));

@@ -529,6 +529,10 @@ impl Gate {
                     .integration(id)
                     .filter(|i| i.credential_id == key.credential_id)
                     .ok_or("The integration this token was issued to is disconnected.")?;
+                // Whom it acts as is the integration's, never the token's own say.
+                if integration.acting != token.acting {
+                    return Err(ENDED);
+                }
                 if token
                     .family_id
                     .is_none_or(|family| self.keys.family_revoked(family))

@@ -261,17 +261,13 @@ pub fn exchange_code(
         if let Some(family) = stored.family_id {
             // Used twice: whoever holds it now may not be the partner. The tokens issued
             // from it stop.
-            if TokenFamily::revoke(conn, family, db::now())? {
-                audit::record(
-                    conn,
-                    &Actor::System("Dev Center"),
-                    &Event::integration_tokens_revoked(
-                        integration.id,
-                        "its authorization code was presented twice",
-                    ),
-                )?;
-                changes.families.push(family);
-            }
+            revoke_for_reuse(
+                conn,
+                changes,
+                integration.id,
+                family,
+                "its authorization code was presented twice",
+            )?;
             return Ok(Err(UNKNOWN));
         }
         if stored.expires_at <= db::now() || integration.disconnected_at.is_some() {
@@ -282,20 +278,41 @@ pub fn exchange_code(
                 "redirect_uri differs from the authorization request's.",
             )));
         }
-        if let Some(challenge) = &stored.code_challenge {
-            let verified = code_verifier
-                .filter(|v| (43..=128).contains(&v.len()))
-                .is_some_and(|v| {
-                    URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes())) == *challenge
-                });
-            if !verified {
+        match (&stored.code_challenge, code_verifier) {
+            (Some(challenge), verifier) => {
+                let verified = verifier
+                    .filter(|v| (43..=128).contains(&v.len()))
+                    .is_some_and(|v| {
+                        URL_SAFE_NO_PAD.encode(Sha256::digest(v.as_bytes())) == *challenge
+                    });
+                if !verified {
+                    return Ok(Err(TokenRefusal::InvalidGrant(
+                        "code_verifier does not match the authorization request's code_challenge.",
+                    )));
+                }
+            }
+            // A verifier for a code issued without a challenge: the code was not made for
+            // this client's request (a code injected into its flow), RFC 9700 section 4.8.2.
+            (None, Some(_)) => {
                 return Ok(Err(TokenRefusal::InvalidGrant(
-                    "code_verifier does not match the authorization request's code_challenge.",
+                    "This code was issued without a code_challenge: it does not belong to a request that used PKCE.",
                 )));
             }
+            (None, None) => {}
         }
         let family = TokenFamily::insert(conn, integration.id)?;
         if !AuthorizationCode::mark_used(conn, &hash, family)? {
+            // Redeemed at the same moment by another request: a reuse like any other. The
+            // tokens that exchange started stop.
+            if let Some(first) = AuthorizationCode::find(conn, &hash)?.and_then(|c| c.family_id) {
+                revoke_for_reuse(
+                    conn,
+                    changes,
+                    integration.id,
+                    first,
+                    "its authorization code was presented twice",
+                )?;
+            }
             return Ok(Err(UNKNOWN));
         }
         issue(conn, client, secret_id, &integration, family, None)
@@ -330,28 +347,53 @@ pub fn refresh(
         }
         if stored.used_at.is_some() {
             // Reuse: the token was copied. Everything issued in its family stops.
-            if TokenFamily::revoke(conn, family.id, db::now())? {
-                audit::record(
-                    conn,
-                    &Actor::System("Dev Center"),
-                    &Event::integration_tokens_revoked(
-                        integration.id,
-                        "a refresh token was presented twice",
-                    ),
-                )?;
-                changes.families.push(family.id);
-            }
+            revoke_for_reuse(
+                conn,
+                changes,
+                integration.id,
+                family.id,
+                "a refresh token was presented twice",
+            )?;
             return Ok(Err(UNKNOWN));
         }
         if family.revoked_at.is_some()
             || stored.expires_at <= db::now()
             || integration.disconnected_at.is_some()
-            || !RefreshToken::mark_used(conn, &hash)?
         {
+            return Ok(Err(UNKNOWN));
+        }
+        if !RefreshToken::mark_used(conn, &hash)? {
+            // Used at the same moment by another request: a reuse like any other.
+            revoke_for_reuse(
+                conn,
+                changes,
+                integration.id,
+                family.id,
+                "a refresh token was presented twice",
+            )?;
             return Ok(Err(UNKNOWN));
         }
         issue(conn, client, secret_id, &integration, family.id, scope)
     })
+}
+
+/// Revokes a token family because something of it came back a second time (audited once).
+fn revoke_for_reuse(
+    conn: &mut Conn,
+    changes: &mut super::Changes,
+    integration_id: i32,
+    family: i32,
+    why: &str,
+) -> Result<(), Failure> {
+    if TokenFamily::revoke(conn, family, db::now())? {
+        audit::record(
+            conn,
+            &Actor::System("Dev Center"),
+            &Event::integration_tokens_revoked(integration_id, why),
+        )?;
+        changes.families.push(family);
+    }
+    Ok(())
 }
 
 /// A new refresh token in `family`, and what the access token beside it says.

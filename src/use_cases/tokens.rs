@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use secrecy::SecretString;
 use subtle::ConstantTimeEq;
 
+use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::{Credential, KeyRecord};
 use crate::db::users::User;
 use crate::db::{self, Conn};
@@ -90,6 +91,16 @@ pub fn authenticate(
     if credential.revoked_at.is_some() {
         return Err(TokenRefusal::InvalidClient(
             "This credential is revoked: an admin can re-enable it in Dev Center.",
+        ));
+    }
+    // A deactivated client application's credentials stop with it, here as at the gate.
+    if let Some(app) = credential.client_application_id
+        && !ClientApplication::find(conn, app)
+            .map_err(storage)?
+            .is_some_and(|a| a.active)
+    {
+        return Err(TokenRefusal::InvalidClient(
+            "This credential's client application is deactivated.",
         ));
     }
     if let Some(end) = credential.expires_at.filter(|end| *end <= db::now()) {

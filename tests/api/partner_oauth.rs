@@ -357,6 +357,19 @@ async fn a_code_works_once_within_a_minute_for_its_redirect_uri_and_verifier() {
             .await,
     );
 
+    // A verifier for a code issued without a challenge: not this client's request (a code
+    // injected into its flow) — PKCE cannot be downgraded.
+    let (url, state) = client.authorize_url(CsrfToken::new_random).url();
+    let code = code_for(&admin, url.as_str(), &state, false).await;
+    let (_, verifier) = PkceCodeChallenge::new_random_sha256();
+    invalid_grant(
+        client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(verifier)
+            .request_async(&http_client())
+            .await,
+    );
+
     // Too late: the code lived two seconds here (a minute by default).
     let (url, state, verifier) = authorization(&client, &[]);
     let code = code_for(&admin, &url, &state, false).await;
@@ -606,6 +619,50 @@ async fn disconnecting_or_dropping_a_scope_stops_tokens_on_the_next_request() {
         )
         .await,
         StatusCode::FORBIDDEN
+    );
+
+    // A deactivated partner gets no tokens; activated again, it does.
+    let toggle = format!(
+        "/configure/dev_center/client_applications/{}",
+        partner.application_id
+    );
+    assert!(
+        admin
+            .post(&toggle, &[("active", "false")])
+            .await
+            .status
+            .is_redirection()
+    );
+    let (url, _, _) = authorization(&client, &[]);
+    let refused = admin.get(&local(&url)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SEE_OTHER,
+        "back to the partner with unauthorized_client"
+    );
+    assert!(
+        refused
+            .location
+            .as_deref()
+            .unwrap_or_default()
+            .contains("error=unauthorized_client")
+    );
+    match client
+        .exchange_refresh_token(refreshed.refresh_token().expect("refresh"))
+        .request_async(&http_client())
+        .await
+    {
+        Err(RequestTokenError::ServerResponse(error)) => {
+            assert_eq!(error.error(), &BasicErrorResponseType::InvalidClient)
+        }
+        other => panic!("expected invalid_client, got {other:?}"),
+    }
+    assert!(
+        admin
+            .post(&toggle, &[("active", "true")])
+            .await
+            .status
+            .is_redirection()
     );
 
     // Disconnect on the Connected Integrations page.

@@ -2075,9 +2075,16 @@ async fn a_person_signs_in_from_a_partners_link_and_authorizes_it() {
             &["harvest:candidates:list", "harvest:jobs:list"],
         )
         .await;
-    let client_id = walk
-        .app
-        .register_oauth_client(application, &[redirect_uri.as_str()]);
+    let edited = admin
+        .edit_client_application(
+            application,
+            &redirect_uri,
+            &["harvest:candidates:list", "harvest:jobs:list"],
+        )
+        .await;
+    assert!(edited.status.is_redirection(), "{}", edited.body);
+    let client = admin.oauth_client(application).await;
+    let client_id = client.client_id.clone();
     let query = serde_html_form::to_string([
         ("response_type", "code"),
         ("client_id", client_id.as_str()),
@@ -2137,6 +2144,54 @@ async fn a_person_signs_in_from_a_partners_link_and_authorizes_it() {
         "{arrived}"
     );
     assert!(pairs.contains(&("state".to_owned(), "af0ifjsldkj".to_owned())));
+
+    // The partner exchanges the code and calls the API; then the organization disconnects
+    // it, and the partner's next call is refused.
+    let code = pairs
+        .iter()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.clone())
+        .expect("a code");
+    let tokens: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/oauth/token", walk.app.address))
+        .basic_auth(&client.client_id, Some(&client.client_secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+        ])
+        .send()
+        .await
+        .expect("the token endpoint answers")
+        .json()
+        .await
+        .expect("JSON");
+    let token = tokens["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    let api = format!("http://{}/harvest/v3/candidates", walk.app.address);
+    let partner_call = || reqwest::Client::new().get(&api).bearer_auth(&token).send();
+    assert_eq!(
+        partner_call().await.expect("an answer").status(),
+        reqwest::StatusCode::OK
+    );
+    walk.visit("/configure/dev_center").await;
+    walk.click_testid("connected-integrations-link").await;
+    walk.see_in("main h1", "Connected Integrations").await;
+    walk.see("Acme Sourcing").await;
+    walk.step("connected").await;
+    walk.click_testid("disconnect-integration").await;
+    walk.dialog_open("Disconnect “Acme Sourcing”?").await;
+    walk.click_testid("confirm-disconnect").await;
+    walk.see("Disconnected “Acme Sourcing”. Its tokens no longer work.")
+        .await;
+    walk.step("disconnected").await;
+    assert_eq!(
+        partner_call().await.expect("an answer").status(),
+        reqwest::StatusCode::UNAUTHORIZED,
+        "the partner's next call is refused"
+    );
     walk.finish().await;
 }
 
