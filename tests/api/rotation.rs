@@ -343,7 +343,7 @@ async fn a_bad_overlap_is_refused_beside_the_field_and_nothing_changes() {
     let admin = app.admin().await;
     let (old, id) = working_key(&admin, Kind::Harvest, "Bad overlap").await;
     admin.get(&with_id(CREDENTIAL_ROTATE, id)).await;
-    for bad in ["", "2h", "forever", "quiet:4h"] {
+    for bad in ["", "2h", "forever", "quiet:0h", "quiet:169h", "quiet:4"] {
         let page = rotate(&admin, id, bad).await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         assert!(page.field_error("overlap").contains("Choose"), "{bad}");
