@@ -479,6 +479,19 @@ impl Walk {
         }
     }
 
+    /// Scrolls `element` to the middle of the window first, as a person would before
+    /// clicking it: WebDriver's own scrolling may leave it under the sticky Update bar.
+    async fn scroll_to(&self, element: &Element) {
+        let argument = serde_json::to_value(element).expect("an element reference");
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+                vec![argument],
+            )
+            .await
+            .expect("scroll into view");
+    }
+
     /// The element with this `data-testid`, visible.
     pub async fn testid(&self, id: &str) -> Element {
         self.find(&format!(r#"[data-testid="{id}"]"#)).await
@@ -493,11 +506,15 @@ impl Walk {
     }
 
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        let element = self.find(css).await;
+        self.scroll_to(&element).await;
+        element.click().await.expect("click");
     }
 
     pub async fn click_testid(&self, id: &str) {
-        self.testid(id).await.click().await.expect("click");
+        let element = self.testid(id).await;
+        self.scroll_to(&element).await;
+        element.click().await.expect("click");
     }
 
     /// Clicks the visible link or button whose text is `label`.
