@@ -431,7 +431,12 @@ async fn every_bad_token_request_has_its_exact_error() {
     let mut wrong = V3Credential {
         id: credential.id,
         client_id: credential.client_id.clone(),
-        client_secret: format!("{}x", &secret[..secret.len() - 1]),
+        // The last character changed (to one it is not), so the checksum fails.
+        client_secret: format!(
+            "{}{}",
+            &secret[..secret.len() - 1],
+            if secret.ends_with('x') { 'y' } else { 'x' }
+        ),
     };
     match oauth_client(&app, &wrong)
         .exchange_client_credentials()
