@@ -176,9 +176,9 @@ async fn an_expired_credential_is_refused_from_the_first_second_after_its_last_d
             .send()
     };
 
-    // The clock moved on: both end two seconds from now (as if their last day were ending).
+    // The clock moved on: both end six seconds from now (as if their last day were ending).
     // A saved change (trusting the tests' own address) makes the gate read them again.
-    let end = Utc::now().naive_utc() + Duration::seconds(2);
+    let end = Utc::now().naive_utc() + Duration::seconds(6);
     for credential in [id, v3.id] {
         app.execute(&format!(
             "UPDATE credentials SET expires_at = '{}' WHERE id = {credential}",

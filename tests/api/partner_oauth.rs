@@ -295,7 +295,7 @@ async fn a_partner_connects_with_pkce_refreshes_and_a_reused_refresh_token_revok
 
 #[tokio::test]
 async fn a_code_works_once_within_a_minute_for_its_redirect_uri_and_verifier() {
-    let app = TestApp::spawn_with(&["--authorization-code-lifetime", "2s"]).await;
+    let app = TestApp::spawn_with(&["--authorization-code-lifetime", "6s"]).await;
     let admin = app.admin().await;
     let partner = admin
         .register_partner("Acme ATS", &[LIST_CANDIDATES], &[REDIRECT])
@@ -370,10 +370,10 @@ async fn a_code_works_once_within_a_minute_for_its_redirect_uri_and_verifier() {
             .await,
     );
 
-    // Too late: the code lived two seconds here (a minute by default).
+    // Too late: the code lived six seconds here (a minute by default).
     let (url, state, verifier) = authorization(&client, &[]);
     let code = code_for(&admin, &url, &state, false).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(6500)).await;
     invalid_grant(
         client
             .exchange_code(AuthorizationCode::new(code))

@@ -288,9 +288,9 @@ async fn an_overlap_that_has_passed_stops_the_old_secret_with_no_request_to_dev_
     let (old, id) = working_key(&admin, Kind::Harvest, "Time passes").await;
     let new = rotated(&admin, id, "1h").await;
 
-    // Time passes: the overlap now ends in two seconds. Saving the same grants again
-    // makes the gate read the credential anew, before the end.
-    let soon = chrono::Utc::now().naive_utc() + chrono::TimeDelta::seconds(2);
+    // Time passes: the overlap now ends in a few seconds (room for a busy machine).
+    // Saving the same grants again makes the gate read the credential anew, before the end.
+    let soon = chrono::Utc::now().naive_utc() + chrono::TimeDelta::seconds(5);
     app.execute(&format!(
         "UPDATE credential_secrets SET ends_at = '{}' WHERE credential_id = {id} \
          AND ends_at IS NOT NULL",
@@ -300,7 +300,10 @@ async fn an_overlap_that_has_passed_stops_the_old_secret_with_no_request_to_dev_
     assert_eq!(gate(&app, Kind::Harvest, &old).await, StatusCode::OK);
 
     // Then nobody touches Dev Center; the gate alone sees the end pass.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let left = (soon - chrono::Utc::now().naive_utc())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(100)).await;
     assert_eq!(
         gate(&app, Kind::Harvest, &old).await,
         StatusCode::UNAUTHORIZED
