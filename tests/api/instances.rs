@@ -138,8 +138,9 @@ async fn a_rate_limit_holds_for_a_client_spreading_over_three_instances() {
     let admin = a.admin().await;
     let (key, id) = admin.new_key("harvest", "Spread over three").await;
     admin.update_permissions(id, &["GET /v1/candidates"]).await;
+    // Setting up: the key reaches the others (how fast is another test's promise).
     for other in [&b, &c] {
-        until(other, &key, StatusCode::OK, Duration::from_secs(1)).await;
+        until(other, &key, StatusCode::OK, Duration::from_secs(5)).await;
     }
     // `until` spent a few of the window; a new one starts after it.
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -272,7 +273,8 @@ async fn failed_gate_authentications_spread_over_two_instances_are_limited_as_on
     let admin = a.admin().await;
     let (key, id) = admin.new_key("harvest", "Works from anywhere").await;
     admin.update_permissions(id, &["GET /v1/candidates"]).await;
-    until(&b, &key, StatusCode::OK, Duration::from_secs(1)).await;
+    // Setting up: the key reaches b (how fast is another test's promise).
+    until(&b, &key, StatusCode::OK, Duration::from_secs(5)).await;
 
     let wrong = "dch_not_a_key";
     for app in [&a, &b] {
