@@ -70,7 +70,8 @@ pub struct DatabaseArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SealingArgs {
-    /// The file holding the key that seals the token signing keys in the database (made,
+    /// The file holding the key that seals the token signing keys and web hooks' secret keys
+    /// in the database (made,
     /// readable by its owner only, when missing). Every instance serving one database must
     /// be given the same file. By default `sealing.key` beside the SQLite database file, or
     /// `data/sealing.key` for a PostgreSQL database.
@@ -216,6 +217,27 @@ pub struct ServeArgs {
     /// exchanged it (e.g. 60s).
     #[arg(long, env = "DEVCENTER_AUTHORIZATION_CODE_LIFETIME", default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub authorization_code_lifetime: std::time::Duration,
+    /// Allow web hooks to plain http:// URLs on any host (without it, http:// is accepted
+    /// only to this machine, and every other hook must use https://). For tests and closed
+    /// networks.
+    #[arg(long, env = "DEVCENTER_WEB_HOOK_ALLOW_HTTP")]
+    pub web_hook_allow_http: bool,
+    /// Allow web hooks to reach this machine and private networks (10/8, 172.16/12,
+    /// 192.168/16, fc00::/7, loopback). Link-local and cloud metadata addresses
+    /// (169.254.0.0/16, fd00:ec2::254) are refused whatever this says.
+    #[arg(long, env = "DEVCENTER_WEB_HOOK_ALLOW_PRIVATE_ADDRESSES")]
+    pub web_hook_allow_private_addresses: bool,
+    /// How long a web hook's receiver may take to answer a delivery.
+    #[arg(long, env = "DEVCENTER_WEB_HOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub web_hook_timeout: std::time::Duration,
+    /// The wait before a failed web hook delivery is tried again; each next wait doubles
+    /// (at most an hour, with jitter), and deliveries are retried for 24 hours.
+    #[arg(long, env = "DEVCENTER_WEB_HOOK_FIRST_RETRY", default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub web_hook_first_retry: std::time::Duration,
+    /// PEM certificates to trust for web hook receivers besides the platform's roots (a
+    /// receiver behind a private CA).
+    #[arg(long, env = "DEVCENTER_WEB_HOOK_CA", value_name = "PATH")]
+    pub web_hook_ca: Option<PathBuf>,
     /// Your organization's name, shown in the top bar before "Dev Center".
     #[arg(long, env = "DEVCENTER_ORGANIZATION", value_name = "NAME")]
     pub organization: Option<String>,

@@ -39,6 +39,8 @@ use crate::web::session::SessionPolicy;
 use crate::web::session_store::DatabaseSessionStore;
 use crate::web::sign_in_throttle::SignInThrottle;
 use crate::web::{self as pages, consent, csrf, static_files};
+use crate::web_hooks::WebHooks;
+use crate::web_hooks::outbound::Outbound;
 
 /// How often quiet-driven overlaps are checked: an old secret that went quiet stops at
 /// most this late (and a restart changes nothing: the ends are computed from the database).
@@ -337,6 +339,23 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })?;
     }
 
+    // Web hooks: the pages' settings, and the sender that delivers the outbox.
+    anyhow::ensure!(
+        !args.web_hook_first_retry.is_zero() && !args.web_hook_timeout.is_zero(),
+        "--web-hook-first-retry and --web-hook-timeout must be longer than nothing"
+    );
+    let web_hooks = web::Data::new(WebHooks {
+        sealing: sealing.clone().into_inner(),
+        outbound: Outbound::new(
+            args.web_hook_ca.as_deref(),
+            args.web_hook_timeout,
+            args.web_hook_allow_private_addresses,
+        )?,
+        allow_http: args.web_hook_allow_http,
+        first_retry: args.web_hook_first_retry,
+    });
+    crate::web_hooks::sender::start(pool.clone(), web_hooks.clone().into_inner())?;
+
     let state = web::Data::new(AppState {
         pool: pool.clone(),
         after_commit: keys.clone(),
@@ -383,6 +402,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .app_data(signing_keys.clone())
             .app_data(token_endpoint.clone())
             .app_data(code_lifetime.clone())
+            .app_data(web_hooks.clone())
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::BadRequest(

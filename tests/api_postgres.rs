@@ -58,3 +58,5 @@ mod upstream;
 mod use_cases;
 #[path = "api/users.rs"]
 mod users;
+#[path = "api/web_hooks.rs"]
+mod web_hooks;

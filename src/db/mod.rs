@@ -20,6 +20,7 @@ pub mod settings;
 pub mod signing_keys;
 pub mod usage;
 pub mod users;
+pub mod web_hooks;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -241,6 +241,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_hooks (id) {
+        id -> Integer,
+        name -> Text,
+        url -> Text,
+        secret_key_sealed -> Binary,
+        enabled -> Bool,
+        created_at -> Timestamp,
+        created_by -> Integer,
+        consecutive_failures -> Integer,
+        failing_since -> Nullable<Timestamp>,
+        sending_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    web_hook_subscriptions (web_hook_id, event) {
+        web_hook_id -> Integer,
+        event -> Text,
+    }
+}
+
+diesel::table! {
+    web_hook_deliveries (id) {
+        id -> Integer,
+        web_hook_id -> Integer,
+        delivery_id -> Text,
+        event -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_duration_ms -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    credential_expiry_notices (credential_id, expires_at, event) {
+        credential_id -> Integer,
+        expires_at -> Timestamp,
+        event -> Text,
+    }
+}
+
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(client_application_endpoints -> client_applications (client_application_id));
 diesel::joinable!(client_application_endpoints -> endpoints (endpoint_id));
@@ -259,6 +307,10 @@ diesel::joinable!(gate_requests -> credentials (credential_id));
 diesel::joinable!(credentials -> client_applications (client_application_id));
 diesel::joinable!(rate_windows -> credentials (credential_id));
 diesel::joinable!(user_permissions -> users (user_id));
+diesel::joinable!(web_hook_subscriptions -> web_hooks (web_hook_id));
+diesel::joinable!(web_hook_deliveries -> web_hooks (web_hook_id));
+diesel::joinable!(web_hooks -> users (created_by));
+diesel::joinable!(credential_expiry_notices -> credentials (credential_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -284,4 +336,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     token_families,
     user_permissions,
     users,
+    web_hook_deliveries,
+    web_hook_subscriptions,
+    web_hooks,
+    credential_expiry_notices,
 );

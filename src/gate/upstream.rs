@@ -217,7 +217,7 @@ impl Upstream {
                 None => {
                     tracing::warn!(
                         upstream = %self.base,
-                        error = %causes(&error),
+                        error = %crate::causes(&error),
                         "upstream unreachable"
                     );
                     answer(
@@ -486,18 +486,6 @@ fn idle_limited(
             }
         }
     })
-}
-
-/// An error and its causes, as one log line (`tls handshake: invalid peer certificate…`).
-fn causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub enum Action {
     AuthorizeAsServiceAccount,
     /// See and disconnect connected integrations.
     ManageIntegrations,
+    /// Dev Center → Web Hooks: add, change, ping and read the deliveries of web hooks.
+    ManageWebHooks,
 }
 
 /// Who may use a page route, as the product promises it. The route table gives every
@@ -64,6 +66,8 @@ pub enum Audience {
     SiteAdmins,
     /// Site Admins and managers of all credentials.
     Auditors,
+    /// People with "Can manage and configure web hooks", whatever their level.
+    WebHookManagers,
 }
 
 impl Audience {
@@ -75,6 +79,7 @@ impl Audience {
             Audience::AllCredentialManagers => Some(Action::ManageClientApplications),
             Audience::SiteAdmins => Some(Action::ManageUsers),
             Audience::Auditors => Some(Action::ReadAuditLog),
+            Audience::WebHookManagers => Some(Action::ManageWebHooks),
         }
     }
 }
@@ -87,6 +92,7 @@ pub struct Offers {
     pub audit_log: bool,
     pub client_applications: bool,
     pub endpoint_grants: bool,
+    pub web_hooks: bool,
 }
 
 /// A refusal: the person is signed in but may not do this.
@@ -110,6 +116,10 @@ impl Action {
                 "Connecting an integration gives it access to your organization's data: it \
                  needs the developer permission “Can manage ALL organization's API \
                  Credentials”. Ask a Site Admin to connect it, or to grant you the permission."
+            }
+            Action::ManageWebHooks => {
+                "Web hooks need the developer permission “Can manage and configure web \
+                 hooks”, whatever your level. Ask a Site Admin to grant it."
             }
             Action::AuthorizeAsServiceAccount => {
                 "Only Site Admins may authorize an integration as a service account. Authorize \
@@ -144,6 +154,7 @@ impl Viewer {
             Action::AuthorizeAsServiceAccount => all && self.level == UserLevel::SiteAdmin,
             Action::ManageUsers => self.level == UserLevel::SiteAdmin,
             Action::ReadAuditLog => all || self.level == UserLevel::SiteAdmin,
+            Action::ManageWebHooks => self.has(DeveloperPermission::ManageWebhooks),
         }
     }
 
@@ -161,6 +172,7 @@ impl Viewer {
             audit_log: self.may(Action::ReadAuditLog),
             client_applications: self.may(Action::ManageClientApplications),
             endpoint_grants: self.may(Action::ManageEndpointGrants),
+            web_hooks: self.may(Action::ManageWebHooks),
         }
     }
 
@@ -217,15 +229,16 @@ mod tests {
             AuthorizeIntegration,
             AuthorizeAsServiceAccount,
             ManageIntegrations,
+            ManageWebHooks,
         ];
         // One row per role: the expected answer for each action above, in order.
-        let table: [(&str, Viewer, [bool; 14]); 7] = [
+        let table: [(&str, Viewer, [bool; 15]); 7] = [
             (
                 "basic user",
                 viewer(UserLevel::Basic, &[]),
                 [
                     false, false, false, false, false, false, false, false, false, false, false,
-                    false, false, false,
+                    false, false, false, false,
                 ],
             ),
             (
@@ -233,7 +246,7 @@ mod tests {
                 viewer(UserLevel::JobAdmin, &[]),
                 [
                     false, false, false, false, false, false, false, false, false, false, false,
-                    false, false, false,
+                    false, false, false, false,
                 ],
             ),
             (
@@ -241,7 +254,7 @@ mod tests {
                 viewer(UserLevel::SiteAdmin, &[]),
                 [
                     false, false, false, false, false, false, false, false, false, true, true,
-                    false, false, false,
+                    false, false, false, false,
                 ],
             ),
             (
@@ -249,7 +262,7 @@ mod tests {
                 viewer(UserLevel::SiteAdmin, &[ManageWebhooks]),
                 [
                     false, false, false, false, false, false, false, false, false, true, true,
-                    false, false, false,
+                    false, false, false, true,
                 ],
             ),
             (
@@ -257,7 +270,7 @@ mod tests {
                 viewer(UserLevel::Basic, &[ManageJobBoardCredentials]),
                 [
                     true, false, true, false, false, true, false, false, false, false, false,
-                    false, false, false,
+                    false, false, false, false,
                 ],
             ),
             (
@@ -265,7 +278,7 @@ mod tests {
                 viewer(UserLevel::Basic, &[ManageAllCredentials]),
                 [
                     true, true, true, true, true, true, true, true, true, false, true, true, false,
-                    true,
+                    true, false,
                 ],
             ),
             (
@@ -280,7 +293,7 @@ mod tests {
                 ),
                 [
                     true, true, true, true, true, true, true, true, true, true, true, true, true,
-                    true,
+                    true, true,
                 ],
             ),
         ];
@@ -312,6 +325,7 @@ mod tests {
             (AllCredentialManagers, false, false, true, false),
             (SiteAdmins, false, false, false, true),
             (Auditors, false, false, true, true),
+            (WebHookManagers, false, false, false, false),
         ];
         for (audience, b, j, a, s) in table {
             for (who, want) in [(&basic, b), (&job_board, j), (&all, a), (&site_admin, s)] {

@@ -14,4 +14,5 @@ pub mod passwords;
 pub mod redirect_uris;
 pub mod text;
 pub mod trusted_ips;
+pub mod web_hooks;
 pub mod words;

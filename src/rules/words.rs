@@ -150,6 +150,10 @@ product_word!(AuditAction {
     ClientApplicationOauthChanged => ("client_application_oauth_changed", "OAuth client changed"),
     CredentialExpiryChanged => ("credential_expiry_changed", "Expiry changed"),
     DevCenterSettingsChanged => ("dev_center_settings_changed", "Dev Center settings changed"),
+    WebHookCreated => ("web_hook_created", "Web hook added"),
+    WebHookChanged => ("web_hook_changed", "Web hook changed"),
+    CredentialExpiring => ("credential_expiring", "API key expires in 7 days"),
+    CredentialExpired => ("credential_expired", "API key expired"),
 });
 
 product_word!(ObjectKind {
@@ -158,4 +162,34 @@ product_word!(ObjectKind {
     User => ("user", "User"),
     Integration => ("integration", "Integration"),
     DevCenterSettings => ("dev_center_settings", "Dev Center settings"),
+    WebHook => ("web_hook", "Web hook"),
+});
+
+product_word!(WebHookEvent {
+    CredentialCreated => ("credential.created", "Credential created"),
+    CredentialRevoked => ("credential.revoked", "Credential revoked"),
+    CredentialEnabled => ("credential.enabled", "Revoked credential enabled again"),
+    CredentialRotated => ("credential.rotated", "Credential secret rotated"),
+    CredentialGrantsChanged => ("credential.grants_changed", "Endpoint grants or scopes changed"),
+    CredentialExpiring => ("credential.expiring", "Credential expires in 7 days"),
+    CredentialExpired => ("credential.expired", "Credential expired"),
+    IntegrationConnected => ("integration.connected", "Partner integration connected"),
+    IntegrationDisconnected => ("integration.disconnected", "Partner integration disconnected"),
+    Ping => ("ping", "Test ping"),
+});
+
+impl WebHookEvent {
+    /// The events a hook may subscribe to: every one but the ping, which a person sends.
+    pub fn subscribable() -> impl Iterator<Item = WebHookEvent> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|e| *e != WebHookEvent::Ping)
+    }
+}
+
+product_word!(DeliveryState {
+    Pending => ("pending", "Pending"),
+    Delivered => ("delivered", "Delivered"),
+    Failed => ("failed", "Failed"),
 });

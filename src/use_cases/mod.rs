@@ -14,6 +14,7 @@ pub mod settings;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;
+pub mod web_hooks;
 
 use crate::db::{Conn, announce};
 use crate::rules::access;

@@ -16,12 +16,14 @@ use super::error::AppError;
 struct ConfigurePage {
     show_users: bool,
     show_audit_log: bool,
+    show_web_hooks: bool,
 }
 
 pub async fn configure(ctx: PageContext) -> Result<HttpResponse, AppError> {
     let page = ConfigurePage {
         show_users: ctx.viewer.offers().users,
         show_audit_log: ctx.viewer.offers().audit_log,
+        show_web_hooks: ctx.viewer.offers().web_hooks,
     };
     ctx.render("Configure", Section::Configure, &page)
 }
@@ -33,6 +35,7 @@ struct DevCenterPage {
     /// Dev Center settings are the Site Admins'.
     show_settings: bool,
     show_integrations: bool,
+    show_web_hooks: bool,
     /// Credential health, for managers of all credentials: each concern, its count, and
     /// the list it links to.
     health: Option<Vec<HealthLine>>,
@@ -67,6 +70,7 @@ pub async fn dev_center(ctx: PageContext) -> Result<HttpResponse, AppError> {
         show_client_applications: ctx.viewer.offers().client_applications,
         show_settings: ctx.viewer.offers().users,
         show_integrations: ctx.viewer.may(Action::ManageIntegrations),
+        show_web_hooks: ctx.viewer.offers().web_hooks,
         health,
     };
     ctx.render("Dev Center", Section::DevCenter, &page)

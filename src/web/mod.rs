@@ -28,6 +28,7 @@ pub mod sign_in_throttle;
 pub mod static_files;
 pub mod urls;
 pub mod users;
+pub mod web_hooks;
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
@@ -103,6 +104,16 @@ page_routes! {
     GET INTEGRATIONS => integrations::list, AllCredentialManagers;
     GET INTEGRATION_DISCONNECT => integrations::disconnect_confirm, AllCredentialManagers;
     POST INTEGRATION_DISCONNECT => integrations::disconnect, AllCredentialManagers;
+    GET WEB_HOOKS => web_hooks::list, WebHookManagers;
+    POST WEB_HOOKS => web_hooks::create, WebHookManagers;
+    // Before `{id}`, which would refuse "new" as a number.
+    GET NEW_WEB_HOOK => web_hooks::new_form, WebHookManagers;
+    GET WEB_HOOK => web_hooks::edit, WebHookManagers;
+    POST WEB_HOOK => web_hooks::update, WebHookManagers;
+    POST WEB_HOOK_PING => web_hooks::ping, WebHookManagers;
+    POST WEB_HOOK_DISABLE => web_hooks::disable, WebHookManagers;
+    POST WEB_HOOK_ENABLE => web_hooks::enable, WebHookManagers;
+    GET WEB_HOOK_DELIVERIES => web_hooks::deliveries, WebHookManagers;
     GET USERS => users::list, SiteAdmins;
     POST USERS => users::create, SiteAdmins;
     // Before `{id}`, which would refuse "new" as a number.

@@ -24,6 +24,13 @@ pub const CLIENT_APPLICATION_OAUTH_CLIENT: &str =
     "/configure/dev_center/client_applications/{id}/oauth_client";
 pub const INTEGRATIONS: &str = "/configure/dev_center/integrations";
 pub const INTEGRATION_DISCONNECT: &str = "/configure/dev_center/integrations/{id}/disconnect";
+pub const WEB_HOOKS: &str = "/configure/dev_center/web_hooks";
+pub const NEW_WEB_HOOK: &str = "/configure/dev_center/web_hooks/new";
+pub const WEB_HOOK: &str = "/configure/dev_center/web_hooks/{id}";
+pub const WEB_HOOK_PING: &str = "/configure/dev_center/web_hooks/{id}/ping";
+pub const WEB_HOOK_DISABLE: &str = "/configure/dev_center/web_hooks/{id}/disable";
+pub const WEB_HOOK_ENABLE: &str = "/configure/dev_center/web_hooks/{id}/enable";
+pub const WEB_HOOK_DELIVERIES: &str = "/configure/dev_center/web_hooks/{id}/deliveries";
 pub const USERS: &str = "/configure/users";
 pub const NEW_USER: &str = "/configure/users/new";
 pub const USER: &str = "/configure/users/{id}";

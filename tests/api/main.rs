@@ -29,3 +29,4 @@ mod sessions;
 mod upstream;
 mod use_cases;
 mod users;
+mod web_hooks;

@@ -15,17 +15,19 @@ enum Role {
     SiteAdminWithoutDeveloperPermissions,
     JobBoardManager,
     AllCredentialsManager,
+    WebHookManager,
     SiteAdminWithEveryPermission,
 }
 
 use Role::*;
 
-const ROLES: [Role; 6] = [
+const ROLES: [Role; 7] = [
     Anonymous,
     Basic,
     SiteAdminWithoutDeveloperPermissions,
     JobBoardManager,
     AllCredentialsManager,
+    WebHookManager,
     SiteAdminWithEveryPermission,
 ];
 
@@ -44,6 +46,8 @@ fn allowed(audience: Audience, role: Role, job_board_key: bool) -> bool {
         Audience::AllCredentialManagers => all,
         Audience::SiteAdmins => site_admin,
         Audience::Auditors => site_admin || all,
+        // The permission, whatever the level: a Site Admin without it is refused.
+        Audience::WebHookManagers => matches!(role, WebHookManager | SiteAdminWithEveryPermission),
     }
 }
 
@@ -197,6 +201,51 @@ const PROMISED: &[(&str, &str, Audience)] = &[
         "/configure/dev_center/integrations/{id}/disconnect",
         Audience::AllCredentialManagers,
     ),
+    (
+        "GET",
+        "/configure/dev_center/web_hooks",
+        Audience::WebHookManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/web_hooks",
+        Audience::WebHookManagers,
+    ),
+    (
+        "GET",
+        "/configure/dev_center/web_hooks/new",
+        Audience::WebHookManagers,
+    ),
+    (
+        "GET",
+        "/configure/dev_center/web_hooks/{id}",
+        Audience::WebHookManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/web_hooks/{id}",
+        Audience::WebHookManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/web_hooks/{id}/ping",
+        Audience::WebHookManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/web_hooks/{id}/disable",
+        Audience::WebHookManagers,
+    ),
+    (
+        "POST",
+        "/configure/dev_center/web_hooks/{id}/enable",
+        Audience::WebHookManagers,
+    ),
+    (
+        "GET",
+        "/configure/dev_center/web_hooks/{id}/deliveries",
+        Audience::WebHookManagers,
+    ),
     ("GET", "/configure/users", Audience::SiteAdmins),
     ("POST", "/configure/users", Audience::SiteAdmins),
     ("GET", "/configure/users/new", Audience::SiteAdmins),
@@ -240,6 +289,8 @@ struct Fixtures {
     integration: i32,
     /// A partner's valid authorization request (its query), so the consent page is shown.
     authorize_query: String,
+    /// A web hook (to a closed port on this machine, so its ping fails at once).
+    web_hook: i32,
 }
 
 /// The route's path with its `{id}` filled for the object it is about.
@@ -253,6 +304,8 @@ fn concrete(path: &str, f: &Fixtures, job_board_key: bool) -> String {
         f.client_application
     } else if path.starts_with("/configure/dev_center/integrations/") {
         f.integration
+    } else if path.starts_with("/configure/dev_center/web_hooks/") {
+        f.web_hook
     } else if path.ends_with("/scopes") {
         f.harvest_v3
     } else if job_board_key {
@@ -378,6 +431,10 @@ async fn every_route_for_every_kind_of_person() {
                 vec!["manage_all_credentials"],
             )),
         ),
+        (
+            WebHookManager,
+            Some(("hooks@example.com", "basic", vec!["manage_webhooks"])),
+        ),
         (SiteAdminWithEveryPermission, None),
     ];
     let mut signed_in = Vec::new();
@@ -403,6 +460,21 @@ async fn every_route_for_every_kind_of_person() {
         authorize_query: format!(
             "response_type=code&client_id={client_id}&redirect_uri=https%3A%2F%2Fpartner.example%2Fcb&state=s"
         ),
+        web_hook: {
+            let added = admin
+                .post(
+                    "/configure/dev_center/web_hooks",
+                    &[
+                        ("name", "Matrix hook"),
+                        ("url", "http://127.0.0.1:9/hooks"),
+                        ("secret_key", "matrix-secret-key-0123456789"),
+                        ("events", "credential.created"),
+                    ],
+                )
+                .await;
+            assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+            i32::try_from(app.count("SELECT MAX(id) FROM web_hooks")).expect("an id")
+        },
     };
     assert!(
         PAGE_ROUTES.len() >= 22,

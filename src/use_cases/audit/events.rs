@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::client_applications::ClientApplication;
 use crate::db::credentials::Credential;
+use crate::db::web_hooks::WebHook;
 use crate::rules::expiry::Expiry;
 use crate::rules::overlap::Overlap;
 use crate::rules::words::{
@@ -621,6 +622,135 @@ impl Event {
             details: serde_json::json!({
                 "quiet_hours": quiet_hours,
                 "ended_at": ended_at.and_utc().to_rfc3339(),
+            }),
+        }
+    }
+
+    /// A web hook added (its secret key never named).
+    pub fn web_hook_created(id: i32, name: &str, url: &str, events: &[&str]) -> Event {
+        Event {
+            action: AuditAction::WebHookCreated,
+            object: ObjectKind::WebHook,
+            object_id: Some(id),
+            object_label: name.to_owned(),
+            summary: format!(
+                "Added the web hook “{name}” to {url}, sending {}.",
+                listing(events)
+            ),
+            details: serde_json::json!({ "name": name, "url": url, "events": events }),
+        }
+    }
+
+    /// A web hook's name, URL, events or secret key changed (`None` when nothing did).
+    /// The secret key is only said to have changed.
+    pub fn web_hook_changed(
+        before: &WebHook,
+        (name, url): (&str, &str),
+        (events_before, events_after): (&[&str], &[&str]),
+        secret_key_changed: bool,
+    ) -> Option<Event> {
+        let mut parts = Vec::new();
+        let mut details = serde_json::Map::new();
+        if before.name != name {
+            parts.push(format!("name from “{}” to “{name}”", before.name));
+            details.insert(
+                "name".into(),
+                serde_json::json!({ "before": before.name, "after": name }),
+            );
+        }
+        if before.url != url {
+            parts.push(format!("URL from {} to {url}", before.url));
+            details.insert(
+                "url".into(),
+                serde_json::json!({ "before": before.url, "after": url }),
+            );
+        }
+        if events_before != events_after {
+            parts.push(format!(
+                "events from {} to {}",
+                listing(events_before),
+                listing(events_after)
+            ));
+            details.insert(
+                "events".into(),
+                serde_json::json!({ "before": events_before, "after": events_after }),
+            );
+        }
+        if secret_key_changed {
+            parts.push("a new secret key".to_owned());
+            details.insert("secret_key_changed".into(), serde_json::json!(true));
+        }
+        (!parts.is_empty()).then(|| Event {
+            action: AuditAction::WebHookChanged,
+            object: ObjectKind::WebHook,
+            object_id: Some(before.id),
+            object_label: name.to_owned(),
+            summary: format!("Changed the web hook “{name}”: {}.", parts.join("; ")),
+            details: serde_json::Value::Object(details),
+        })
+    }
+
+    pub fn web_hook_enabled(hook: &WebHook, enabled: bool) -> Event {
+        Event {
+            action: AuditAction::WebHookChanged,
+            object: ObjectKind::WebHook,
+            object_id: Some(hook.id),
+            object_label: hook.name.clone(),
+            summary: if enabled {
+                format!(
+                    "Enabled the web hook “{}”: events are sent again.",
+                    hook.name
+                )
+            } else {
+                format!(
+                    "Disabled the web hook “{}”: no events are sent until it is enabled.",
+                    hook.name
+                )
+            },
+            details: serde_json::json!({ "enabled": enabled }),
+        }
+    }
+
+    /// A credential expires within 7 days (written once per expiry date).
+    pub fn credential_expiring(credential: &Credential) -> Event {
+        let day = credential
+            .expires_at
+            .map(|end| Expiry::last_day(end).format("%Y-%m-%d").to_string());
+        Event {
+            action: AuditAction::CredentialExpiring,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "“{}” expires soon: it works through {} (UTC).",
+                credential.description,
+                day.as_deref().unwrap_or("its last day")
+            ),
+            details: serde_json::json!({
+                "expires_on": day,
+                "expires_at": credential.expires_at.map(|at| at.and_utc().to_rfc3339()),
+            }),
+        }
+    }
+
+    /// A credential reached its expiry date and no longer works.
+    pub fn credential_expired(credential: &Credential) -> Event {
+        let day = credential
+            .expires_at
+            .map(|end| Expiry::last_day(end).format("%Y-%m-%d").to_string());
+        Event {
+            action: AuditAction::CredentialExpired,
+            object: ObjectKind::Credential,
+            object_id: Some(credential.id),
+            object_label: credential.description.clone(),
+            summary: format!(
+                "“{}” expired: its last day was {} (UTC), and it no longer works.",
+                credential.description,
+                day.as_deref().unwrap_or("unknown")
+            ),
+            details: serde_json::json!({
+                "expires_on": day,
+                "expired_at": credential.expires_at.map(|at| at.and_utc().to_rfc3339()),
             }),
         }
     }

@@ -47,6 +47,20 @@ impl Actor<'_> {
         }
     }
 
+    /// Who did it, as a web hook's payload names them (never an address).
+    pub fn described(&self) -> serde_json::Value {
+        match self {
+            Actor::Person(viewer) => serde_json::json!({
+                "kind": "person",
+                "id": viewer.id,
+                "name": viewer.name,
+                "email": viewer.email,
+            }),
+            Actor::System(what) => serde_json::json!({ "kind": "system", "name": what }),
+            Actor::Anonymous { .. } => serde_json::json!({ "kind": "anonymous" }),
+        }
+    }
+
     fn address(&self) -> Option<&str> {
         match self {
             Actor::Person(viewer) => viewer.address.as_deref(),
@@ -70,8 +84,11 @@ pub struct Event {
     pub details: serde_json::Value,
 }
 
-/// Appends an event. Call it inside the transaction that makes the change.
+/// Appends an event, and its web hook deliveries when hooks subscribe to it. Call it inside
+/// the transaction that makes the change: the change, its audit event and its deliveries
+/// are committed together or not at all.
 pub fn record(conn: &mut Conn, actor: &Actor<'_>, event: &Event) -> Result<(), Failure> {
+    super::web_hooks::enqueue(conn, actor, event)?;
     let details = serde_json::to_string(&event.details)
         .map_err(|e| Failure::Internal(anyhow::anyhow!("cannot encode audit details: {e}")))?;
     AuditEvent::insert(

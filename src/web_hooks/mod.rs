@@ -1,0 +1,44 @@
+//! Web hooks leaving Dev Center: the sender that delivers the outbox
+//! (`use_cases::web_hooks` writes it, in the transaction of each change) and the one
+//! outbound POST, made safely.
+
+pub mod outbound;
+pub mod sender;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::oauth::sealing::SealingKey;
+
+use outbound::Outbound;
+
+/// What the pages and the sender share: the key that seals hooks' secret keys, how
+/// deliveries leave, which URLs may be saved, and how soon a failed delivery is retried.
+pub struct WebHooks {
+    pub sealing: Arc<SealingKey>,
+    pub outbound: Outbound,
+    /// Plain http to any host (`--web-hook-allow-http`), not only to this machine.
+    pub allow_http: bool,
+    /// The wait after a first failed attempt; each next wait doubles
+    /// (`--web-hook-first-retry`).
+    pub first_retry: Duration,
+}
+
+/// The body of one attempt: the event, its delivery id and the moment it was sent, and
+/// the stored payload, as the receiver verifies it (the signature covers all of it).
+pub fn body(
+    event: &str,
+    delivery_id: &str,
+    sent_at: chrono::DateTime<chrono::Utc>,
+    payload: &str,
+) -> String {
+    let payload: serde_json::Value =
+        serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "action": event,
+        "delivery_id": delivery_id,
+        "sent_at": sent_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "payload": payload,
+    })
+    .to_string()
+}

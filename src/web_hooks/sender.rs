@@ -1,0 +1,150 @@
+//! The background sender: every quarter second it reads each hook's oldest pending
+//! delivery that is due, and sends it, one at a time per hook (so a hook's events arrive in
+//! order) and concurrently across hooks (a slow receiver holds back only its own). Each
+//! instance runs one; a hook being sent is claimed in the database, so two instances never
+//! send the same hook at once. Every few seconds it also writes the expiry events.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::db::Pool;
+use crate::db::web_hooks::Delivery;
+use crate::rules::words::ProductWord;
+use crate::use_cases::web_hooks::{self as use_cases};
+
+use super::WebHooks;
+use super::outbound::Envelope;
+
+/// How often due deliveries are looked for: the most a new event waits.
+const POLL: Duration = Duration::from_millis(250);
+/// How often coming and past expiries are looked for.
+const EXPIRY_CHECK: Duration = Duration::from_secs(5);
+
+/// Starts the sender on its own thread and runtime.
+pub fn start(pool: Pool, hooks: Arc<WebHooks>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("web-hook-sender".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match runtime {
+                Ok(runtime) => runtime.block_on(run(pool, hooks)),
+                Err(error) => tracing::error!(%error, "web hooks cannot be sent"),
+            }
+        })
+        .map(drop)
+}
+
+async fn run(pool: Pool, hooks: Arc<WebHooks>) {
+    // The hooks this instance is sending now.
+    let sending: Arc<Mutex<HashSet<i32>>> = Arc::default();
+    let mut expiries_checked: Option<Instant> = None;
+    loop {
+        tokio::time::sleep(POLL).await;
+        if expiries_checked.is_none_or(|at| at.elapsed() >= EXPIRY_CHECK) {
+            expiries_checked = Some(Instant::now());
+            let pool = pool.clone();
+            let announced = blocking(move || {
+                let mut conn = pool.get()?;
+                Ok(use_cases::announce_expiries(&mut conn)?)
+            })
+            .await;
+            if let Err(error) = announced {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "expiry events not written yet"
+                );
+            }
+        }
+        let due = {
+            let pool = pool.clone();
+            blocking(move || Ok(use_cases::due(&mut *pool.get()?)?)).await
+        };
+        let due = match due {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "web hook deliveries not read");
+                continue;
+            }
+        };
+        for delivery in due {
+            let started = sending
+                .lock()
+                .map(|mut s| s.insert(delivery.web_hook_id))
+                .unwrap_or(false);
+            if !started {
+                continue;
+            }
+            let (pool, hooks, sending) = (pool.clone(), hooks.clone(), sending.clone());
+            tokio::spawn(async move {
+                let hook = delivery.web_hook_id;
+                if let Err(error) = deliver(&pool, &hooks, delivery).await {
+                    tracing::warn!(
+                        web_hook = hook,
+                        error = format!("{error:#}"),
+                        "web hook delivery not recorded; it is tried again"
+                    );
+                }
+                if let Ok(mut s) = sending.lock() {
+                    s.remove(&hook);
+                }
+            });
+        }
+    }
+}
+
+/// Claims the delivery's hook, sends the delivery, and records how it went.
+async fn deliver(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> anyhow::Result<()> {
+    // Held while sending: long enough for the slowest attempt, short enough that a hook
+    // claimed by an instance that died is sent again soon.
+    let lease = hooks.outbound.timeout * 2 + Duration::from_secs(5);
+    let (target, delivery) = {
+        let (pool, hooks) = (pool.clone(), hooks.clone());
+        blocking(move || {
+            let target = use_cases::claim(&mut *pool.get()?, &hooks.sealing, &delivery, lease)?;
+            Ok((target, delivery))
+        })
+        .await?
+    };
+    let Some(target) = target else {
+        return Ok(());
+    };
+    let sent_at = chrono::Utc::now();
+    let body = super::body(
+        delivery.event.as_str(),
+        &delivery.delivery_id,
+        sent_at,
+        &delivery.payload,
+    );
+    let attempt = hooks
+        .outbound
+        .send(
+            &target,
+            &body,
+            &Envelope {
+                delivery_id: &delivery.delivery_id,
+                event: delivery.event.as_str(),
+                timestamp: sent_at.timestamp(),
+            },
+        )
+        .await;
+    let (pool, first_retry) = (pool.clone(), hooks.first_retry);
+    blocking(move || {
+        Ok(use_cases::attempted(
+            &mut *pool.get()?,
+            &delivery,
+            &attempt,
+            first_retry,
+        )?)
+    })
+    .await
+}
+
+/// Database work off the runtime's thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work).await?
+}
