@@ -15,6 +15,10 @@ use super::schema::{
     credential_usage, credentials, endpoints, gate_requests, integrations, refresh_tokens,
     server_secrets, sessions, signing_keys, token_families, user_permissions, users,
 };
+use super::schema::{
+    credential_expiry_notices, dev_center_settings, web_hook_deliveries, web_hook_subscriptions,
+    web_hooks,
+};
 use super::{Conn, Database};
 
 /// Rows read and inserted at a time: few enough that the widest table (audit_events, 11
@@ -231,6 +235,57 @@ struct TokenFamilyRow {
     revoked_at: Option<NaiveDateTime>,
 }
 
+/// A hook's secret key is copied sealed: the target's instances need the same sealing key
+/// file to sign with it.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = web_hooks, check_for_backend(diesel::sqlite::Sqlite))]
+struct WebHookRow {
+    id: i32,
+    name: String,
+    url: String,
+    secret_key_sealed: Vec<u8>,
+    enabled: bool,
+    created_at: NaiveDateTime,
+    created_by: i32,
+    consecutive_failures: i32,
+    failing_since: Option<NaiveDateTime>,
+    sending_until: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = web_hook_subscriptions, check_for_backend(diesel::sqlite::Sqlite))]
+struct WebHookSubscriptionRow {
+    web_hook_id: i32,
+    event: String,
+}
+
+/// The outbox goes along: what was waiting is delivered by the target's instances.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = web_hook_deliveries, check_for_backend(diesel::sqlite::Sqlite))]
+struct WebHookDeliveryRow {
+    id: i32,
+    web_hook_id: i32,
+    delivery_id: String,
+    event: String,
+    payload: String,
+    created_at: NaiveDateTime,
+    state: String,
+    attempts: i32,
+    next_attempt_at: Option<NaiveDateTime>,
+    last_attempt_at: Option<NaiveDateTime>,
+    last_status: Option<i32>,
+    last_duration_ms: Option<i32>,
+    last_error: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = credential_expiry_notices, check_for_backend(diesel::sqlite::Sqlite))]
+struct CredentialExpiryNoticeRow {
+    credential_id: i32,
+    expires_at: NaiveDateTime,
+    event: String,
+}
+
 /// Codes and refresh tokens are copied as their hashes: a partner holding one can still
 /// use it against the target.
 #[derive(Queryable, Selectable, Insertable)]
@@ -321,6 +376,10 @@ fn all_counts(
         counts!(source, target, token_families),
         counts!(source, target, authorization_codes),
         counts!(source, target, refresh_tokens),
+        counts!(source, target, web_hooks),
+        counts!(source, target, web_hook_subscriptions),
+        counts!(source, target, web_hook_deliveries),
+        counts!(source, target, credential_expiry_notices),
     ])
 }
 
@@ -504,6 +563,42 @@ fn copy_into(
         RefreshTokenRow,
         refresh_tokens::token_hash
     );
+    copy_table!(source, target, web_hooks, WebHookRow, web_hooks::id);
+    copy_table!(
+        source,
+        target,
+        web_hook_subscriptions,
+        WebHookSubscriptionRow,
+        (web_hook_subscriptions::web_hook_id, web_hook_subscriptions::event)
+    );
+    copy_table!(
+        source,
+        target,
+        web_hook_deliveries,
+        WebHookDeliveryRow,
+        web_hook_deliveries::id
+    );
+    copy_table!(
+        source,
+        target,
+        credential_expiry_notices,
+        CredentialExpiryNoticeRow,
+        (
+            credential_expiry_notices::credential_id,
+            credential_expiry_notices::expires_at,
+            credential_expiry_notices::event
+        )
+    );
+    // The settings' one row is seeded by each side's migrations: its value is copied.
+    let max_lifetime_days: Option<i32> = dev_center_settings::table
+        .find(1)
+        .select(dev_center_settings::max_lifetime_days)
+        .first(source)
+        .context("cannot read the source's Dev Center settings")?;
+    diesel::update(dev_center_settings::table.find(1))
+        .set(dev_center_settings::max_lifetime_days.eq(max_lifetime_days))
+        .execute(target)
+        .context("cannot copy the Dev Center settings")?;
 
     // Explicit ids do not advance an identity's sequence: move each past the copied ids,
     // so that the next row the app inserts gets a new one. Table and column names come
@@ -518,6 +613,8 @@ fn copy_into(
         ("gate_requests", "id"),
         ("integrations", "id"),
         ("token_families", "id"),
+        ("web_hooks", "id"),
+        ("web_hook_deliveries", "id"),
     ] {
         diesel::sql_query(format!(
             "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \

@@ -169,7 +169,7 @@ async fn migrate_brings_a_database_up_to_date_and_exits() {
 }
 
 /// Every table copy-database copies, in its (foreign-key) order.
-const COPIED_TABLES: [&str; 19] = [
+const COPIED_TABLES: [&str; 23] = [
     "users",
     "user_permissions",
     "client_applications",
@@ -189,6 +189,10 @@ const COPIED_TABLES: [&str; 19] = [
     "token_families",
     "authorization_codes",
     "refresh_tokens",
+    "web_hooks",
+    "web_hook_subscriptions",
+    "web_hook_deliveries",
+    "credential_expiry_notices",
 ];
 
 /// Each copied table's rows in the database `--database` names, in `COPIED_TABLES` order.
@@ -255,6 +259,20 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     // with grants, a v3 credential with scopes, usage at the gate and a signed-in session.
     let mut source = TestApp::init().on_sqlite().spawn().await;
     let admin = source.admin().await;
+    // A web hook, whose deliveries of what follows wait in the outbox (its receiver is a
+    // closed port this server may not reach).
+    let hooked = admin
+        .post(
+            "/configure/dev_center/web_hooks",
+            &[
+                ("name", "Moved hook"),
+                ("url", "http://127.0.0.1:9/hooks"),
+                ("secret_key", "moved-hook-secret-key-0123456789"),
+                ("events", "credential.created"),
+            ],
+        )
+        .await;
+    assert_eq!(hooked.status, StatusCode::SEE_OTHER, "{}", hooked.body);
     let acme = admin
         .client_application_asking(
             "Acme ATS",
@@ -308,6 +326,10 @@ async fn copy_database_moves_an_installation_to_postgresql() {
         "INSERT INTO token_families (integration_id, created_at) \
          VALUES ({integration}, '2026-12-05 10:00:01')"
     ));
+    source.execute(&format!(
+        "INSERT INTO credential_expiry_notices (credential_id, expires_at, event) \
+         VALUES ({key_id}, '2026-12-31 00:00:00', 'credential.expiring')"
+    ));
     let hash = |byte: char| format!("x'{}'", byte.to_string().repeat(64));
     source.execute(&format!(
         "INSERT INTO authorization_codes (code_hash, integration_id, redirect_uri, expires_at, \
@@ -347,7 +369,7 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     }
     let total: i64 = before.iter().map(|(_, rows)| rows).sum();
     assert!(
-        printed.contains(&format!("copied {total} rows in 19 tables")),
+        printed.contains(&format!("copied {total} rows in {} tables", COPIED_TABLES.len())),
         "{printed}"
     );
     assert_eq!(row_counts(target.url()), before);
