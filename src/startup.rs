@@ -350,8 +350,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.web_hook_ca.as_deref(),
             args.web_hook_timeout,
             args.web_hook_allow_private_addresses,
+            args.web_hook_allow_http,
         )?,
-        allow_http: args.web_hook_allow_http,
         first_retry: args.web_hook_first_retry,
     });
     crate::web_hooks::sender::start(pool.clone(), web_hooks.clone().into_inner())?;

@@ -569,7 +569,10 @@ fn copy_into(
         target,
         web_hook_subscriptions,
         WebHookSubscriptionRow,
-        (web_hook_subscriptions::web_hook_id, web_hook_subscriptions::event)
+        (
+            web_hook_subscriptions::web_hook_id,
+            web_hook_subscriptions::event
+        )
     );
     copy_table!(
         source,

@@ -253,6 +253,7 @@ diesel::table! {
         consecutive_failures -> Integer,
         failing_since -> Nullable<Timestamp>,
         sending_until -> Nullable<Timestamp>,
+        sending_by -> Nullable<Text>,
     }
 }
 
@@ -273,6 +274,7 @@ diesel::table! {
         created_at -> Timestamp,
         state -> Text,
         attempts -> Integer,
+        first_attempt_at -> Nullable<Timestamp>,
         next_attempt_at -> Nullable<Timestamp>,
         last_attempt_at -> Nullable<Timestamp>,
         last_status -> Nullable<Integer>,

@@ -21,6 +21,7 @@ pub struct WebHook {
     pub url: String,
     pub enabled: bool,
     pub created_at: NaiveDateTime,
+    pub created_by: i32,
     pub consecutive_failures: i32,
     pub failing_since: Option<NaiveDateTime>,
 }
@@ -136,13 +137,14 @@ impl WebHook {
             .load(conn)
     }
 
-    /// Takes `id` for sending until `until`, unless another sender holds it: whether this
-    /// one now does.
+    /// Takes `id` for sending until `until`, under the claim's token `by`, unless another
+    /// sender holds it: whether this one now does.
     pub fn claim(
         conn: &mut Conn,
         id: i32,
         now: NaiveDateTime,
         until: NaiveDateTime,
+        by: &str,
     ) -> QueryResult<bool> {
         diesel::update(
             web_hooks::table
@@ -154,14 +156,42 @@ impl WebHook {
                         .or(web_hooks::sending_until.lt(now)),
                 ),
         )
-        .set(web_hooks::sending_until.eq(until))
+        .set((
+            web_hooks::sending_until.eq(until),
+            web_hooks::sending_by.eq(by),
+        ))
         .execute(conn)
         .map(|updated| updated == 1)
     }
 
-    /// After an attempt: the hook is free to send again, and counts its failures in a row
-    /// (`failed`), failing from the `failing_after`-th until one succeeds.
-    pub fn attempted(
+    /// Whether the claim `by` still holds `id`.
+    pub fn holds(conn: &mut Conn, id: i32, by: &str) -> QueryResult<bool> {
+        web_hooks::table
+            .find(id)
+            .filter(web_hooks::sending_by.eq(by))
+            .count()
+            .get_result::<i64>(conn)
+            .map(|n| n == 1)
+    }
+
+    /// Ends the claim `by` on `id` (another sender's claim is left alone).
+    pub fn release(conn: &mut Conn, id: i32, by: &str) -> QueryResult<()> {
+        diesel::update(
+            web_hooks::table
+                .find(id)
+                .filter(web_hooks::sending_by.eq(by)),
+        )
+        .set((
+            web_hooks::sending_until.eq(None::<NaiveDateTime>),
+            web_hooks::sending_by.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(drop)
+    }
+
+    /// Counts an attempt's outcome: failures in a row (`failed`), failing from the
+    /// `failing_after`-th until one succeeds.
+    pub fn counted(
         conn: &mut Conn,
         id: i32,
         failed: bool,
@@ -187,10 +217,14 @@ impl WebHook {
             .set((
                 web_hooks::consecutive_failures.eq(failures),
                 web_hooks::failing_since.eq(failing_since),
-                web_hooks::sending_until.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)
             .map(drop)
+    }
+
+    /// How many hooks there are.
+    pub fn count(conn: &mut Conn) -> QueryResult<i64> {
+        web_hooks::table.count().get_result(conn)
     }
 }
 
@@ -206,6 +240,7 @@ pub struct Delivery {
     pub created_at: NaiveDateTime,
     pub state: DeliveryState,
     pub attempts: i32,
+    pub first_attempt_at: Option<NaiveDateTime>,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_attempt_at: Option<NaiveDateTime>,
     pub last_status: Option<i32>,
@@ -223,6 +258,7 @@ pub struct NewDelivery<'a> {
     pub created_at: NaiveDateTime,
     pub state: DeliveryState,
     pub attempts: i32,
+    pub first_attempt_at: Option<NaiveDateTime>,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_attempt_at: Option<NaiveDateTime>,
     pub last_status: Option<i32>,
@@ -310,10 +346,11 @@ impl Delivery {
             .load(conn)
     }
 
-    /// Records an attempt: delivered, tried again at `next` (`Some`), or given up.
+    /// Records an attempt of `delivery` while it is pending: delivered, tried again at
+    /// `next` (`Some`), or given up.
     pub fn attempted(
         conn: &mut Conn,
-        id: i32,
+        delivery: &Delivery,
         attempt: &Attempt,
         next: Option<NaiveDateTime>,
     ) -> QueryResult<()> {
@@ -322,18 +359,34 @@ impl Delivery {
             (Some(_), Some(_)) => DeliveryState::Pending,
             (Some(_), None) => DeliveryState::Failed,
         };
-        diesel::update(web_hook_deliveries::table.find(id))
-            .set((
-                web_hook_deliveries::state.eq(state),
-                web_hook_deliveries::attempts.eq(web_hook_deliveries::attempts + 1),
-                web_hook_deliveries::next_attempt_at.eq(next.filter(|_| attempt.error.is_some())),
-                web_hook_deliveries::last_attempt_at.eq(attempt.at),
-                web_hook_deliveries::last_status.eq(attempt.status),
-                web_hook_deliveries::last_duration_ms.eq(attempt.duration_ms),
-                web_hook_deliveries::last_error.eq(attempt.error.as_deref()),
-            ))
-            .execute(conn)
-            .map(drop)
+        diesel::update(
+            web_hook_deliveries::table
+                .find(delivery.id)
+                .filter(web_hook_deliveries::state.eq(DeliveryState::Pending)),
+        )
+        .set((
+            web_hook_deliveries::state.eq(state),
+            web_hook_deliveries::attempts.eq(web_hook_deliveries::attempts + 1),
+            web_hook_deliveries::first_attempt_at
+                .eq(delivery.first_attempt_at.unwrap_or(attempt.at)),
+            web_hook_deliveries::next_attempt_at.eq(next.filter(|_| attempt.error.is_some())),
+            web_hook_deliveries::last_attempt_at.eq(attempt.at),
+            web_hook_deliveries::last_status.eq(attempt.status),
+            web_hook_deliveries::last_duration_ms.eq(attempt.duration_ms),
+            web_hook_deliveries::last_error.eq(attempt.error.as_deref()),
+        ))
+        .execute(conn)
+        .map(drop)
+    }
+
+    /// Forgets deliveries that ended (delivered or failed) before `before`.
+    pub fn prune(conn: &mut Conn, before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::delete(
+            web_hook_deliveries::table
+                .filter(web_hook_deliveries::state.ne(DeliveryState::Pending))
+                .filter(web_hook_deliveries::created_at.lt(before)),
+        )
+        .execute(conn)
     }
 
     /// A hook's receiver answered again: its waiting deliveries are tried now.

@@ -63,6 +63,22 @@ pub fn parse_url(text: &str, allow_http: bool) -> Result<Url, FieldError> {
     }
 }
 
+/// A hook's URL as the audit log names it: its scheme, host and port, and a fingerprint of
+/// the rest. A receiver's path or query is often a secret of its own (a chat service's
+/// hook token), and the audit log is read by people the Web Hooks pages are not for.
+pub fn url_for_the_log(url: &str) -> String {
+    let Ok(parsed) = Url::parse(url) else {
+        return "an invalid URL".to_owned();
+    };
+    let origin = parsed.origin().ascii_serialization();
+    let rest = &url[url.len().min(origin.len())..];
+    if rest.is_empty() || rest == "/" {
+        return origin;
+    }
+    let fingerprint = blake3::hash(url.as_bytes()).to_hex();
+    format!("{origin}/… (#{})", &fingerprint[..8])
+}
+
 /// A hook's secret key as typed: 16 to 256 visible characters, no spaces.
 pub fn parse_secret_key(text: &str) -> Result<&str, FieldError> {
     let refuse = |message: &str| FieldError::new("secret_key", message);
@@ -124,20 +140,35 @@ pub fn wait_after(attempt: u32, first_wait: Duration, jitter: f64) -> Duration {
 pub fn refused_address(address: IpAddr, allow_private: bool) -> Option<&'static str> {
     match address {
         IpAddr::V4(v4) => refused_v4(v4, allow_private),
-        IpAddr::V6(v6) => {
-            // An IPv4 address written as IPv6 (mapped, or NAT64's well-known prefix) is
-            // judged as the IPv4 address it reaches.
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return refused_v4(v4, allow_private);
-            }
-            let segments = v6.segments();
-            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [a, b] = segments[6].to_be_bytes();
-                let [c, d] = segments[7].to_be_bytes();
-                return refused_v4(Ipv4Addr::new(a, b, c, d), allow_private);
-            }
-            refused_v6(v6, allow_private)
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            // An IPv4 address written as IPv6 is judged as the IPv4 address it reaches.
+            Some(v4) => refused_v4(v4, allow_private),
+            None => refused_v6(v6, allow_private),
+        },
+    }
+}
+
+/// The IPv4 address an IPv6 one stands for: mapped (`::ffff:a.b.c.d`), translated
+/// (`::ffff:0:a.b.c.d`), compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`,
+/// `64:ff9b:1::/48`) and 6to4 (`2002:AABB:CCDD::/48`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let last = || {
+        let [a, b] = s[6].to_be_bytes();
+        let [c, d] = s[7].to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0xffff, 0, _, _] => Some(last()),
+        // `::` and `::1` are IPv6's own; any other `::a.b.c.d` is compatible.
+        [0, 0, 0, 0, 0, 0, _, _] if !ip.is_unspecified() && !ip.is_loopback() => Some(last()),
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] | [0x64, 0xff9b, 1, ..] => Some(last()),
+        [0x2002, hi, lo, ..] => {
+            let [a, b] = hi.to_be_bytes();
+            let [c, d] = lo.to_be_bytes();
+            Some(Ipv4Addr::new(a, b, c, d))
         }
+        _ => None,
     }
 }
 
@@ -146,12 +177,16 @@ fn refused_v4(ip: Ipv4Addr, allow_private: bool) -> Option<&'static str> {
     if ip.is_link_local() {
         return Some("a link-local address (169.254.0.0/16, where cloud metadata services answer)");
     }
+    // Alibaba Cloud's and Azure's metadata and platform services.
+    if ip == Ipv4Addr::new(100, 100, 100, 200) || ip == Ipv4Addr::new(168, 63, 129, 16) {
+        return Some("a cloud metadata service");
+    }
     if ip.is_unspecified() || a == 0 || ip.is_broadcast() || ip.is_multicast() || a >= 240 {
         return Some("not the address of a single host");
     }
     let private = ip.is_loopback()
         || ip.is_private()
-        // Shared address space (carrier-grade NAT; some clouds' metadata services).
+        // Shared address space (carrier-grade NAT).
         || (a == 100 && (64..128).contains(&b))
         // Benchmarking networks.
         || (a == 198 && (b == 18 || b == 19))
@@ -170,6 +205,10 @@ fn refused_v6(ip: Ipv6Addr, allow_private: bool) -> Option<&'static str> {
     }
     if ip.is_unspecified() || ip.is_multicast() {
         return Some("not the address of a single host");
+    }
+    // Teredo (2001:0::/32) hides an IPv4 address behind a tunnel: never.
+    if ip.segments()[..2] == [0x2001, 0] {
+        return Some("a tunnelled address (Teredo)");
     }
     // Loopback, unique local (fc00::/7) and the deprecated site-local (fec0::/10).
     let private = ip.is_loopback() || first & 0xfe00 == 0xfc00 || first & 0xffc0 == 0xfec0;
@@ -260,6 +299,13 @@ mod tests {
             "fe80::1",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
+            "::a9fe:a9fe",
+            "::ffff:0:a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "100.100.100.200",
+            "168.63.129.16",
             "0.0.0.0",
             "::",
             "255.255.255.255",
@@ -279,7 +325,9 @@ mod tests {
             "10.1.2.3",
             "172.16.0.1",
             "192.168.1.1",
-            "100.100.100.200",
+            "100.64.0.1",
+            "::7f00:1",
+            "2002:7f00:1::1",
             "::1",
             "fd12:3456::1",
             "::ffff:10.0.0.1",
@@ -292,6 +340,25 @@ mod tests {
             let ip: IpAddr = public.parse().unwrap();
             assert_eq!(refused_address(ip, false), None, "{public}");
         }
+    }
+
+    #[test]
+    fn the_log_names_a_url_without_its_path_or_query() {
+        assert_eq!(
+            url_for_the_log("https://siem.example.com/"),
+            "https://siem.example.com"
+        );
+        let slack = url_for_the_log("https://hooks.slack.com/services/T000/B000/XXXXSECRET");
+        assert!(slack.starts_with("https://hooks.slack.com/… (#"), "{slack}");
+        assert!(!slack.contains("XXXXSECRET"));
+        assert_ne!(
+            slack,
+            url_for_the_log("https://hooks.slack.com/services/T000/B000/OTHER")
+        );
+        assert_eq!(
+            url_for_the_log("http://127.0.0.1:9000"),
+            "http://127.0.0.1:9000"
+        );
     }
 
     proptest! {

@@ -13,12 +13,13 @@ use secrecy::{ExposeSecret, SecretSlice, SecretString};
 
 use crate::db::credentials::Credential;
 use crate::db::integrations::Integration;
+use crate::db::users::User;
 use crate::db::web_hooks::{self as stored, Attempt, Delivery, NewDelivery, NewWebHook, WebHook};
 use crate::db::{self, Conn};
 use crate::oauth::sealing::SealingKey;
 use crate::rules::access::{Action, Viewer};
 use crate::rules::paging::Paged;
-use crate::rules::text::{FieldErrors, parse_label};
+use crate::rules::text::{FieldError, FieldErrors, parse_label};
 use crate::rules::web_hooks::{self as rules, FAILING_AFTER, RETRY_FOR};
 use crate::rules::words::{AuditAction, DeliveryState, ObjectKind, ProductWord, WebHookEvent};
 
@@ -127,6 +128,7 @@ fn add(
             created_at: now,
             state: DeliveryState::Pending,
             attempts: 0,
+            first_attempt_at: None,
             next_attempt_at: Some(now),
             last_attempt_at: None,
             last_status: None,
@@ -138,6 +140,9 @@ fn add(
 }
 
 // ---- The pages ----
+
+/// At most this many hooks: each change writes a delivery for every hook that hears it.
+const MOST_HOOKS: i64 = 100;
 
 /// A hook as submitted on its form. On an edit, an empty secret key keeps the saved one.
 #[derive(Debug, Clone, Default)]
@@ -204,15 +209,24 @@ impl HookRequest {
 pub struct HookListing {
     pub hook: WebHook,
     pub events: Vec<WebHookEvent>,
+    /// Who added it: a hook outlives its author's permission, so the page says whose it
+    /// is for review.
+    pub added_by: String,
 }
 
 pub fn list(conn: &mut Conn, viewer: &Viewer) -> Result<Vec<HookListing>, Failure> {
     viewer.require(Action::ManageWebHooks)?;
     let hooks = WebHook::list(conn)?;
     let subscriptions = WebHook::all_events(conn)?;
+    let names = User::names(conn)?;
     Ok(hooks
         .into_iter()
         .map(|hook| HookListing {
+            added_by: names
+                .iter()
+                .find(|(id, _)| *id == hook.created_by)
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default(),
             events: subscriptions
                 .iter()
                 .filter(|(id, _)| *id == hook.id)
@@ -228,6 +242,9 @@ pub fn find(conn: &mut Conn, viewer: &Viewer, id: i32) -> Result<HookListing, Fa
     let hook = WebHook::find(conn, id)?.ok_or(Failure::NotFound("Web hook"))?;
     Ok(HookListing {
         events: WebHook::events(conn, id)?,
+        added_by: User::find(conn, hook.created_by)?
+            .map(|u| u.name)
+            .unwrap_or_default(),
         hook,
     })
 }
@@ -242,6 +259,15 @@ pub fn create(
 ) -> Result<Committed<i32>, Failure> {
     viewer.require(Action::ManageWebHooks)?;
     let hook = request.parse(allow_http, true)?;
+    if WebHook::count(conn)? >= MOST_HOOKS {
+        return Err(FieldError::new(
+            "name",
+            format!(
+                "Dev Center keeps at most {MOST_HOOKS} web hooks. Edit one you no longer need instead."
+            ),
+        )
+        .into());
+    }
     let secret_key = hook
         .secret_key
         .as_ref()
@@ -424,6 +450,7 @@ pub fn pinged(
                     DeliveryState::Failed
                 },
                 attempts: 1,
+                first_attempt_at: Some(attempt.at),
                 next_attempt_at: None,
                 last_attempt_at: Some(attempt.at),
                 last_status: attempt.status,
@@ -432,7 +459,7 @@ pub fn pinged(
             },
         )?;
         if attempt.error.is_none() {
-            WebHook::attempted(conn, id, false, FAILING_AFTER, attempt.at)?;
+            WebHook::counted(conn, id, false, FAILING_AFTER, attempt.at)?;
             Delivery::retry_now(conn, id, attempt.at)?;
         }
         Ok(())
@@ -451,45 +478,73 @@ pub fn due(conn: &mut Conn) -> Result<Vec<Delivery>, Failure> {
     Ok(Delivery::due(conn, &heads, db::now())?)
 }
 
-/// Takes `delivery`'s hook for sending for `lease` (another instance's sender leaves it
-/// alone meanwhile), with the target to send to; `None` if someone else holds it.
+/// A sender's hold on a hook while it sends the hook's oldest delivery.
+pub struct Claim {
+    /// Random, so that only this claim records and releases (another sender's, after a
+    /// lease ran out, is left alone).
+    token: String,
+    /// Where to send, or why it cannot be sent (a secret key this sealing key cannot open).
+    pub target: Result<Target, String>,
+}
+
+/// Takes `delivery`'s hook for sending for `lease` (other senders leave it alone
+/// meanwhile); `None` if another sender holds it or the delivery is no longer pending.
 pub fn claim(
     conn: &mut Conn,
     sealing: &SealingKey,
     delivery: &Delivery,
     lease: Duration,
-) -> Result<Option<Target>, Failure> {
+) -> Result<Option<Claim>, Failure> {
     let now = db::now();
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::hours(1));
+    let bytes: [u8; 16] = rand::random();
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let claimed = db::write(conn, |conn| {
         // Still the hook's oldest pending delivery: nobody delivered it meanwhile.
         let current = Delivery::find(conn, delivery.id)?;
         if current.is_none_or(|d| d.state != DeliveryState::Pending) {
             return Ok::<_, Failure>(false);
         }
-        Ok(WebHook::claim(conn, delivery.web_hook_id, now, until)?)
+        Ok(WebHook::claim(
+            conn,
+            delivery.web_hook_id,
+            now,
+            until,
+            &token,
+        )?)
     })?;
     if !claimed {
         return Ok(None);
     }
-    target(conn, sealing, delivery.web_hook_id).map(Some)
+    let target = match target(conn, sealing, delivery.web_hook_id) {
+        Ok(target) => Ok(target),
+        Err(Failure::Internal(_)) => Err(
+            "The hook's secret key cannot be opened with this installation's sealing key \
+             (--sealing-key-file): save the hook with its secret key again."
+                .to_owned(),
+        ),
+        Err(other) => return Err(other),
+    };
+    Ok(Some(Claim { token, target }))
 }
 
-/// Records an attempt of `delivery` and frees its hook: delivered; or tried again after a
-/// wait that doubles each time (from `first_wait`, with jitter); or, once an attempt made
-/// 24 hours after the event fails, given up.
+/// Records an attempt of `delivery` under `claim` and releases the hook: delivered; or
+/// tried again after a wait that doubles each time (from `first_wait`, with jitter); or,
+/// once an attempt made 24 hours after the first fails, given up. Nothing is recorded if
+/// the claim was lost meanwhile (its lease ran out and another sender took the hook):
+/// whether it was recorded.
 pub fn attempted(
     conn: &mut Conn,
     delivery: &Delivery,
+    claim: &Claim,
     attempt: &Attempt,
     first_wait: Duration,
-) -> Result<(), Failure> {
+) -> Result<bool, Failure> {
     let failed = attempt.error.is_some();
+    let first = delivery.first_attempt_at.unwrap_or(attempt.at);
     let next = failed
         .then(|| {
-            let retried_for = (attempt.at - delivery.created_at)
-                .to_std()
-                .unwrap_or_default();
+            let retried_for = (attempt.at - first).to_std().unwrap_or_default();
             (retried_for < RETRY_FOR).then(|| {
                 let number = u32::try_from(delivery.attempts + 1).unwrap_or(u32::MAX);
                 let wait = rules::wait_after(number, first_wait, rand::random::<f64>());
@@ -497,17 +552,26 @@ pub fn attempted(
             })
         })
         .flatten();
+    let hook = delivery.web_hook_id;
     db::write(conn, |conn| {
-        Delivery::attempted(conn, delivery.id, attempt, next)?;
-        WebHook::attempted(
-            conn,
-            delivery.web_hook_id,
-            failed,
-            FAILING_AFTER,
-            attempt.at,
-        )?;
-        Ok::<_, Failure>(())
+        if !WebHook::holds(conn, hook, &claim.token)? {
+            return Ok::<_, Failure>(false);
+        }
+        Delivery::attempted(conn, delivery, attempt, next)?;
+        WebHook::counted(conn, hook, failed, FAILING_AFTER, attempt.at)?;
+        WebHook::release(conn, hook, &claim.token)?;
+        Ok(true)
     })
+}
+
+/// How long ended deliveries are kept for their hook's page.
+const DELIVERIES_KEPT: chrono::Duration = chrono::Duration::days(30);
+
+/// Forgets deliveries that ended more than 30 days ago; how many.
+pub fn prune_deliveries(conn: &mut Conn) -> Result<usize, Failure> {
+    Ok(db::write(conn, |conn| {
+        Delivery::prune(conn, db::now() - DELIVERIES_KEPT)
+    })?)
 }
 
 /// How far ahead a credential's coming expiry is announced.

@@ -31,6 +31,8 @@ struct Row {
     enabled: bool,
     /// "Failing since …", when it is.
     failing_since: Option<String>,
+    added_by: String,
+    added_on: String,
 }
 
 impl From<HookListing> for Row {
@@ -43,6 +45,8 @@ impl From<HookListing> for Row {
             events: listing.events.iter().map(|e| e.as_str()).collect(),
             enabled: hook.enabled,
             failing_since: hook.failing_since.map(when),
+            added_by: listing.added_by,
+            added_on: when(hook.created_at),
         }
     }
 }
@@ -170,7 +174,13 @@ pub async fn create(
     let hooks = hooks.into_inner();
     let created = refused_fields(
         ctx.write(move |conn, viewer| {
-            use_cases::create(conn, viewer, &hooks.sealing, hooks.allow_http, &request)
+            use_cases::create(
+                conn,
+                viewer,
+                &hooks.sealing,
+                hooks.outbound.allow_http,
+                &request,
+            )
         })
         .await,
     )?;
@@ -224,7 +234,14 @@ pub async fn update(
     let hooks = hooks.into_inner();
     let updated = refused_fields(
         ctx.write(move |conn, viewer| {
-            use_cases::update(conn, viewer, &hooks.sealing, hooks.allow_http, id, &request)
+            use_cases::update(
+                conn,
+                viewer,
+                &hooks.sealing,
+                hooks.outbound.allow_http,
+                id,
+                &request,
+            )
         })
         .await,
     )?;

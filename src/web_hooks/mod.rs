@@ -17,8 +17,6 @@ use outbound::Outbound;
 pub struct WebHooks {
     pub sealing: Arc<SealingKey>,
     pub outbound: Outbound,
-    /// Plain http to any host (`--web-hook-allow-http`), not only to this machine.
-    pub allow_http: bool,
     /// The wait after a first failed attempt; each next wait doubles
     /// (`--web-hook-first-retry`).
     pub first_retry: Duration,

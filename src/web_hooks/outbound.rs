@@ -24,7 +24,7 @@ use secrecy::ExposeSecret;
 use url::{Host, Url};
 
 use crate::db::web_hooks::Attempt;
-use crate::rules::web_hooks::{refused_address, signature};
+use crate::rules::web_hooks::{parse_url, refused_address, signature};
 use crate::use_cases::web_hooks::Target;
 
 /// At most this much of a receiver's answer is read (and then dropped).
@@ -36,6 +36,10 @@ pub struct Outbound {
     tls: Arc<rustls::ClientConfig>,
     pub timeout: Duration,
     allow_private: bool,
+    /// Plain http to any host (`--web-hook-allow-http`), not only to this machine: which
+    /// URLs may be saved, and checked again when sent (a hook saved while the flag was
+    /// given stops when it is removed).
+    pub allow_http: bool,
 }
 
 /// The headers of a delivery besides the signature.
@@ -53,6 +57,7 @@ impl Outbound {
         ca_file: Option<&std::path::Path>,
         timeout: Duration,
         allow_private: bool,
+        allow_http: bool,
     ) -> anyhow::Result<Outbound> {
         let extra_roots = match ca_file {
             Some(path) => {
@@ -86,6 +91,7 @@ impl Outbound {
             tls: Arc::new(tls),
             timeout,
             allow_private,
+            allow_http,
         })
     }
 
@@ -130,7 +136,7 @@ impl Outbound {
         body: &str,
         envelope: &Envelope<'_>,
     ) -> Result<u16, String> {
-        let url = Url::parse(&target.url).map_err(|_| "The URL is not valid.".to_owned())?;
+        let url = parse_url(&target.url, self.allow_http).map_err(|refused| refused.message)?;
         let addresses = self.checked_addresses(&url).await?;
         let mut http = HttpConnector::new_with_resolver(Pinned(Arc::new(addresses)));
         http.enforce_http(false);
@@ -174,21 +180,30 @@ impl Outbound {
         let port = url
             .port_or_known_default()
             .ok_or_else(|| "The URL has no port.".to_owned())?;
-        let addresses: Vec<SocketAddr> = match url.host() {
-            Some(Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
-            Some(Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-            Some(Host::Domain(name)) => tokio::net::lookup_host((name, port))
-                .await
-                .map_err(|e| format!("Could not resolve {name}: {e}."))?
-                .collect(),
+        let (shown, addresses): (String, Vec<SocketAddr>) = match url.host() {
+            Some(Host::Ipv4(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+            Some(Host::Ipv6(ip)) => (ip.to_string(), vec![SocketAddr::new(ip.into(), port)]),
+            Some(Host::Domain(name)) => (
+                name.to_owned(),
+                tokio::net::lookup_host((name, port))
+                    .await
+                    .map_err(|_| format!("Could not resolve {name}."))?
+                    .collect(),
+            ),
             None => return Err("The URL has no host.".to_owned()),
         };
         if addresses.is_empty() {
-            return Err("The host has no address.".to_owned());
+            return Err(format!("{shown} has no address."));
         }
+        // A name's addresses are not shown: the page must not resolve internal names.
+        let literal = url.host().is_some_and(|h| !matches!(h, Host::Domain(_)));
         for address in &addresses {
             if let Some(why) = refused_address(address.ip(), self.allow_private) {
-                return Err(format!("Refused to send to {}: it is {why}.", address.ip()));
+                return Err(if literal {
+                    format!("Refused to send to {shown}: it is {why}.")
+                } else {
+                    format!("Refused to send to {shown}: it resolves to {why}.")
+                });
             }
         }
         Ok(addresses)

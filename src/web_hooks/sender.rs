@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::db::Pool;
-use crate::db::web_hooks::Delivery;
+use crate::db::web_hooks::{Attempt, Delivery};
 use crate::rules::words::ProductWord;
 use crate::use_cases::web_hooks::{self as use_cases};
 
@@ -18,8 +18,10 @@ use super::outbound::Envelope;
 
 /// How often due deliveries are looked for: the most a new event waits.
 const POLL: Duration = Duration::from_millis(250);
-/// How often coming and past expiries are looked for.
+/// How often coming and past expiries are looked for (and ended deliveries pruned).
 const EXPIRY_CHECK: Duration = Duration::from_secs(5);
+/// At most this many deliveries in flight at once, whatever the number of hooks.
+const MOST_IN_FLIGHT: usize = 32;
 
 /// Starts the sender on its own thread and runtime.
 pub fn start(pool: Pool, hooks: Arc<WebHooks>) -> std::io::Result<()> {
@@ -40,6 +42,7 @@ pub fn start(pool: Pool, hooks: Arc<WebHooks>) -> std::io::Result<()> {
 async fn run(pool: Pool, hooks: Arc<WebHooks>) {
     // The hooks this instance is sending now.
     let sending: Arc<Mutex<HashSet<i32>>> = Arc::default();
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MOST_IN_FLIGHT));
     let mut expiries_checked: Option<Instant> = None;
     loop {
         tokio::time::sleep(POLL).await;
@@ -48,6 +51,7 @@ async fn run(pool: Pool, hooks: Arc<WebHooks>) {
             let pool = pool.clone();
             let announced = blocking(move || {
                 let mut conn = pool.get()?;
+                use_cases::prune_deliveries(&mut conn)?;
                 Ok(use_cases::announce_expiries(&mut conn)?)
             })
             .await;
@@ -70,6 +74,9 @@ async fn run(pool: Pool, hooks: Arc<WebHooks>) {
             }
         };
         for delivery in due {
+            let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+                break; // the rest wait for the next poll
+            };
             let started = sending
                 .lock()
                 .map(|mut s| s.insert(delivery.web_hook_id))
@@ -79,6 +86,7 @@ async fn run(pool: Pool, hooks: Arc<WebHooks>) {
             }
             let (pool, hooks, sending) = (pool.clone(), hooks.clone(), sending.clone());
             tokio::spawn(async move {
+                let _permit = permit;
                 let hook = delivery.web_hook_id;
                 if let Err(error) = deliver(&pool, &hooks, delivery).await {
                     tracing::warn!(
@@ -97,49 +105,69 @@ async fn run(pool: Pool, hooks: Arc<WebHooks>) {
 
 /// Claims the delivery's hook, sends the delivery, and records how it went.
 async fn deliver(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> anyhow::Result<()> {
-    // Held while sending: long enough for the slowest attempt, short enough that a hook
-    // claimed by an instance that died is sent again soon.
-    let lease = hooks.outbound.timeout * 2 + Duration::from_secs(5);
-    let (target, delivery) = {
+    // Held while sending: far longer than the slowest attempt (the timeout) and the
+    // writes around it, short enough that a hook claimed by an instance that died is sent
+    // again within minutes.
+    let lease = hooks.outbound.timeout * 2 + Duration::from_secs(120);
+    let (claim, delivery) = {
         let (pool, hooks) = (pool.clone(), hooks.clone());
         blocking(move || {
-            let target = use_cases::claim(&mut *pool.get()?, &hooks.sealing, &delivery, lease)?;
-            Ok((target, delivery))
+            let claim = use_cases::claim(&mut *pool.get()?, &hooks.sealing, &delivery, lease)?;
+            Ok((claim, delivery))
         })
         .await?
     };
-    let Some(target) = target else {
+    let Some(claim) = claim else {
         return Ok(());
     };
-    let sent_at = chrono::Utc::now();
-    let body = super::body(
-        delivery.event.as_str(),
-        &delivery.delivery_id,
-        sent_at,
-        &delivery.payload,
-    );
-    let attempt = hooks
-        .outbound
-        .send(
-            &target,
-            &body,
-            &Envelope {
-                delivery_id: &delivery.delivery_id,
-                event: delivery.event.as_str(),
-                timestamp: sent_at.timestamp(),
-            },
-        )
-        .await;
+    let attempt = match &claim.target {
+        Ok(target) => {
+            let sent_at = chrono::Utc::now();
+            let body = super::body(
+                delivery.event.as_str(),
+                &delivery.delivery_id,
+                sent_at,
+                &delivery.payload,
+            );
+            hooks
+                .outbound
+                .send(
+                    target,
+                    &body,
+                    &Envelope {
+                        delivery_id: &delivery.delivery_id,
+                        event: delivery.event.as_str(),
+                        timestamp: sent_at.timestamp(),
+                    },
+                )
+                .await
+        }
+        Err(why) => Attempt {
+            at: crate::db::now(),
+            status: None,
+            duration_ms: 0,
+            error: Some(why.clone()),
+        },
+    };
     let (pool, first_retry) = (pool.clone(), hooks.first_retry);
-    blocking(move || {
+    let hook = delivery.web_hook_id;
+    let recorded = blocking(move || {
         Ok(use_cases::attempted(
             &mut *pool.get()?,
             &delivery,
+            &claim,
             &attempt,
             first_retry,
         )?)
     })
-    .await
+    .await?;
+    if !recorded {
+        tracing::warn!(
+            web_hook = hook,
+            "a web hook delivery outlived its claim; another sender has the hook now"
+        );
+    }
+    Ok(())
 }
 
 /// Database work off the runtime's thread.

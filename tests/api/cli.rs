@@ -369,7 +369,10 @@ async fn copy_database_moves_an_installation_to_postgresql() {
     }
     let total: i64 = before.iter().map(|(_, rows)| rows).sum();
     assert!(
-        printed.contains(&format!("copied {total} rows in {} tables", COPIED_TABLES.len())),
+        printed.contains(&format!(
+            "copied {total} rows in {} tables",
+            COPIED_TABLES.len()
+        )),
         "{printed}"
     );
     assert_eq!(row_counts(target.url()), before);

@@ -349,3 +349,44 @@ async fn a_gate_cut_off_from_its_database_stops_accepting_keys() {
             .contains("cannot confirm API keys")
     );
 }
+
+#[tokio::test]
+async fn web_hooks_are_sent_once_and_in_order_whichever_instances_make_the_changes() {
+    use crate::web_hooks::{
+        EVERY_EVENT, FLAGS, Receiver, SECRET_KEY, add_hook, verify, web_hook_manager,
+    };
+    let a = TestApp::spawn_with(FLAGS).await;
+    let b = a.another_instance().await;
+    let c = a.another_instance().await;
+    let receiver = Receiver::start();
+    add_hook(
+        &a,
+        &web_hook_manager(&a).await,
+        "Shared",
+        &receiver.url(),
+        EVERY_EVENT,
+    )
+    .await;
+    let on_a = a.admin().await;
+    let on_b = b.admin().await;
+    let mut made = Vec::new();
+    for n in 0..8 {
+        let admin = if n % 2 == 0 { &on_a } else { &on_b };
+        let (_, id) = admin.new_key("harvest", &format!("Key {n}")).await;
+        made.push(serde_json::Value::from(id));
+    }
+    let received = receiver.wait_for(8, Duration::from_secs(15)).await;
+    // Three senders polled the same outbox: still each event once, in commit order.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received_now = receiver.received();
+    assert_eq!(received_now.len(), 8, "no event sent twice");
+    for delivery in &received {
+        verify(delivery, SECRET_KEY);
+    }
+    let order: Vec<_> = received
+        .iter()
+        .map(|r| r.json()["payload"]["credential"]["id"].clone())
+        .collect();
+    assert_eq!(order, made);
+    drop(c);
+}

@@ -23,7 +23,7 @@ use devcenter::web::urls::{
 use crate::helpers::{Backend, Person, TestApp};
 
 /// Every test server here may reach this machine and retries fast.
-const FLAGS: &[&str] = &[
+pub const FLAGS: &[&str] = &[
     "--web-hook-allow-private-addresses",
     "--web-hook-first-retry",
     "100ms",
@@ -31,11 +31,11 @@ const FLAGS: &[&str] = &[
     "3s",
 ];
 
-const SECRET_KEY: &str = "receiver-secret-key-0123456789abcdef";
+pub const SECRET_KEY: &str = "receiver-secret-key-0123456789abcdef";
 
 /// One delivery as the receiver got it.
 #[derive(Debug, Clone)]
-struct Received {
+pub struct Received {
     signature: String,
     delivery_id: String,
     event: String,
@@ -44,11 +44,11 @@ struct Received {
 }
 
 impl Received {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).expect("a JSON body")
     }
 
-    fn action(&self) -> String {
+    pub fn action(&self) -> String {
         self.json()["action"]
             .as_str()
             .unwrap_or_default()
@@ -64,7 +64,7 @@ struct Behaviour {
 }
 
 /// A web hook receiver on its own port.
-struct Receiver {
+pub struct Receiver {
     port: u16,
     behaviour: Arc<Behaviour>,
     running: bool,
@@ -72,7 +72,7 @@ struct Receiver {
 
 impl Receiver {
     /// A receiver listening now.
-    fn start() -> Receiver {
+    pub fn start() -> Receiver {
         let mut receiver = Self::down();
         receiver.come_up();
         receiver
@@ -116,7 +116,7 @@ impl Receiver {
         });
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hooks/devcenter", self.port)
     }
 
@@ -130,7 +130,7 @@ impl Receiver {
             .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.behaviour.received.lock().expect("the log").clone()
     }
 
@@ -139,7 +139,7 @@ impl Receiver {
     }
 
     /// Waits until `count` deliveries arrived (at most `within`), and returns them all.
-    async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
+    pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
         let started = Instant::now();
         loop {
             let received = self.received();
@@ -192,7 +192,7 @@ async fn receive(
 
 /// What a receiver does with every delivery: the HMAC-SHA256 of the exact body with the
 /// shared secret key, compared with the `Signature` header.
-fn verify(received: &Received, secret_key: &str) {
+pub fn verify(received: &Received, secret_key: &str) {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret_key.as_bytes()).expect("any key");
     mac.update(received.body.as_bytes());
     let expected: String = mac
@@ -218,7 +218,13 @@ fn verify(received: &Received, secret_key: &str) {
 }
 
 /// Adds a hook through its form; its id.
-async fn add_hook(app: &TestApp, person: &Person, name: &str, url: &str, events: &[&str]) -> i32 {
+pub async fn add_hook(
+    app: &TestApp,
+    person: &Person,
+    name: &str,
+    url: &str,
+    events: &[&str],
+) -> i32 {
     let mut fields = vec![("name", name), ("url", url), ("secret_key", SECRET_KEY)];
     fields.extend(events.iter().map(|e| ("events", *e)));
     let page = person.post(WEB_HOOKS, &fields).await;
@@ -229,7 +235,7 @@ async fn add_hook(app: &TestApp, person: &Person, name: &str, url: &str, events:
     .expect("an id")
 }
 
-const EVERY_EVENT: &[&str] = &[
+pub const EVERY_EVENT: &[&str] = &[
     "credential.created",
     "credential.revoked",
     "credential.enabled",
@@ -241,7 +247,7 @@ const EVERY_EVENT: &[&str] = &[
     "integration.disconnected",
 ];
 
-async fn web_hook_manager(app: &TestApp) -> Person {
+pub async fn web_hook_manager(app: &TestApp) -> Person {
     app.user("hooks@example.com", "basic", &["manage_webhooks"])
         .await
 }
@@ -854,6 +860,12 @@ async fn the_secret_key_is_write_only_and_a_new_one_signs_from_then_on() {
     verify(&received[1], new_key);
     let audit = app.audit_text();
     assert!(audit.contains("a new secret key"), "{audit}");
+    // The audit log names the receiver's origin, never its path (often a token itself).
+    assert!(
+        audit.contains(&format!("http://127.0.0.1:{}/… (#", receiver.port)),
+        "{audit}"
+    );
+    assert!(!audit.contains("/hooks/devcenter"), "{audit}");
     assert!(!audit.contains(new_key) && !audit.contains(SECRET_KEY));
 }
 
@@ -942,4 +954,52 @@ async fn disconnecting_an_integration_is_announced() {
         oauth_client.client_id.as_str()
     );
     assert!(!received[0].body.contains(&oauth_client.client_secret));
+}
+
+#[tokio::test]
+async fn retries_last_a_day_from_each_deliverys_first_attempt() {
+    let app = TestApp::spawn_with(FLAGS).await;
+    let admin = app.admin().await;
+    let manager = web_hook_manager(&app).await;
+    let receiver = Receiver::down();
+    let hook = add_hook(&app, &manager, "Gone", &receiver.url(), EVERY_EVENT).await;
+    admin.new_key("harvest", "First").await;
+    admin.new_key("harvest", "Second").await;
+    let first = app.count(&format!(
+        "SELECT MIN(id) FROM web_hook_deliveries WHERE web_hook_id = {hook}"
+    ));
+    let started = Instant::now();
+    while app.count(&format!(
+        "SELECT attempts FROM web_hook_deliveries WHERE id = {first}"
+    )) == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // The first has been retried for 25 hours; the second waited that long behind it
+    // without an attempt of its own.
+    let day_ago = (chrono::Utc::now().naive_utc() - chrono::Duration::hours(25))
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string();
+    app.execute(&format!(
+        "UPDATE web_hook_deliveries SET first_attempt_at = '{day_ago}', created_at = '{day_ago}' \
+         WHERE id = {first}"
+    ));
+    app.execute(&format!(
+        "UPDATE web_hook_deliveries SET created_at = '{day_ago}' WHERE id > {first}"
+    ));
+    let started = Instant::now();
+    while app.count(&format!(
+        "SELECT COUNT(*) FROM web_hook_deliveries WHERE id > {first} AND attempts > 0"
+    )) == 0
+    {
+        assert!(started.elapsed() < Duration::from_secs(20));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deliveries = manager.get(&with_id(WEB_HOOK_DELIVERIES, hook)).await;
+    assert_eq!(
+        deliveries.attrs(r#"[data-testid="web-hook-delivery-row"]"#, "data-state"),
+        ["pending", "failed"],
+        "the first gave up after its day; the second has its own day ahead"
+    );
 }

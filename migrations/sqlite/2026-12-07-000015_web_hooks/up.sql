@@ -33,9 +33,11 @@ CREATE TABLE web_hooks (
     -- failing (shown on the page) until a delivery or a ping succeeds.
     consecutive_failures INTEGER NOT NULL DEFAULT 0 CHECK (consecutive_failures >= 0),
     failing_since        TIMESTAMP,
-    -- An instance is sending this hook's oldest delivery until then: one at a time per
-    -- hook, so a hook's events arrive in order whichever instance sends them.
-    sending_until        TIMESTAMP
+    -- A sender (`sending_by`, a random token of its claim) is sending this hook's oldest
+    -- delivery until then: one at a time per hook, so a hook's events arrive in order
+    -- whichever instance sends them. Only the claim's owner records and releases it.
+    sending_until        TIMESTAMP,
+    sending_by           TEXT CHECK (sending_by IS NULL OR length(sending_by) = 32)
 );
 
 CREATE TABLE web_hook_subscriptions (
@@ -58,6 +60,9 @@ CREATE TABLE web_hook_deliveries (
     -- more attempts (a ping that failed, or retries for 24 hours that all failed).
     state            TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    -- Retries last 24 hours from the first attempt (not from the event: one that waited
+    -- behind a failing delivery still gets its day).
+    first_attempt_at TIMESTAMP,
     next_attempt_at  TIMESTAMP,
     last_attempt_at  TIMESTAMP,
     -- The receiver's status code, when it answered.

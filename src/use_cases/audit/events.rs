@@ -10,6 +10,7 @@ use crate::db::credentials::Credential;
 use crate::db::web_hooks::WebHook;
 use crate::rules::expiry::Expiry;
 use crate::rules::overlap::Overlap;
+use crate::rules::web_hooks::url_for_the_log;
 use crate::rules::words::{
     ApiType, AuditAction, DeveloperPermission, ObjectKind, ProductWord, UserLevel,
 };
@@ -628,6 +629,7 @@ impl Event {
 
     /// A web hook added (its secret key never named).
     pub fn web_hook_created(id: i32, name: &str, url: &str, events: &[&str]) -> Event {
+        let url = url_for_the_log(url);
         Event {
             action: AuditAction::WebHookCreated,
             object: ObjectKind::WebHook,
@@ -659,10 +661,11 @@ impl Event {
             );
         }
         if before.url != url {
-            parts.push(format!("URL from {} to {url}", before.url));
+            let (before, after) = (url_for_the_log(&before.url), url_for_the_log(url));
+            parts.push(format!("URL from {before} to {after}"));
             details.insert(
                 "url".into(),
-                serde_json::json!({ "before": before.url, "after": url }),
+                serde_json::json!({ "before": before, "after": after }),
             );
         }
         if events_before != events_after {
