@@ -75,6 +75,8 @@ const CURATED: &[(&str, &str, &str)] = &[
         "21-connected-integrations.png",
     ),
     ("key_history", "04-history", "13-key-history.png"),
+    ("web_hooks", "05-deliveries", "22-web-hook-deliveries.png"),
+    ("web_hooks", "03-add-web-hook", "23-add-web-hook.png"),
 ];
 
 /// The axe-core release the walks check with (the same one `.ci/run` installs).
@@ -298,10 +300,16 @@ impl Walk {
     }
 
     pub async fn start_at(name: &'static str, size: (u32, u32)) -> Option<Walk> {
+        Walk::start_with(name, size, &[]).await
+    }
+
+    /// A walk whose server is started with extra `serve` flags (after the ones every test
+    /// server gets), or `None` (with a visible message) where there is no browser.
+    pub async fn start_with(name: &'static str, size: (u32, u32), flags: &[&str]) -> Option<Walk> {
         let tools = tools()?;
         let started = Instant::now();
         let _ = axe_source();
-        let app = Arc::new(TestApp::spawn().await);
+        let app = Arc::new(TestApp::spawn_with(flags).await);
         Some(Walk::open(tools, name, app, size, started).await)
     }
 

@@ -2254,3 +2254,242 @@ async fn a_manager_reads_what_a_change_would_refuse_before_it_is_saved() {
     walk.step("health").await;
     walk.finish().await;
 }
+
+/// What a web hook receiver got: the `Signature` header and the body, in arrival order.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A web hook receiver on a loopback port of its own (an actix-web server in its own
+/// thread): answers every POST with 200 and keeps what it got. Its URL and its log.
+fn web_hook_receiver() -> (String, Received) {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port for the receiver");
+    let port = listener.local_addr().expect("its address").port();
+    let received = Received::default();
+    let log = web::Data::new(received.clone());
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            HttpServer::new(move || {
+                App::new().app_data(log.clone()).default_service(web::to(
+                    |req: HttpRequest, body: web::Bytes, log: web::Data<Received>| async move {
+                        let signature = req
+                            .headers()
+                            .get("signature")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned();
+                        log.lock()
+                            .expect("the receiver's log")
+                            .push((signature, String::from_utf8_lossy(&body).into_owned()));
+                        HttpResponse::Ok().body("ok")
+                    },
+                ))
+            })
+            .workers(1)
+            .listen(listener)
+            .expect("the receiver listens")
+            .run()
+            .await
+        })
+    });
+    (format!("http://127.0.0.1:{port}/hooks"), received)
+}
+
+/// Waits until the receiver has got an event with this `action`: its `Signature` header
+/// and its exact body.
+async fn received_event(received: &Received, action: &str) -> (String, String) {
+    let started = std::time::Instant::now();
+    loop {
+        let found = received
+            .lock()
+            .expect("the receiver's log")
+            .iter()
+            .find(|(_, body)| {
+                serde_json::from_str::<serde_json::Value>(body)
+                    .is_ok_and(|json| json["action"] == action)
+            })
+            .cloned();
+        if let Some(found) = found {
+            return found;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the receiver never got “{action}”"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// What a receiver checks: `Signature: sha256 <hex>`, the HMAC-SHA256 of the exact body
+/// with the secret key.
+fn assert_signed(signature: &str, body: &str, secret_key: &str) {
+    use hmac::{Hmac, Mac};
+    let hex = signature
+        .strip_prefix("sha256 ")
+        .unwrap_or_else(|| panic!("a Signature header of sha256 and hex: “{signature}”"));
+    assert!(
+        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+        "64 hexadecimal digits: “{signature}”"
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret_key.as_bytes()).expect("any key");
+    mac.update(body.as_bytes());
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hex, expected, "the signature of {body}");
+}
+
+/// Walk: a Site Admin adds a web hook for their SIEM from the Dev Center, keeps the
+/// suggested secret key and every event, sends it a test ping and reads the delivery; a
+/// key created afterwards reaches the receiver as `credential.created`, signed.
+#[tokio::test]
+async fn a_site_admin_adds_a_web_hook_and_sends_it_a_test_ping() {
+    use devcenter::web::urls::{NEW_WEB_HOOK, WEB_HOOK_DELIVERIES, WEB_HOOKS, with_id};
+    let Some(mut walk) = Walk::start_with(
+        "web_hooks",
+        crate::harness::DESKTOP,
+        &[
+            "--web-hook-allow-private-addresses",
+            "--web-hook-first-retry",
+            "100ms",
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let (url, received) = web_hook_receiver();
+    let (email, password) = (
+        walk.app.admin_email.clone(),
+        walk.app.admin_password.clone(),
+    );
+    walk.sign_in(&email, &password).await;
+
+    // Configure → Dev Center → Web Hooks.
+    walk.click_testid("configure-icon").await;
+    walk.click_testid("nav-dev-center").await;
+    walk.arrive("/configure/dev_center").await;
+    walk.click_testid("web-hooks-link").await;
+    walk.arrive(WEB_HOOKS).await;
+    walk.see_in("main h1", "Web Hooks").await;
+    walk.see("No web hooks yet").await;
+    walk.step("web-hooks-empty").await;
+
+    walk.click_testid("add-web-hook").await;
+    walk.arrive(NEW_WEB_HOOK).await;
+    walk.see_in("main h1", "Add web hook").await;
+    walk.testid("web-hook-form").await;
+    walk.type_into("#name", "Security SIEM").await;
+    walk.type_into("#url", &url).await;
+    let secret_key = walk
+        .find("#secret_key")
+        .await
+        .prop("value")
+        .await
+        .expect("the secret key field's value")
+        .unwrap_or_default();
+    assert!(
+        secret_key.len() == 64 && secret_key.bytes().all(|b| b.is_ascii_hexdigit()),
+        "a suggested secret key of 64 hexadecimal digits: “{secret_key}”"
+    );
+    let events = walk.count(r#"input[name="events"]"#).await;
+    assert!(events > 0, "the events to choose from");
+    assert_eq!(
+        walk.count(r#"input[name="events"]:checked"#).await,
+        events,
+        "every event is ticked to begin with"
+    );
+    walk.step("add-web-hook").await;
+
+    walk.click_testid("save-web-hook").await;
+    walk.arrive(WEB_HOOKS).await;
+    walk.see("Added the web hook “Security SIEM”.").await;
+    let id = walk
+        .find(r#"[data-testid="web-hook-row"]"#)
+        .await
+        .attr("data-web-hook-id")
+        .await
+        .expect("the row's attribute")
+        .expect("the row names its hook");
+    let row = format!(r#"[data-testid="web-hook-row"][data-web-hook-id="{id}"]"#);
+    let text = walk.text_of(&row).await;
+    assert!(
+        text.contains("Security SIEM") && text.contains(&url),
+        "the new hook is listed: {text}"
+    );
+    walk.see_in(
+        &format!(r#"{row} [data-testid="web-hook-status"]"#),
+        "Enabled",
+    )
+    .await;
+    walk.step("web-hook-added").await;
+
+    // Send test ping: the deliveries page, with the ping delivered.
+    walk.click(&format!(r#"{row} [data-testid="ping-web-hook"]"#))
+        .await;
+    let deliveries = with_id(WEB_HOOK_DELIVERIES, &id);
+    walk.arrive(&deliveries).await;
+    walk.see_in("main h1", "Deliveries of “Security SIEM”")
+        .await;
+    walk.see("The ping was delivered: the receiver answered 200 in ")
+        .await;
+    let first = r#"[data-testid="web-hook-delivery-row"]"#;
+    walk.see_in(
+        &format!(r#"{first} [data-testid="delivery-event"]"#),
+        "ping",
+    )
+    .await;
+    walk.see_in(
+        &format!(r#"{first} [data-testid="delivery-status"]"#),
+        "200",
+    )
+    .await;
+    walk.see_in(
+        &format!(r#"{first} [data-testid="delivery-attempts"]"#),
+        "1",
+    )
+    .await;
+    assert_eq!(
+        walk.find(first)
+            .await
+            .attr("data-state")
+            .await
+            .expect("the row's attribute")
+            .as_deref(),
+        Some("delivered")
+    );
+    walk.step("deliveries").await;
+    let (signature, body) = received_event(&received, "ping").await;
+    assert_signed(&signature, &body, &secret_key);
+
+    // A key made now reaches the receiver as credential.created, signed, and is listed.
+    let admin = walk.app.admin().await;
+    let (key, _) = admin.new_key("harvest", "Payroll sync").await;
+    let (signature, body) = received_event(&received, "credential.created").await;
+    assert_signed(&signature, &body, &secret_key);
+    assert!(!body.contains(&key), "the event never carries the key");
+    assert!(!body.contains(&secret_key), "nor the secret key");
+    let created = format!(r#"{first}[data-state="delivered"] [data-testid="delivery-event"]"#);
+    let started = std::time::Instant::now();
+    loop {
+        walk.visit(&deliveries).await;
+        if walk.texts_of(&created).await.first().map(String::as_str) == Some("credential.created") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "credential.created is not listed as delivered:\n{}",
+            walk.visible_text().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    walk.see_in(
+        &format!(r#"{first} [data-testid="delivery-status"]"#),
+        "200",
+    )
+    .await;
+    walk.step("credential-created").await;
+    walk.finish().await;
+}
