@@ -536,3 +536,38 @@ async fn a_person_who_opens_the_sign_in_page_afresh_still_comes_back_to_the_requ
     let again = person.sign_in(&app.admin_email, &app.admin_password).await;
     assert_eq!(again.location.as_deref(), Some("/configure"));
 }
+
+#[tokio::test]
+async fn connecting_an_integration_is_announced_to_web_hooks_without_the_code() {
+    use crate::web_hooks::{FLAGS, Receiver, SECRET_KEY, add_hook, verify, web_hook_manager};
+    let app = TestApp::spawn_with(FLAGS).await;
+    let admin = app.admin().await;
+    let receiver = Receiver::start();
+    let manager = web_hook_manager(&app).await;
+    add_hook(
+        &app,
+        &manager,
+        "Integrations",
+        &receiver.url(),
+        &["integration.connected"],
+    )
+    .await;
+    let client_id = partner(&app, &admin).await;
+    let page = admin.get(&request(&client_id, SCOPES[2])).await;
+    let authorized = submit(&admin, &page, &[("decision", "authorize")]).await;
+    let pairs = back_at_partner(&authorized);
+    let code = value(&pairs, "code").expect("a code").to_owned();
+
+    let received = receiver
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
+    verify(&received[0], SECRET_KEY);
+    assert_eq!(received[0].action(), "integration.connected");
+    let payload = &received[0].json()["payload"];
+    assert_eq!(payload["integration"]["partner"], "Acme Sourcing");
+    assert_eq!(payload["integration"]["acting_as"], "person");
+    assert_eq!(payload["change"]["scopes"][0], SCOPES[2]);
+    assert_eq!(payload["credential"]["client_id"], client_id.as_str());
+    assert_eq!(payload["actor"]["email"], app.admin_email.as_str());
+    assert!(!received[0].body.contains(&code));
+}

@@ -40,7 +40,7 @@ pub struct Received {
     delivery_id: String,
     event: String,
     timestamp: String,
-    body: String,
+    pub body: String,
 }
 
 impl Received {
