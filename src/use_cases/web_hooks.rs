@@ -582,18 +582,29 @@ const EXPIRING_AHEAD: chrono::Duration = chrono::Duration::days(7);
 /// announce old expiries), each once per expiry date, with its audit event. How many it
 /// wrote.
 pub fn announce_expiries(conn: &mut Conn) -> Result<usize, Failure> {
+    let due = |conn: &mut Conn, now: NaiveDateTime| -> Result<Vec<_>, Failure> {
+        Ok(
+            stored::expiries_between(conn, now - EXPIRING_AHEAD, now + EXPIRING_AHEAD)?
+                .into_iter()
+                .map(|due| {
+                    let event = if due.expires_at <= now {
+                        WebHookEvent::CredentialExpired
+                    } else {
+                        WebHookEvent::CredentialExpiring
+                    };
+                    (due, event)
+                })
+                .filter(|(due, event)| !due.notified.contains(event))
+                .collect(),
+        )
+    };
+    // Read first: most checks find nothing, and take no writer's turn for it.
+    if due(conn, db::now())?.is_empty() {
+        return Ok(0);
+    }
     let committed = write(conn, |conn, _| {
-        let now = db::now();
         let mut written = 0;
-        for due in stored::expiries_between(conn, now - EXPIRING_AHEAD, now + EXPIRING_AHEAD)? {
-            let event = if due.expires_at <= now {
-                WebHookEvent::CredentialExpired
-            } else {
-                WebHookEvent::CredentialExpiring
-            };
-            if due.notified.contains(&event) {
-                continue;
-            }
+        for (due, event) in due(conn, db::now())? {
             let Some(credential) = Credential::find(conn, due.credential_id)? else {
                 continue;
             };

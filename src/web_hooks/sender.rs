@@ -18,8 +18,10 @@ use super::outbound::Envelope;
 
 /// How often due deliveries are looked for: the most a new event waits.
 const POLL: Duration = Duration::from_millis(250);
-/// How often coming and past expiries are looked for (and ended deliveries pruned).
+/// How often coming and past expiries are looked for.
 const EXPIRY_CHECK: Duration = Duration::from_secs(5);
+/// How often deliveries that ended long ago are forgotten.
+const PRUNE: Duration = Duration::from_secs(60 * 60);
 /// At most this many deliveries in flight at once, whatever the number of hooks.
 const MOST_IN_FLIGHT: usize = 32;
 
@@ -44,14 +46,21 @@ async fn run(pool: Pool, hooks: Arc<WebHooks>) {
     let sending: Arc<Mutex<HashSet<i32>>> = Arc::default();
     let in_flight = Arc::new(tokio::sync::Semaphore::new(MOST_IN_FLIGHT));
     let mut expiries_checked: Option<Instant> = None;
+    let mut pruned: Option<Instant> = None;
     loop {
         tokio::time::sleep(POLL).await;
         if expiries_checked.is_none_or(|at| at.elapsed() >= EXPIRY_CHECK) {
             expiries_checked = Some(Instant::now());
+            let prune = pruned.is_none_or(|at| at.elapsed() >= PRUNE);
+            if prune {
+                pruned = Some(Instant::now());
+            }
             let pool = pool.clone();
             let announced = blocking(move || {
                 let mut conn = pool.get()?;
-                use_cases::prune_deliveries(&mut conn)?;
+                if prune {
+                    use_cases::prune_deliveries(&mut conn)?;
+                }
                 Ok(use_cases::announce_expiries(&mut conn)?)
             })
             .await;
