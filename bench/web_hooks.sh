@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# What web hooks cost and how fast they go out. The release build creates CREATE keys
+# through the web UI from 8 concurrent writers, first with no web hook (the baseline),
+# then with HOOKS hooks that hear `credential.created` (every creation then writes HOOKS
+# deliveries into the outbox in its transaction). A local receiver (Python, answering 204
+# and checking every signature) counts what arrives. Prints keys per second for both runs
+# and their ratio, and how long the sender took to deliver every event.
+#
+#   bench/web_hooks.sh                          # CREATE=400 HOOKS=10, SQLite
+#   DATABASE=postgres SKIP_BUILD=1 bench/web_hooks.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CREATE=${CREATE:-400}
+HOOKS=${HOOKS:-10}
+WRITERS=8
+SECRET=bench-web-hook-secret-key-0123456789
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build --release --quiet
+
+work=$(mktemp -d)
+server_pid=""
+receiver_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+    [ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null
+    wait 2>/dev/null; drop_bench_database; rm -rf "$work"
+}
+trap cleanup EXIT
+
+# shellcheck source=bench/devcenter.sh
+. bench/devcenter.sh
+
+# The receiver: counts deliveries with a valid signature in $work/received.
+python3 - "$work/received" "$SECRET" >"$work/receiver.out" 2>&1 <<'PY' &
+import hashlib, hmac, http.server, sys, threading
+path, secret = sys.argv[1], sys.argv[2].encode()
+lock, count, bad = threading.Lock(), [0], [0]
+class Receiver(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        good = hmac.compare_digest(self.headers.get("Signature", ""),
+            "sha256 " + hmac.new(secret, body, hashlib.sha256).hexdigest())
+        with lock:
+            if good: count[0] += 1
+            else: bad[0] += 1
+            with open(path, "w") as f: f.write(f"{count[0]} {bad[0]}")
+        self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *args): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+PY
+receiver_pid=$!
+for _ in $(seq 50); do [ -s "$work/receiver.out" ] && break; sleep 0.1; done
+receiver_url="http://127.0.0.1:$(head -1 "$work/receiver.out")/hooks"
+
+# create_keys: prints keys per second created by $WRITERS writers.
+create_keys() {
+    local cookie
+    cookie=$(awk '$6 == "devcenter_session" {print $6 "=" $7}' "$jar")
+    python3 - "$base" "$cookie" "$csrf" "$CREATE" "$WRITERS" <<'PY'
+import http.client, sys, threading, time, urllib.parse
+base, cookie, csrf, n, writers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+host = base.split("//")[1]
+failures = []
+def writer(w):
+    conn = http.client.HTTPConnection(host)
+    for i in range(n // writers):
+        body = urllib.parse.urlencode({"api_type": "job_board", "description": f"Writer {w} key {i}",
+                                       "csrf_token": csrf})
+        conn.request("POST", "/configure/dev_center/credentials", body,
+                     {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        response = conn.getresponse(); response.read()
+        if response.status != 200: failures.append(response.status)
+started = time.perf_counter()
+threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+for t in threads: t.start()
+for t in threads: t.join()
+elapsed = time.perf_counter() - started
+if failures: sys.exit(f"{len(failures)} creations failed: {failures[:5]}")
+print(f"{(n // writers) * writers / elapsed:.0f}")
+PY
+}
+
+flags=(--web-hook-allow-private-addresses --web-hook-first-retry 1s)
+
+DATABASE=${DATABASE:-sqlite} start_devcenter "${flags[@]}"
+baseline=$(create_keys)
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+drop_bench_database
+
+DATABASE=${DATABASE:-sqlite} start_devcenter "${flags[@]}"
+for h in $(seq "$HOOKS"); do
+    curl -sf -b "$jar" -o /dev/null -X POST "$base/configure/dev_center/web_hooks" \
+        --data-urlencode "name=Bench hook $h" --data-urlencode "url=$receiver_url" \
+        --data-urlencode "secret_key=$SECRET" --data-urlencode "events=credential.created" \
+        --data-urlencode "csrf_token=$csrf"
+done
+started=$(date +%s.%N)
+hooked=$(create_keys)
+expected=$(( (CREATE / WRITERS) * WRITERS * HOOKS ))
+for _ in $(seq 1200); do
+    read -r got bad < "$work/received" 2>/dev/null || { got=0; bad=0; }
+    [ "$got" -ge "$expected" ] && break
+    sleep 0.1
+done
+finished=$(date +%s.%N)
+read -r got bad < "$work/received"
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")
+
+echo "database: ${DATABASE:-sqlite}"
+echo "no web hook:        $baseline keys/s created by $WRITERS concurrent writers"
+echo "$HOOKS web hooks:       $hooked keys/s (each creation writes $HOOKS deliveries)"
+python3 -c "print(f'ratio: {$hooked / $baseline:.2f}x the baseline')"
+python3 -c "print(f'delivered: $got of $expected signed deliveries ($bad bad signatures) in {$finished - $started:.1f} s from the first creation, {$got / ($finished - $started):.0f} per second')"
+echo "peak RSS: $((rss / 1024)) MiB"
+[ "$got" -ge "$expected" ] && [ "$bad" -eq 0 ]
