@@ -174,6 +174,19 @@ impl WebHook {
             .map(|n| n == 1)
     }
 
+    /// Extends the claim `by` on `id` until `until`: whether it still held it.
+    pub fn renew(conn: &mut Conn, id: i32, by: &str, until: NaiveDateTime) -> QueryResult<bool> {
+        diesel::update(
+            web_hooks::table
+                .find(id)
+                .filter(web_hooks::enabled.eq(true))
+                .filter(web_hooks::sending_by.eq(by)),
+        )
+        .set(web_hooks::sending_until.eq(until))
+        .execute(conn)
+        .map(|updated| updated == 1)
+    }
+
     /// Ends the claim `by` on `id` (another sender's claim is left alone).
     pub fn release(conn: &mut Conn, id: i32, by: &str) -> QueryResult<()> {
         diesel::update(
@@ -277,11 +290,11 @@ pub struct Attempt {
 }
 
 impl Delivery {
-    pub fn insert(conn: &mut Conn, new: &NewDelivery<'_>) -> QueryResult<i32> {
+    pub fn insert(conn: &mut Conn, new: &NewDelivery<'_>) -> QueryResult<()> {
         diesel::insert_into(web_hook_deliveries::table)
             .values(new)
-            .returning(web_hook_deliveries::id)
-            .get_result(conn)
+            .execute(conn)
+            .map(drop)
     }
 
     pub fn find(conn: &mut Conn, id: i32) -> QueryResult<Option<Delivery>> {
@@ -327,6 +340,15 @@ impl Delivery {
             ))
             .load(conn)?;
         Ok(heads.into_iter().filter_map(|(_, id)| id).collect())
+    }
+
+    /// The oldest delivery of `web_hook_id` still pending.
+    pub fn oldest_pending_of(conn: &mut Conn, web_hook_id: i32) -> QueryResult<Option<i32>> {
+        web_hook_deliveries::table
+            .filter(web_hook_deliveries::web_hook_id.eq(web_hook_id))
+            .filter(web_hook_deliveries::state.eq(DeliveryState::Pending))
+            .select(min(web_hook_deliveries::id))
+            .first(conn)
     }
 
     /// Of `ids`, those due now whose hook is enabled and not being sent by anyone.

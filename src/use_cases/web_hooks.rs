@@ -478,13 +478,35 @@ pub fn due(conn: &mut Conn) -> Result<Vec<Delivery>, Failure> {
     Ok(Delivery::due(conn, &heads, db::now())?)
 }
 
-/// A sender's hold on a hook while it sends the hook's oldest delivery.
+/// A sender's hold on a hook while it sends the hook's deliveries, oldest first.
 pub struct Claim {
     /// Random, so that only this claim records and releases (another sender's, after a
     /// lease ran out, is left alone).
     token: String,
+    lease: Duration,
     /// Where to send, or why it cannot be sent (a secret key this sealing key cannot open).
     pub target: Result<Target, String>,
+}
+
+fn lease_end(lease: Duration) -> NaiveDateTime {
+    db::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::hours(1))
+}
+
+/// Where hook `id`'s deliveries go now, or why they cannot go.
+fn target_or_why(
+    conn: &mut Conn,
+    sealing: &SealingKey,
+    id: i32,
+) -> Result<Result<Target, String>, Failure> {
+    match target(conn, sealing, id) {
+        Ok(target) => Ok(Ok(target)),
+        Err(Failure::Internal(_)) => Ok(Err(
+            "The hook's secret key cannot be opened with this installation's sealing key \
+             (--sealing-key-file): save the hook with its secret key again."
+                .to_owned(),
+        )),
+        Err(other) => Err(other),
+    }
 }
 
 /// Takes `delivery`'s hook for sending for `lease` (other senders leave it alone
@@ -496,7 +518,6 @@ pub fn claim(
     lease: Duration,
 ) -> Result<Option<Claim>, Failure> {
     let now = db::now();
-    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::hours(1));
     let bytes: [u8; 16] = rand::random();
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let claimed = db::write(conn, |conn| {
@@ -509,40 +530,47 @@ pub fn claim(
             conn,
             delivery.web_hook_id,
             now,
-            until,
+            lease_end(lease),
             &token,
         )?)
     })?;
     if !claimed {
         return Ok(None);
     }
-    let target = match target(conn, sealing, delivery.web_hook_id) {
-        Ok(target) => Ok(target),
-        Err(Failure::Internal(_)) => Err(
-            "The hook's secret key cannot be opened with this installation's sealing key \
-             (--sealing-key-file): save the hook with its secret key again."
-                .to_owned(),
-        ),
-        Err(other) => return Err(other),
-    };
-    Ok(Some(Claim { token, target }))
+    Ok(Some(Claim {
+        token,
+        lease,
+        target: target_or_why(conn, sealing, delivery.web_hook_id)?,
+    }))
 }
 
-/// Records an attempt of `delivery` under `claim` and releases the hook: delivered; or
-/// tried again after a wait that doubles each time (from `first_wait`, with jitter); or,
-/// once an attempt made 24 hours after the first fails, given up. Nothing is recorded if
-/// the claim was lost meanwhile (its lease ran out and another sender took the hook):
-/// whether it was recorded.
+/// What recording an attempt decided.
+pub enum Recorded {
+    /// The claim was lost meanwhile (its lease ran out and another sender took the hook):
+    /// nothing was recorded.
+    ClaimLost,
+    /// Recorded, and the hook released.
+    Released,
+    /// Delivered, and the hook's next delivery is due: the claim goes on with it (its
+    /// lease renewed and its target read again).
+    Next(Box<Delivery>),
+}
+
+/// Records an attempt of `delivery` under `claim`: delivered; or tried again after a wait
+/// that doubles each time (from `first_wait`, with jitter); or, once an attempt made 24
+/// hours after the first fails, given up. In the same transaction the claim either goes
+/// on with the hook's next due delivery or releases the hook.
 pub fn attempted(
     conn: &mut Conn,
+    sealing: &SealingKey,
     delivery: &Delivery,
-    claim: &Claim,
+    claim: &mut Claim,
     attempt: &Attempt,
     first_wait: Duration,
-) -> Result<bool, Failure> {
+) -> Result<Recorded, Failure> {
     let failed = attempt.error.is_some();
     let first = delivery.first_attempt_at.unwrap_or(attempt.at);
-    let next = failed
+    let retry_at = failed
         .then(|| {
             let retried_for = (attempt.at - first).to_std().unwrap_or_default();
             (retried_for < RETRY_FOR).then(|| {
@@ -553,15 +581,35 @@ pub fn attempted(
         })
         .flatten();
     let hook = delivery.web_hook_id;
-    db::write(conn, |conn| {
+    let recorded = db::write(conn, |conn| {
         if !WebHook::holds(conn, hook, &claim.token)? {
-            return Ok::<_, Failure>(false);
+            return Ok::<_, Failure>(Recorded::ClaimLost);
         }
-        Delivery::attempted(conn, delivery, attempt, next)?;
+        Delivery::attempted(conn, delivery, attempt, retry_at)?;
         WebHook::counted(conn, hook, failed, FAILING_AFTER, attempt.at)?;
-        WebHook::release(conn, hook, &claim.token)?;
-        Ok(true)
-    })
+        // This claim holds the hook, so its next delivery is due by its own time alone
+        // (`renew` checks that the hook is still enabled).
+        let now = db::now();
+        let next = match (failed, Delivery::oldest_pending_of(conn, hook)?) {
+            (false, Some(head)) => Delivery::find(conn, head)?
+                .filter(|d| d.next_attempt_at.is_some_and(|at| at <= now)),
+            _ => None,
+        };
+        Ok(match next {
+            Some(next) if WebHook::renew(conn, hook, &claim.token, lease_end(claim.lease))? => {
+                Recorded::Next(Box::new(next))
+            }
+            _ => {
+                WebHook::release(conn, hook, &claim.token)?;
+                Recorded::Released
+            }
+        })
+    })?;
+    if matches!(recorded, Recorded::Next(_)) {
+        // The hook may have been edited meanwhile: its URL and secret key as they are now.
+        claim.target = target_or_why(conn, sealing, hook)?;
+    }
+    Ok(recorded)
 }
 
 /// How long ended deliveries are kept for their hook's page.

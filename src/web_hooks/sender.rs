@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::db::Pool;
 use crate::db::web_hooks::{Attempt, Delivery};
 use crate::rules::words::ProductWord;
-use crate::use_cases::web_hooks::{self as use_cases};
+use crate::use_cases::web_hooks::{self as use_cases, Claim, Recorded};
 
 use super::WebHooks;
 use super::outbound::Envelope;
@@ -97,7 +97,7 @@ async fn run(pool: Pool, hooks: Arc<WebHooks>) {
             tokio::spawn(async move {
                 let _permit = permit;
                 let hook = delivery.web_hook_id;
-                if let Err(error) = deliver(&pool, &hooks, delivery).await {
+                if let Err(error) = send_hook(&pool, &hooks, delivery).await {
                     tracing::warn!(
                         web_hook = hook,
                         error = format!("{error:#}"),
@@ -112,13 +112,14 @@ async fn run(pool: Pool, hooks: Arc<WebHooks>) {
     }
 }
 
-/// Claims the delivery's hook, sends the delivery, and records how it went.
-async fn deliver(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> anyhow::Result<()> {
+/// Claims the delivery's hook and sends its deliveries in order, from this one, for as
+/// long as its receiver answers and more are due.
+async fn send_hook(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> anyhow::Result<()> {
     // Held while sending: far longer than the slowest attempt (the timeout) and the
     // writes around it, short enough that a hook claimed by an instance that died is sent
-    // again within minutes.
+    // again within minutes. Renewed with each next delivery.
     let lease = hooks.outbound.timeout * 2 + Duration::from_secs(120);
-    let (claim, delivery) = {
+    let (claim, mut delivery) = {
         let (pool, hooks) = (pool.clone(), hooks.clone());
         blocking(move || {
             let claim = use_cases::claim(&mut *pool.get()?, &hooks.sealing, &delivery, lease)?;
@@ -126,10 +127,43 @@ async fn deliver(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> anyh
         })
         .await?
     };
-    let Some(claim) = claim else {
+    let Some(mut claim) = claim else {
         return Ok(());
     };
-    let attempt = match &claim.target {
+    loop {
+        let attempt = attempt(hooks, &claim, &delivery).await;
+        let (pool, hooks) = (pool.clone(), hooks.clone());
+        let hook = delivery.web_hook_id;
+        let (recorded, returned) = blocking(move || {
+            let recorded = use_cases::attempted(
+                &mut *pool.get()?,
+                &hooks.sealing,
+                &delivery,
+                &mut claim,
+                &attempt,
+                hooks.first_retry,
+            )?;
+            Ok((recorded, claim))
+        })
+        .await?;
+        claim = returned;
+        match recorded {
+            Recorded::Next(next) => delivery = *next,
+            Recorded::Released => return Ok(()),
+            Recorded::ClaimLost => {
+                tracing::warn!(
+                    web_hook = hook,
+                    "a web hook delivery outlived its claim; another sender has the hook now"
+                );
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One attempt of `delivery` to the claim's target.
+async fn attempt(hooks: &WebHooks, claim: &Claim, delivery: &Delivery) -> Attempt {
+    match &claim.target {
         Ok(target) => {
             let sent_at = chrono::Utc::now();
             let body = super::body(
@@ -157,26 +191,7 @@ async fn deliver(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> anyh
             duration_ms: 0,
             error: Some(why.clone()),
         },
-    };
-    let (pool, first_retry) = (pool.clone(), hooks.first_retry);
-    let hook = delivery.web_hook_id;
-    let recorded = blocking(move || {
-        Ok(use_cases::attempted(
-            &mut *pool.get()?,
-            &delivery,
-            &claim,
-            &attempt,
-            first_retry,
-        )?)
-    })
-    .await?;
-    if !recorded {
-        tracing::warn!(
-            web_hook = hook,
-            "a web hook delivery outlived its claim; another sender has the hook now"
-        );
     }
-    Ok(())
 }
 
 /// Database work off the runtime's thread.
