@@ -56,34 +56,6 @@ receiver_pid=$!
 for _ in $(seq 50); do [ -s "$work/receiver.out" ] && break; sleep 0.1; done
 receiver_url="http://127.0.0.1:$(head -1 "$work/receiver.out")/hooks"
 
-# create_keys: prints keys per second created by $WRITERS writers.
-create_keys() {
-    local cookie
-    cookie=$(awk '$6 == "devcenter_session" {print $6 "=" $7}' "$jar")
-    python3 - "$base" "$cookie" "$csrf" "$CREATE" "$WRITERS" <<'PY'
-import http.client, sys, threading, time, urllib.parse
-base, cookie, csrf, n, writers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-host = base.split("//")[1]
-failures = []
-def writer(w):
-    conn = http.client.HTTPConnection(host)
-    for i in range(n // writers):
-        body = urllib.parse.urlencode({"api_type": "job_board", "description": f"Writer {w} key {i}",
-                                       "csrf_token": csrf})
-        conn.request("POST", "/configure/dev_center/credentials", body,
-                     {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-        response = conn.getresponse(); response.read()
-        if response.status != 200: failures.append(response.status)
-started = time.perf_counter()
-threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
-for t in threads: t.start()
-for t in threads: t.join()
-elapsed = time.perf_counter() - started
-if failures: sys.exit(f"{len(failures)} creations failed: {failures[:5]}")
-print(f"{(n // writers) * writers / elapsed:.0f}")
-PY
-}
-
 # add_hooks URL: $HOOKS hooks to URL that hear `credential.created`.
 add_hooks() {
     for h in $(seq "$HOOKS"); do

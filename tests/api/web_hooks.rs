@@ -252,13 +252,37 @@ pub async fn web_hook_manager(app: &TestApp) -> Person {
         .await
 }
 
-#[tokio::test]
-async fn every_delivery_is_signed_and_names_the_change_never_a_secret() {
+/// A server with `FLAGS`, its first Site Admin, a web hook manager, and one hook (`name`)
+/// hearing `events`, delivered to `receiver`.
+struct Hooked {
+    app: TestApp,
+    admin: Person,
+    manager: Person,
+    hook: i32,
+}
+
+async fn hooked(name: &str, receiver: &Receiver, events: &[&str]) -> Hooked {
     let app = TestApp::spawn_with(FLAGS).await;
     let admin = app.admin().await;
     let manager = web_hook_manager(&app).await;
+    let hook = add_hook(&app, &manager, name, &receiver.url(), events).await;
+    Hooked {
+        app,
+        admin,
+        manager,
+        hook,
+    }
+}
+
+#[tokio::test]
+async fn every_delivery_is_signed_and_names_the_change_never_a_secret() {
     let receiver = Receiver::start();
-    add_hook(&app, &manager, "SIEM", &receiver.url(), EVERY_EVENT).await;
+    let Hooked {
+        app,
+        admin,
+        manager,
+        hook,
+    } = hooked("SIEM", &receiver, EVERY_EVENT).await;
 
     let (key, id) = admin.new_key("harvest", "Payroll sync").await;
     let granted = admin
@@ -338,7 +362,6 @@ async fn every_delivery_is_signed_and_names_the_change_never_a_secret() {
     assert_eq!(ids.len(), received.len());
 
     // The deliveries page lists them, newest first, each answered 200 at the first attempt.
-    let hook = app.count("SELECT MAX(id) FROM web_hooks");
     let page = manager.get(&with_id(WEB_HOOK_DELIVERIES, hook)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(
@@ -372,18 +395,13 @@ async fn every_delivery_is_signed_and_names_the_change_never_a_secret() {
 
 #[tokio::test]
 async fn a_hook_hears_only_its_events_and_nothing_while_disabled() {
-    let app = TestApp::spawn_with(FLAGS).await;
-    let admin = app.admin().await;
-    let manager = web_hook_manager(&app).await;
     let receiver = Receiver::start();
-    let hook = add_hook(
-        &app,
-        &manager,
-        "Revocations",
-        &receiver.url(),
-        &["credential.revoked"],
-    )
-    .await;
+    let Hooked {
+        app,
+        admin,
+        manager,
+        hook,
+    } = hooked("Revocations", &receiver, &["credential.revoked"]).await;
     let (_, first) = admin.new_key("harvest", "Heard when revoked").await;
     admin.revoke(first).await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
@@ -425,18 +443,13 @@ async fn a_hook_hears_only_its_events_and_nothing_while_disabled() {
 
 #[tokio::test]
 async fn a_receiver_down_for_a_while_gets_every_event_in_order_once_it_is_back() {
-    let app = TestApp::spawn_with(FLAGS).await;
-    let admin = app.admin().await;
-    let manager = web_hook_manager(&app).await;
     let mut receiver = Receiver::down();
-    let hook = add_hook(
-        &app,
-        &manager,
-        "Down for a while",
-        &receiver.url(),
-        EVERY_EVENT,
-    )
-    .await;
+    let Hooked {
+        app,
+        admin,
+        manager,
+        hook,
+    } = hooked("Down for a while", &receiver, EVERY_EVENT).await;
     let mut made = Vec::new();
     for n in 1..=3 {
         let (_, id) = admin.new_key("harvest", &format!("Key {n}")).await;
@@ -519,11 +532,8 @@ async fn a_receiver_down_for_a_while_gets_every_event_in_order_once_it_is_back()
 
 #[tokio::test]
 async fn a_crash_between_commit_and_delivery_loses_nothing() {
-    let mut app = TestApp::spawn_with(FLAGS).await;
-    let manager = web_hook_manager(&app).await;
     let mut receiver = Receiver::down();
-    add_hook(&app, &manager, "Crash", &receiver.url(), EVERY_EVENT).await;
-    let admin = app.admin().await;
+    let Hooked { mut app, admin, .. } = hooked("Crash", &receiver, EVERY_EVENT).await;
     let (_, id) = admin.new_key("harvest", "Made before the crash").await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM web_hook_deliveries WHERE state = 'pending'"),
@@ -540,11 +550,8 @@ async fn a_crash_between_commit_and_delivery_loses_nothing() {
 
 #[tokio::test]
 async fn a_change_that_rolls_back_sends_nothing() {
-    let app = TestApp::spawn_with(FLAGS).await;
-    let admin = app.admin().await;
-    let manager = web_hook_manager(&app).await;
     let receiver = Receiver::start();
-    add_hook(&app, &manager, "Rollback", &receiver.url(), EVERY_EVENT).await;
+    let Hooked { app, admin, .. } = hooked("Rollback", &receiver, EVERY_EVENT).await;
     let (key, id) = admin.new_key("harvest", "Survives a failed revoke").await;
     receiver.wait_for(1, Duration::from_secs(10)).await;
 
@@ -871,18 +878,9 @@ async fn the_secret_key_is_write_only_and_a_new_one_signs_from_then_on() {
 
 #[tokio::test]
 async fn expiry_is_announced_once_per_date() {
-    let app = TestApp::spawn_with(FLAGS).await;
-    let admin = app.admin().await;
-    let manager = web_hook_manager(&app).await;
     let receiver = Receiver::start();
-    add_hook(
-        &app,
-        &manager,
-        "Expiry",
-        &receiver.url(),
-        &["credential.expiring", "credential.expired"],
-    )
-    .await;
+    let events = ["credential.expiring", "credential.expired"];
+    let Hooked { app, admin, .. } = hooked("Expiry", &receiver, &events).await;
     let (_, id) = admin.new_key("harvest", "Expires soon").await;
     let in_days = |days: i64| {
         (chrono::Utc::now().naive_utc() + chrono::Duration::days(days))
@@ -915,18 +913,9 @@ async fn expiry_is_announced_once_per_date() {
 
 #[tokio::test]
 async fn disconnecting_an_integration_is_announced() {
-    let app = TestApp::spawn_with(FLAGS).await;
-    let admin = app.admin().await;
-    let manager = web_hook_manager(&app).await;
     let receiver = Receiver::start();
-    add_hook(
-        &app,
-        &manager,
-        "Integrations",
-        &receiver.url(),
-        &["integration.disconnected"],
-    )
-    .await;
+    let events = ["integration.disconnected"];
+    let Hooked { app, admin, .. } = hooked("Integrations", &receiver, &events).await;
     let partner = admin.client_application("Sourcing partner", &[]).await;
     let oauth_client = admin.oauth_client(partner).await;
     let integration = app.insert_integration(
@@ -958,11 +947,13 @@ async fn disconnecting_an_integration_is_announced() {
 
 #[tokio::test]
 async fn retries_last_a_day_from_each_deliverys_first_attempt() {
-    let app = TestApp::spawn_with(FLAGS).await;
-    let admin = app.admin().await;
-    let manager = web_hook_manager(&app).await;
     let receiver = Receiver::down();
-    let hook = add_hook(&app, &manager, "Gone", &receiver.url(), EVERY_EVENT).await;
+    let Hooked {
+        app,
+        admin,
+        manager,
+        hook,
+    } = hooked("Gone", &receiver, EVERY_EVENT).await;
     admin.new_key("harvest", "First").await;
     admin.new_key("harvest", "Second").await;
     let first = app.count(&format!(
