@@ -101,8 +101,12 @@ pub fn parse_secret_key(text: &str) -> Result<&str, FieldError> {
 
 /// A secret key Dev Center suggests: 32 random bytes as 64 hexadecimal digits.
 pub fn suggested_secret_key() -> String {
-    let bytes: [u8; 32] = rand::random();
-    hex(&bytes)
+    random_hex::<32>()
+}
+
+/// `N` random bytes as hexadecimal digits: delivery ids, senders' claims.
+pub fn random_hex<const N: usize>() -> String {
+    hex(&rand::random::<[u8; N]>())
 }
 
 /// The `Signature` header of a delivery: `sha256 ` and the hexadecimal HMAC-SHA256 of the

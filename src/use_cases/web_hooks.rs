@@ -106,9 +106,7 @@ fn described(credential: Option<&Credential>) -> serde_json::Value {
 
 /// A delivery's public id: `whd_` and 32 random hexadecimal digits.
 fn delivery_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("whd_{hex}")
+    format!("whd_{}", rules::random_hex::<16>())
 }
 
 fn add(
@@ -394,9 +392,10 @@ fn target(conn: &mut Conn, sealing: &SealingKey, id: i32) -> Result<Target, Fail
     })
 }
 
-/// A test ping, ready to send: its target and its delivery (not yet written).
+/// A test ping, ready to send: its target (or why it cannot be sent) and its delivery
+/// (not yet written).
 pub struct Ping {
-    pub target: Target,
+    pub target: Result<Target, String>,
     pub delivery_id: String,
     pub payload: String,
 }
@@ -409,8 +408,8 @@ pub fn ping(
     id: i32,
 ) -> Result<Ping, Failure> {
     viewer.require(Action::ManageWebHooks)?;
-    let target = target(conn, sealing, id)?;
     let hook = WebHook::find(conn, id)?.ok_or(Failure::NotFound("Web hook"))?;
+    let target = target_or_why(conn, sealing, id)?;
     let payload = serde_json::json!({
         "occurred_at": db::now().and_utc().to_rfc3339(),
         "actor": Actor::Person(viewer).described(),
@@ -518,8 +517,7 @@ pub fn claim(
     lease: Duration,
 ) -> Result<Option<Claim>, Failure> {
     let now = db::now();
-    let bytes: [u8; 16] = rand::random();
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = rules::random_hex::<16>();
     let claimed = db::write(conn, |conn| {
         // Still the hook's oldest pending delivery: nobody delivered it meanwhile.
         let current = Delivery::find(conn, delivery.id)?;

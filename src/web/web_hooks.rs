@@ -14,7 +14,6 @@ use crate::rules::web_hooks::suggested_secret_key;
 use crate::rules::words::{DeliveryState, ProductWord, WebHookEvent};
 use crate::use_cases::web_hooks::{self as use_cases, HookListing, HookRequest};
 use crate::web_hooks::WebHooks;
-use crate::web_hooks::outbound::Envelope;
 
 use super::context::{PageContext, Section};
 use super::display::{paged_title, when, when_exactly};
@@ -289,19 +288,12 @@ pub async fn ping(
     let ping = ctx
         .read(move |conn, viewer| use_cases::ping(conn, viewer, &sealing, id))
         .await?;
-    let sent_at = chrono::Utc::now();
-    let event = WebHookEvent::Ping.as_str();
-    let body = crate::web_hooks::body(event, &ping.delivery_id, sent_at, &ping.payload);
     let attempt = hooks
-        .outbound
-        .send(
+        .attempt(
             &ping.target,
-            &body,
-            &Envelope {
-                delivery_id: &ping.delivery_id,
-                event,
-                timestamp: sent_at.timestamp(),
-            },
+            WebHookEvent::Ping,
+            &ping.delivery_id,
+            &ping.payload,
         )
         .await;
     ctx.flash(match (&attempt.error, attempt.status) {

@@ -9,12 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::db::Pool;
-use crate::db::web_hooks::{Attempt, Delivery};
-use crate::rules::words::ProductWord;
-use crate::use_cases::web_hooks::{self as use_cases, Claim, Recorded};
+use crate::db::web_hooks::Delivery;
+use crate::use_cases::web_hooks::{self as use_cases, Recorded};
 
 use super::WebHooks;
-use super::outbound::Envelope;
 
 /// How often due deliveries are looked for: the most a new event waits.
 const POLL: Duration = Duration::from_millis(250);
@@ -131,7 +129,14 @@ async fn send_hook(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> an
         return Ok(());
     };
     loop {
-        let attempt = attempt(hooks, &claim, &delivery).await;
+        let attempt = hooks
+            .attempt(
+                &claim.target,
+                delivery.event,
+                &delivery.delivery_id,
+                &delivery.payload,
+            )
+            .await;
         let (pool, hooks) = (pool.clone(), hooks.clone());
         let hook = delivery.web_hook_id;
         let (recorded, returned) = blocking(move || {
@@ -158,39 +163,6 @@ async fn send_hook(pool: &Pool, hooks: &Arc<WebHooks>, delivery: Delivery) -> an
                 return Ok(());
             }
         }
-    }
-}
-
-/// One attempt of `delivery` to the claim's target.
-async fn attempt(hooks: &WebHooks, claim: &Claim, delivery: &Delivery) -> Attempt {
-    match &claim.target {
-        Ok(target) => {
-            let sent_at = chrono::Utc::now();
-            let body = super::body(
-                delivery.event.as_str(),
-                &delivery.delivery_id,
-                sent_at,
-                &delivery.payload,
-            );
-            hooks
-                .outbound
-                .send(
-                    target,
-                    &body,
-                    &Envelope {
-                        delivery_id: &delivery.delivery_id,
-                        event: delivery.event.as_str(),
-                        timestamp: sent_at.timestamp(),
-                    },
-                )
-                .await
-        }
-        Err(why) => Attempt {
-            at: crate::db::now(),
-            status: None,
-            duration_ms: 0,
-            error: Some(why.clone()),
-        },
     }
 }
 

@@ -994,3 +994,42 @@ async fn retries_last_a_day_from_each_deliverys_first_attempt() {
         "the first gave up after its day; the second has its own day ahead"
     );
 }
+
+#[tokio::test]
+async fn a_secret_key_that_cannot_be_opened_is_a_failed_attempt_never_an_error_page() {
+    let receiver = Receiver::start();
+    let Hooked {
+        app,
+        admin,
+        manager,
+        hook,
+    } = hooked("Resealed", &receiver, EVERY_EVENT).await;
+    // As if the sealing key file were replaced: the stored key no longer opens.
+    let garbage = match app.backend() {
+        Backend::Sqlite => format!("x'{}'", "00".repeat(48)),
+        Backend::Postgres => format!("'\\x{}'::bytea", "00".repeat(48)),
+    };
+    app.execute(&format!(
+        "UPDATE web_hooks SET secret_key_sealed = {garbage} WHERE id = {hook}"
+    ));
+    let pinged = manager.post(&with_id(WEB_HOOK_PING, hook), &[]).await;
+    assert_eq!(pinged.status, StatusCode::SEE_OTHER);
+    admin.new_key("harvest", "Not signed with a lost key").await;
+    let started = Instant::now();
+    while app.count(&format!(
+        "SELECT COUNT(*) FROM web_hook_deliveries WHERE web_hook_id = {hook} AND attempts > 0"
+    )) < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deliveries = manager.get(&with_id(WEB_HOOK_DELIVERIES, hook)).await;
+    assert_eq!(deliveries.status, StatusCode::OK);
+    let errors = deliveries.texts(r#"[data-testid="delivery-error"]"#);
+    assert_eq!(errors.len(), 2, "{}", deliveries.body);
+    assert!(
+        errors.iter().all(|e| e.contains("cannot be opened")),
+        "{errors:?}"
+    );
+    assert!(receiver.received().is_empty(), "nothing goes out unsigned");
+}
